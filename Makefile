@@ -1,0 +1,142 @@
+# pagevisor — one entry point.
+#   make          build build/pagevisor.efi
+#   make run      install what is missing, build, boot the default guest in QEMU
+#   make test     install what is missing, run unit, simulation and e2e tests
+#   make bench    host benchmarks, printed as ratios to a baseline of the same run
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS each
+# Tests and benches register themselves through tests/*/*.mk fragments.
+
+BUILD      ?= build
+CC         ?= gcc
+HOSTCC     ?= gcc
+LD         ?= ld
+OBJCOPY    ?= objcopy
+FUZZCC     ?= clang
+PYTHON     ?= /usr/bin/python3
+FUZZ_SECONDS ?= 30
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wformat=2 \
+        -Wno-format-nonliteral
+
+# ---- the hypervisor image (freestanding, gnu-efi) --------------------------
+EFI_LDS    := /usr/lib/elf_x86_64_efi.lds
+EFI_CRT0   := /usr/lib/crt0-efi-x86_64.o
+EFI_INC    := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
+
+HV_CFLAGS  := -std=gnu11 -O2 -g -I. $(WARN) -ffreestanding -fno-stack-protector \
+              -fno-strict-aliasing -fno-common -mno-red-zone -mgeneral-regs-only \
+              -fpic -fshort-wchar -maccumulate-outgoing-args \
+              -DEFI_FUNCTION_WRAPPER -DPV_VERSION='"$(VERSION)"'
+HV_ASFLAGS := -I. -fpic -D__ASSEMBLY__
+
+# Everything in these folders is hypervisor code (one concept per file).
+HV_SRCS := $(sort $(wildcard efi/*.c vmm/*.c vmm/*/*.c ept/*.c swap/*.c guest/*.c))
+HV_ASM  := $(sort $(wildcard vmm/*.S vmm/*/*.S))
+HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRCS)) \
+           $(patsubst %.S,$(BUILD)/hv/%.o,$(HV_ASM))
+HDRS    := $(sort $(wildcard */*.h */*/*.h))
+
+.PHONY: all run test test-unit test-sim test-e2e bench fuzz deps clean esp
+all: $(BUILD)/pagevisor.efi
+
+$(BUILD)/hv/efi/%.o: efi/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) $(EFI_INC) -MMD -c $< -o $@
+
+$(BUILD)/hv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/hv/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_ASFLAGS) -MMD -c $< -o $@
+
+-include $(HV_OBJS:.o=.d)
+
+$(BUILD)/pagevisor.so: $(HV_OBJS)
+	$(LD) -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic \
+	    --no-undefined -L/usr/lib $(EFI_CRT0) $(HV_OBJS) -o $@ -lefi -lgnuefi
+	scripts/check-relocs.sh $@
+
+$(BUILD)/pagevisor.efi: $(BUILD)/pagevisor.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+	    -j .rela -j .reloc --target=efi-app-x86_64 $< $@
+
+# ---- host builds: unit tests, simulations, benches, fuzzers ----------------
+HOST_CFLAGS := -std=gnu11 -g -I. -DPV_HOST $(WARN)
+SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+HOST_SUPPORT := tests/unit/host_log.c vmm/fmt.c
+
+UNIT_TESTS :=
+SIMS :=
+BENCHES :=
+FUZZERS :=
+-include $(sort $(wildcard tests/unit/*.mk tests/sim/*.mk tests/bench/*.mk tests/fuzz/*.mk))
+
+define unit_rule
+$(BUILD)/host/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(HOSTCC) $(HOST_CFLAGS) -O1 $(SAN) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) $(HOST_SUPPORT) -lcmocka
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+define sim_rule
+$(BUILD)/host/sim/$(1): $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(HOSTCC) $(HOST_CFLAGS) -O2 -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
+endef
+$(foreach t,$(SIMS),$(eval $(call sim_rule,$(t))))
+
+define bench_rule
+$(BUILD)/host/bench/$(1): $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(HOSTCC) $(HOST_CFLAGS) -O2 -march=native -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
+endef
+$(foreach t,$(BENCHES),$(eval $(call bench_rule,$(t))))
+
+define fuzz_rule
+$(BUILD)/host/fuzz/$(1): $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(FUZZCC) $(HOST_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
+endef
+$(foreach t,$(FUZZERS),$(eval $(call fuzz_rule,$(t))))
+
+UNIT_BINS  := $(addprefix $(BUILD)/host/unit/,$(UNIT_TESTS))
+SIM_BINS   := $(addprefix $(BUILD)/host/sim/,$(SIMS))
+BENCH_BINS := $(addprefix $(BUILD)/host/bench/,$(BENCHES))
+FUZZ_BINS  := $(addprefix $(BUILD)/host/fuzz/,$(FUZZERS))
+
+# ---- top-level targets ------------------------------------------------------
+deps:
+	@scripts/deps.sh
+
+esp: deps $(BUILD)/pagevisor.efi
+	scripts/mkesp.sh $(BUILD)/esp.img
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	scripts/run.sh
+
+test-unit: deps $(UNIT_BINS)
+	@scripts/run-tests.sh unit $(UNIT_BINS)
+test-sim: deps $(SIM_BINS)
+	@scripts/run-tests.sh sim $(SIM_BINS)
+test-e2e: deps all
+	@scripts/run-tests.sh e2e
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
+	@scripts/run-tests.sh all $(UNIT_BINS) -- $(SIM_BINS)
+
+bench: deps $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,420 @@
+/*
+ * The stage-2 fault handler: mm_handle_fault() and its resolutions.
+ *
+ * Order of decisions (DESIGN.md "The fault path"): region, rights, MMIO,
+ * then what the table holds for the gpa. The table is read once per fault;
+ * the only re-read is after splitting a 2 MiB leaf that needs copy-on-write.
+ *
+ * Failure contract: a resolution that runs out of frames, rmap items or
+ * table pages leaves the table and every refcount exactly as they were and
+ * reports FAULT_OOM; the guest is paused and the access retried later.
+ */
+#include "ept/mm.h"
+
+#include "ept/mm_internal.h"
+#include "vmm/log.h"
+
+#include <string.h>
+
+/* Open-bus accesses logged in full before rate-limiting starts, and the
+ * interval of the rate-limited lines after that. */
+#define OPEN_BUS_LOG_FIRST 8
+#define OPEN_BUS_LOG_EVERY 1024
+
+#define CYCLES_MAX UINT32_MAX
+
+struct fault_ctx {
+    struct guest_mm *mm;
+    const struct gpa_fault *f;
+    const struct region *r;
+    struct fault_outcome *out;
+    gpa_t page;        /* gpa & PAGE_MASK */
+    uint32_t access;   /* ACC_* attempted (never 0) */
+    bool write;
+};
+
+/* ---- installing mappings ------------------------------------------------- */
+
+static enum fault_res oom(struct fault_ctx *c)
+{
+    c->out->kind = FAULT_OOM;
+    return RES_OOM;
+}
+
+static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
+{
+    c->out->kind = FAULT_MAPPED;
+    return res;
+}
+
+/*
+ * Map the page to a freshly allocated pool frame nf (refcount 1, which the
+ * leaf takes over). Replaces whatever leaf was there. On failure nf is put
+ * and nothing else changed.
+ */
+static int install_frame(struct fault_ctx *c, struct frame *nf, uint32_t rights)
+{
+    struct guest_mm *mm = c->mm;
+    int rc = frame_rmap_add(mm->fp, nf, c->page);
+
+    if (rc == 0)
+        rc = s2pt_map(&mm->s2, c->page, frame_hpa(mm->fp, nf), PAGE_SIZE,
+                      rights, MM_RAM_MEMTYPE);
+    if (rc < 0) {
+        frame_put(mm->fp, nf); /* releases the rmap item too */
+        return rc;
+    }
+    if (rights & ACC_W)
+        nf->flags |= FRAME_DIRTY;
+    return 0;
+}
+
+/* Map a page that is not ours to write (zero frame, staged image) or not a
+ * pool frame at all (passthrough): no reference, no rmap. */
+static int install_foreign(struct fault_ctx *c, hpa_t hpa, uint32_t rights,
+                           enum memtype mt)
+{
+    return s2pt_map(&c->mm->s2, c->page, hpa, PAGE_SIZE, rights, mt);
+}
+
+static enum fault_res map_zero_frame(struct fault_ctx *c, enum fault_res res)
+{
+    struct frame_pool *fp = c->mm->fp;
+
+    if (install_foreign(c, frame_hpa(fp, fp->zero), c->r->rights & ~ACC_W,
+                        MM_RAM_MEMTYPE) < 0)
+        return oom(c);
+    return mapped(c, res);
+}
+
+static enum fault_res map_new_zeroed(struct fault_ctx *c, enum fault_res res)
+{
+    struct frame *nf = frame_alloc_zeroed(c->mm->fp, FRAME_GUEST);
+
+    if (!nf || install_frame(c, nf, c->r->rights) < 0)
+        return oom(c);
+    return mapped(c, res);
+}
+
+/* Private copy of len bytes at src, zero-filled to the end of the page. */
+static enum fault_res map_copy(struct fault_ctx *c, const void *src, size_t len,
+                               uint32_t rights, enum fault_res res)
+{
+    struct frame_pool *fp = c->mm->fp;
+    struct frame *nf = frame_alloc(fp, FRAME_GUEST);
+
+    if (!nf)
+        return oom(c);
+    uint8_t *dst = frame_va(fp, nf);
+    memcpy(dst, src, len);
+    if (len < PAGE_SIZE)
+        memset(dst + len, 0, PAGE_SIZE - len);
+    if (install_frame(c, nf, rights) < 0)
+        return oom(c);
+    return mapped(c, res);
+}
+
+/*
+ * anon-huge: the write hits an anon region whose whole 2 MiB block around
+ * the page is in the region and empty in stage-2 (the lookup stopped at
+ * level >= 2). Returns RES_COUNT when the block does not qualify or no
+ * block is free, so the caller falls back to a 4 KiB frame.
+ */
+static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e)
+{
+    struct guest_mm *mm = c->mm;
+    gpa_t block = ALIGN_DOWN(c->page, HUGE_2M);
+
+    if (!mm->huge_anon || e->level < 2 || block < c->r->start ||
+        block + HUGE_2M > c->r->end)
+        return RES_COUNT;
+    struct frame *head = frame_alloc_2m(mm->fp, FRAME_GUEST);
+    if (!head)
+        return RES_COUNT;
+    hpa_t hpa = frame_hpa(mm->fp, head);
+    memset(hpa_va(hpa), 0, HUGE_2M);
+    int rc = frame_rmap_add(mm->fp, head, block);
+    if (rc == 0)
+        rc = s2pt_map(&mm->s2, block, hpa, HUGE_2M, c->r->rights,
+                      MM_RAM_MEMTYPE);
+    if (rc < 0) {
+        frame_put(mm->fp, head);
+        return rc == -PV_ENOMEM ? oom(c) : RES_COUNT;
+    }
+    head->flags |= FRAME_DIRTY;
+    return mapped(c, RES_ANON_HUGE);
+}
+
+/* ---- empty entry: first touch ---------------------------------------------- */
+
+static enum fault_res fault_anon(struct fault_ctx *c, const struct s2_info *e)
+{
+    if (!c->write)
+        return map_zero_frame(c, RES_ZERO_MAP);
+    if (c->r->kind == REGION_ANON) {
+        enum fault_res res = try_anon_huge(c, e);
+        if (res != RES_COUNT)
+            return res;
+    }
+    return map_new_zeroed(c, RES_ANON_NEW);
+}
+
+/* Bytes of the staged image behind the page (0 past its end), and where. */
+static uint64_t image_bytes(const struct fault_ctx *c, const uint8_t **src)
+{
+    const struct region *r = c->r;
+    uint64_t off = r->backing.image.offset + (c->page - r->start);
+
+    *src = (const uint8_t *)hpa_va(r->backing.image.data) + off;
+    if (off >= r->backing.image.size)
+        return 0;
+    uint64_t left = r->backing.image.size - off;
+    return left < PAGE_SIZE ? left : PAGE_SIZE;
+}
+
+/*
+ * File-private: a page wholly inside the image is mapped straight from the
+ * staged image, read-only, until written. A partial last page is never
+ * mapped from the image (the guest would see the bytes after the file's
+ * end): it is copied and zero-filled even for a read. Past the image the
+ * region behaves like anon (bss).
+ */
+static enum fault_res fault_file(struct fault_ctx *c, const struct s2_info *e)
+{
+    const uint8_t *src;
+    uint64_t n = image_bytes(c, &src);
+
+    if (n == 0)
+        return fault_anon(c, e);
+    if (n == PAGE_SIZE && !c->write) {
+        if (install_foreign(c, va_hpa(src), c->r->rights & ~ACC_W,
+                            MM_RAM_MEMTYPE) < 0)
+            return oom(c);
+        return mapped(c, RES_FILE_MAP);
+    }
+    return map_copy(c, src, n, c->r->rights, RES_FILE_COPY);
+}
+
+/* ROM: the region has no W, so every mapping is read-only; the partial last
+ * page is a zero-filled private copy, pages past the image the zero frame. */
+static enum fault_res fault_rom(struct fault_ctx *c)
+{
+    const uint8_t *src;
+    uint64_t n = image_bytes(c, &src);
+    uint32_t rights = c->r->rights & ~ACC_W;
+
+    if (n == 0)
+        return map_zero_frame(c, RES_ROM_MAP);
+    if (n < PAGE_SIZE)
+        return map_copy(c, src, n, rights, RES_ROM_MAP);
+    if (install_foreign(c, va_hpa(src), rights, MM_RAM_MEMTYPE) < 0)
+        return oom(c);
+    return mapped(c, RES_ROM_MAP);
+}
+
+static enum fault_res fault_passthrough(struct fault_ctx *c)
+{
+    const struct region *r = c->r;
+    hpa_t hpa = r->backing.host.hpa + (c->page - r->start);
+
+    if (install_foreign(c, hpa, r->rights, r->backing.host.memtype) < 0)
+        return oom(c);
+    return mapped(c, RES_PASSTHROUGH);
+}
+
+static enum fault_res fault_empty(struct fault_ctx *c, const struct s2_info *e)
+{
+    switch (c->r->kind) {
+    case REGION_ANON:
+        return fault_anon(c, e);
+    case REGION_FILE_PRIVATE:
+        return fault_file(c, e);
+    case REGION_ROM:
+        return fault_rom(c);
+    case REGION_PASSTHROUGH:
+        return fault_passthrough(c);
+    default:
+        c->out->kind = FAULT_ERROR;
+        return RES_ERROR;
+    }
+}
+
+/* ---- present entry --------------------------------------------------------- */
+
+/* Give the leaf the rights it lacks that need no copy. */
+static enum fault_res reprotect(struct fault_ctx *c, const struct s2_info *e,
+                                uint32_t rights)
+{
+    gpa_t base = ALIGN_DOWN(c->page, e->size);
+
+    if (s2pt_protect(&c->mm->s2, base, e->size, rights) < 0)
+        return oom(c);
+    return mapped(c, RES_REPROTECT);
+}
+
+/*
+ * Write to a read-only leaf of a writable region (do_wp_page). A 2 MiB leaf
+ * is split into 4 KiB leaves (and its block into 4 KiB frames) first, so
+ * only the written page is copied.
+ */
+static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
+{
+    struct guest_mm *mm = c->mm;
+    struct frame *raw = frame_of(mm->fp, e->leaf_hpa);
+    uint32_t rights = c->r->rights;
+
+    if (!raw) {
+        /* Not a pool frame: the host range is the target (passthrough), or
+         * a staged image page that is never ours to modify. */
+        if (c->r->kind == REGION_PASSTHROUGH)
+            return reprotect(c, e, e->rights | ACC_W);
+        return map_copy(c, hpa_va(e->hpa), PAGE_SIZE, rights, RES_COW_COPY);
+    }
+    if (raw->flags & FRAME_ZERO)
+        return map_new_zeroed(c, RES_COW_ZERO);
+    if (e->size != PAGE_SIZE) {
+        if (s2pt_split(&mm->s2, c->page, PAGE_SIZE) < 0)
+            return oom(c);
+        if (raw->flags & FRAME_HUGE_HEAD)
+            frame_split_2m(mm->fp, raw);
+        s2pt_lookup(&mm->s2, c->page, e);
+        raw = frame_of(mm->fp, e->leaf_hpa);
+    }
+    if (raw->refcount == 1 && raw->mapcount == 1 &&
+        !(raw->flags & FRAME_LOCKED)) {
+        /* Sole user: the frame is ours, just let the write through. */
+        if (s2pt_protect(&mm->s2, c->page, PAGE_SIZE, rights) < 0)
+            return oom(c);
+        raw->flags |= FRAME_DIRTY;
+        return mapped(c, RES_COW_REUSE);
+    }
+    enum fault_res res = map_copy(c, hpa_va(e->hpa), PAGE_SIZE, rights,
+                                  RES_COW_COPY);
+    if (res == RES_COW_COPY) {
+        /* The new leaf replaced ours: drop our hold on the shared frame. */
+        frame_rmap_del(mm->fp, raw, c->page);
+        frame_put(mm->fp, raw);
+    }
+    return res;
+}
+
+static enum fault_res fault_present(struct fault_ctx *c, struct s2_info *e)
+{
+    uint32_t missing = c->access & ~e->rights;
+
+    if (!missing) {
+        /* The entry already allows it: a stale translation. */
+        s2pt_invalidate(&c->mm->s2, S2_INV_RANGE,
+                        ALIGN_DOWN(c->page, e->size), e->size);
+        c->out->kind = FAULT_RETRY;
+        return RES_SPURIOUS;
+    }
+    if (missing & ACC_W)
+        return fault_cow(c, e);
+    return reprotect(c, e, e->rights | (c->r->rights & ~ACC_W));
+}
+
+static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
+{
+    struct guest_mm *mm = c->mm;
+
+    if (!mm->swapin) {
+        pv_err("mm: swap entry at gpa 0x%llx but no swap-in hook",
+               (unsigned long long)c->page);
+        c->out->kind = FAULT_ERROR;
+        return RES_ERROR;
+    }
+    int rc = mm->swapin(mm, c->page, e->swap, mm->swapin_ctx);
+    if (rc == -PV_ENOMEM)
+        return oom(c);
+    if (rc < 0) {
+        c->out->kind = FAULT_ERROR;
+        return RES_ERROR;
+    }
+    return mapped(c, RES_SWAP_IN);
+}
+
+/* ---- entry point ------------------------------------------------------------ */
+
+static enum fault_res open_bus(struct fault_ctx *c)
+{
+    struct fault_stats *st = &c->mm->stats;
+    uint64_t n;
+
+    if (c->write)
+        st->open_bus_writes++;
+    else
+        st->open_bus_reads++;
+    n = st->open_bus_reads + st->open_bus_writes;
+    if (n <= OPEN_BUS_LOG_FIRST || n % OPEN_BUS_LOG_EVERY == 0)
+        pv_warn("open bus: %s at gpa 0x%llx rip 0x%llx (%llu so far)",
+                c->write ? "write" : "read", (unsigned long long)c->f->gpa,
+                (unsigned long long)c->f->rip, (unsigned long long)n);
+    c->out->kind = FAULT_OPEN_BUS;
+    return RES_OPEN_BUS;
+}
+
+static enum fault_res resolve(struct fault_ctx *c, struct fault_event *ev)
+{
+    const struct region *r = region_lookup(&c->mm->regions, c->f->gpa);
+
+    if (!r)
+        return open_bus(c);
+    c->r = r;
+    c->out->region = r;
+    if (c->access & ~r->rights) {
+        c->out->kind = FAULT_DENIED;
+        return RES_DENIED;
+    }
+    if (r->kind == REGION_MMIO_EMULATED) {
+        c->out->kind = FAULT_MMIO;
+        c->out->mmio_dev = r->backing.mmio.dev;
+        c->out->mmio_ctx = r->backing.mmio.ctx;
+        c->out->mmio_offset = c->f->gpa - r->start;
+        return RES_MMIO;
+    }
+
+    struct s2_info e;
+    s2pt_lookup(&c->mm->s2, c->page, &e);
+    ev->entry_state = (uint8_t)e.state;
+    if (e.state == S2_PRESENT)
+        ev->entry_rights = (uint8_t)e.rights;
+    switch (e.state) {
+    case S2_PRESENT:
+        return fault_present(c, &e);
+    case S2_SWAP:
+        return fault_swap(c, &e);
+    default:
+        return fault_empty(c, &e);
+    }
+}
+
+int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
+                    struct fault_outcome *out)
+{
+    uint64_t t0 = pv_rdtsc();
+    struct fault_ctx c = {
+        .mm = mm,
+        .f = f,
+        .out = out,
+        .page = f->gpa & PAGE_MASK,
+        /* An exit that reports no access kind was at least a read. */
+        .access = (f->access & ACC_RWX) ? (f->access & ACC_RWX) : ACC_R,
+    };
+    struct fault_event ev = {
+        .tsc = t0,
+        .gpa = f->gpa,
+        .rip = f->rip,
+        .entry_state = S2_NONE,
+    };
+
+    c.write = (c.access & ACC_W) != 0;
+    ev.access = (uint8_t)c.access;
+    memset(out, 0, sizeof(*out));
+    out->res = resolve(&c, &ev);
+    ev.res = (uint8_t)out->res;
+    uint64_t dt = pv_rdtsc() - t0;
+    ev.cycles = dt > CYCLES_MAX ? CYCLES_MAX : (uint32_t)dt;
+    fault_account(&mm->stats, &mm->trace, &ev);
+    return 0;
+}

@@ -1,0 +1,531 @@
+/*
+ * Frame pool (see ept/frame.h for the contract).
+ *
+ * Layout of the range handed to frame_pool_init():
+ *
+ *   [descriptors][rmap items][bitmap][block_used] pad | frame 0 | frame 1 ...
+ *
+ * Allocation state is kept per 2 MiB block of host-physical addresses. The
+ * bitmap is indexed by "slot" = position inside the 2 MiB-aligned span that
+ * contains the pool, so block b owns bitmap words [b * 8, b * 8 + 8). Slots
+ * that are not pool frames (before frame 0 or after the last frame, in the
+ * partial blocks at both ends) are permanently marked allocated. Hence:
+ *   block_used[b] == PAGES_PER_2M  -> nothing free in b
+ *   block_used[b] == 0             -> b is a whole free 2 MiB block
+ * and the edge blocks, which can never serve frame_alloc_2m(), always count
+ * as partly used, so single frames are taken from them first.
+ *
+ * frame_alloc() policy: the block at fp->hint first; then any partly used
+ * block (cyclic scan of block_used from the hint, skipped entirely when
+ * fp->npartial is 0); only then a whole free block. A block found this way
+ * serves up to 511 following allocations from the hint, so the scans are
+ * amortised; within a block at most 8 bitmap words are looked at.
+ *
+ * Reverse-map items: a fixed pool of RMAP_ITEMS(nframes) = nframes / 4 + 64
+ * items. The first gpa of each frame is inline in the descriptor, so items
+ * are only needed for frames mapped at two or more gpas (shared / COW frames),
+ * which we expect to be a minority; running out is reported as -PV_ENOMEM.
+ */
+#include "ept/frame.h"
+
+#include <string.h>
+
+#include "vmm/log.h"
+
+#define RMAP_ITEMS(n) ((n) / 4 + 64)
+#define BITS_PER_WORD 64u
+#define WORDS_PER_BLOCK (PAGES_PER_2M / BITS_PER_WORD)
+#define ALL_ONES UINT64_MAX
+#define META_ALIGN 64u
+
+/* ---- slot / block arithmetic ------------------------------------------- */
+
+static size_t slot_base(const struct frame_pool *fp)
+{
+    /* slots of block 0 that precede frame 0 */
+    return (size_t)((fp->first - ALIGN_DOWN(fp->first, HUGE_2M)) >> PAGE_SHIFT);
+}
+
+static size_t frame_index(const struct frame_pool *fp, const struct frame *f)
+{
+    return (size_t)(f - fp->desc);
+}
+
+static bool bit_test(const uint64_t *bm, size_t slot)
+{
+    return (bm[slot / BITS_PER_WORD] >> (slot % BITS_PER_WORD)) & 1u;
+}
+
+static void bit_set(uint64_t *bm, size_t slot)
+{
+    bm[slot / BITS_PER_WORD] |= 1ull << (slot % BITS_PER_WORD);
+}
+
+static void bit_clear(uint64_t *bm, size_t slot)
+{
+    bm[slot / BITS_PER_WORD] &= ~(1ull << (slot % BITS_PER_WORD));
+}
+
+static bool block_partial(uint16_t used)
+{
+    return used != 0 && used != PAGES_PER_2M;
+}
+
+/* Change block b's used count, keeping npartial in step. */
+static void block_adjust(struct frame_pool *fp, size_t b, int delta)
+{
+    bool was = block_partial(fp->block_used[b]);
+    fp->block_used[b] = (uint16_t)(fp->block_used[b] + delta);
+    bool now = block_partial(fp->block_used[b]);
+    if (was && !now)
+        fp->npartial--;
+    else if (!was && now)
+        fp->npartial++;
+}
+
+static void desc_reset(struct frame *f)
+{
+    f->refcount = 0;
+    f->flags = 0;
+    f->mapcount = 0;
+    f->rmap = 0;
+    f->rmap_more = NULL;
+    f->swap_slot = SWAP_SLOT_NONE;
+    list_init(&f->lru);
+}
+
+/* ---- initialisation ----------------------------------------------------- */
+
+struct layout {
+    hpa_t desc, rmap, bitmap, block_used, meta_end, first;
+    size_t nblocks_max;
+};
+
+static void layout_for(hpa_t base, size_t n, struct layout *l)
+{
+    l->nblocks_max = n / PAGES_PER_2M + 2; /* a partial block at each end */
+    l->desc = ALIGN_UP(base, META_ALIGN);
+    l->rmap = ALIGN_UP(l->desc + n * sizeof(struct frame), META_ALIGN);
+    l->bitmap = ALIGN_UP(l->rmap + RMAP_ITEMS(n) * sizeof(struct rmap_item),
+                         META_ALIGN);
+    l->block_used = l->bitmap + l->nblocks_max * WORDS_PER_BLOCK * sizeof(uint64_t);
+    l->meta_end = l->block_used + l->nblocks_max * sizeof(uint16_t);
+    l->first = ALIGN_UP(l->meta_end, PAGE_SIZE);
+}
+
+static bool layout_fits(hpa_t base, hpa_t end, size_t n, struct layout *l)
+{
+    layout_for(base, n, l);
+    return l->first <= end && (end - l->first) / PAGE_SIZE >= n;
+}
+
+int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
+{
+    memset(fp, 0, sizeof(*fp));
+    if (size == 0 || base + size < base)
+        return -PV_EINVAL;
+    hpa_t end = base + size;
+
+    /* Largest n whose metadata plus n frames fit: estimate, then adjust. */
+    uint64_t per_frame = PAGE_SIZE + sizeof(struct frame) +
+                         sizeof(struct rmap_item) / 4 + 1;
+    size_t n = (size_t)(size / per_frame);
+    struct layout l;
+    while (layout_fits(base, end, n + 1, &l))
+        n++;
+    while (n > 0 && !layout_fits(base, end, n, &l))
+        n--;
+    if (n < 2) /* the zero frame and at least one frame */
+        return -PV_EINVAL;
+    layout_fits(base, end, n, &l);
+
+    fp->base = base;
+    fp->end = end;
+    fp->first = l.first;
+    fp->nframes = n;
+    fp->desc = hpa_va(l.desc);
+    fp->bitmap = hpa_va(l.bitmap);
+    fp->block_used = hpa_va(l.block_used);
+    fp->nblocks = (size_t)((ALIGN_UP(l.first + n * PAGE_SIZE, HUGE_2M) -
+                            ALIGN_DOWN(l.first, HUGE_2M)) >> HUGE_2M_SHIFT);
+
+    for (size_t i = 0; i < n; i++)
+        desc_reset(&fp->desc[i]);
+
+    fp->rmap_cap = RMAP_ITEMS(n);
+    struct rmap_item *items = hpa_va(l.rmap);
+    for (size_t i = 0; i < fp->rmap_cap; i++) {
+        items[i].gpa = 0;
+        items[i].next = i + 1 < fp->rmap_cap ? &items[i + 1] : NULL;
+    }
+    fp->rmap_free = items;
+
+    /* Every slot starts allocated; pool frames are then freed. */
+    size_t nslots = fp->nblocks * PAGES_PER_2M;
+    memset(fp->bitmap, 0xff, nslots / 8);
+    for (size_t b = 0; b < fp->nblocks; b++)
+        fp->block_used[b] = PAGES_PER_2M;
+    size_t sb = slot_base(fp);
+    for (size_t i = 0; i < n; i++) {
+        bit_clear(fp->bitmap, sb + i);
+        block_adjust(fp, (sb + i) / PAGES_PER_2M, -1);
+    }
+    fp->nfree = n;
+
+    fp->zero = frame_alloc_zeroed(fp, FRAME_ZERO | FRAME_PINNED);
+    fp->allocs = 0; /* count only allocations made by users of the pool */
+    return fp->zero ? PV_OK : -PV_EINVAL;
+}
+
+/* ---- allocation --------------------------------------------------------- */
+
+/* Take the first free slot of block b (which must have one). */
+static size_t take_in_block(struct frame_pool *fp, size_t b)
+{
+    uint64_t *w = &fp->bitmap[b * WORDS_PER_BLOCK];
+    for (size_t i = 0; i < WORDS_PER_BLOCK; i++) {
+        if (w[i] != ALL_ONES) {
+            size_t bit = (size_t)__builtin_ctzll(~w[i]);
+            size_t slot = b * PAGES_PER_2M + i * BITS_PER_WORD + bit;
+            bit_set(fp->bitmap, slot);
+            block_adjust(fp, b, 1);
+            return slot - slot_base(fp);
+        }
+    }
+    return (size_t)-1; /* unreachable while block_used is consistent */
+}
+
+static size_t find_block(const struct frame_pool *fp, bool partial)
+{
+    for (size_t k = 0; k < fp->nblocks; k++) {
+        size_t b = (fp->hint + k) % fp->nblocks;
+        uint16_t used = fp->block_used[b];
+        if (partial ? block_partial(used) : used == 0)
+            return b;
+    }
+    return fp->nblocks;
+}
+
+static void note_alloc(struct frame_pool *fp, size_t count)
+{
+    fp->nfree -= count;
+    size_t used = fp->nframes - fp->nfree;
+    if (used > fp->peak_used)
+        fp->peak_used = used;
+}
+
+struct frame *frame_alloc(struct frame_pool *fp, uint32_t flags)
+{
+    if (fp->nfree == 0) {
+        fp->failed++;
+        return NULL;
+    }
+    size_t b = fp->hint;
+    if (!block_partial(fp->block_used[b])) {
+        b = fp->npartial ? find_block(fp, true) : fp->nblocks;
+        if (b == fp->nblocks)
+            b = fp->block_used[fp->hint] == 0 ? fp->hint : find_block(fp, false);
+    }
+    size_t idx = take_in_block(fp, b);
+    if (b >= fp->nblocks || idx >= fp->nframes) {
+        pv_err("frame: allocator state corrupt (block %zu)", b);
+        fp->failed++;
+        return NULL;
+    }
+    fp->hint = b;
+    note_alloc(fp, 1);
+    fp->allocs++;
+    struct frame *f = &fp->desc[idx];
+    desc_reset(f);
+    f->refcount = 1;
+    f->flags = flags & ~(FRAME_HUGE_HEAD | FRAME_HUGE_TAIL);
+    return f;
+}
+
+struct frame *frame_alloc_zeroed(struct frame_pool *fp, uint32_t flags)
+{
+    struct frame *f = frame_alloc(fp, flags);
+    if (f)
+        memset(frame_va(fp, f), 0, PAGE_SIZE);
+    return f;
+}
+
+struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags)
+{
+    size_t b = fp->nfree >= PAGES_PER_2M ? find_block(fp, false) : fp->nblocks;
+    if (b == fp->nblocks) {
+        fp->failed++;
+        return NULL;
+    }
+    memset(&fp->bitmap[b * WORDS_PER_BLOCK], 0xff,
+           WORDS_PER_BLOCK * sizeof(uint64_t));
+    block_adjust(fp, b, (int)PAGES_PER_2M);
+    note_alloc(fp, PAGES_PER_2M);
+    fp->allocs_2m++;
+    size_t idx = b * PAGES_PER_2M - slot_base(fp);
+    struct frame *head = &fp->desc[idx];
+    for (size_t i = 0; i < PAGES_PER_2M; i++) {
+        desc_reset(&head[i]);
+        head[i].flags = FRAME_HUGE_TAIL;
+    }
+    head->refcount = 1;
+    head->flags = (flags & ~FRAME_HUGE_TAIL) | FRAME_HUGE_HEAD;
+    return head;
+}
+
+/* ---- reference counting ------------------------------------------------- */
+
+void frame_get(struct frame *f) { f->refcount++; }
+
+static void rmap_release(struct frame_pool *fp, struct frame *f)
+{
+    struct rmap_item *it = f->rmap_more;
+    while (it) {
+        struct rmap_item *next = it->next;
+        it->next = fp->rmap_free;
+        fp->rmap_free = it;
+        fp->rmap_used--;
+        it = next;
+    }
+    f->rmap_more = NULL;
+    f->mapcount = 0;
+}
+
+static void free_slots(struct frame_pool *fp, size_t idx, size_t count)
+{
+    size_t sb = slot_base(fp);
+    for (size_t i = 0; i < count; i++) {
+        bit_clear(fp->bitmap, sb + idx + i);
+        desc_reset(&fp->desc[idx + i]);
+    }
+    /* count is 1 or a whole block: one block either way */
+    block_adjust(fp, (sb + idx) / PAGES_PER_2M, -(int)count);
+    fp->nfree += count;
+    fp->frees++;
+}
+
+bool frame_put(struct frame_pool *fp, struct frame *f)
+{
+    /* A tail carries no reference of its own: the block's head does. */
+    if (f->flags & FRAME_HUGE_TAIL)
+        f = frame_head(fp, f);
+    if (f->refcount == 0) {
+        pv_err("frame: put of free frame %#llx",
+               (unsigned long long)frame_hpa(fp, f));
+        return false;
+    }
+    if (f->flags & FRAME_ZERO) {
+        if (f->refcount > 1)
+            f->refcount--;
+        return false;
+    }
+    if (--f->refcount > 0)
+        return false;
+    rmap_release(fp, f);
+    free_slots(fp, frame_index(fp, f),
+               (f->flags & FRAME_HUGE_HEAD) ? PAGES_PER_2M : 1);
+    return true;
+}
+
+void frame_split_2m(struct frame_pool *fp, struct frame *head)
+{
+    if (!(head->flags & FRAME_HUGE_HEAD))
+        return;
+    /* Tails inherit what describes the data, not list/cache membership. */
+    uint32_t inherit = head->flags & ~(FRAME_HUGE_HEAD | FRAME_HUGE_TAIL |
+                                       FRAME_LRU | FRAME_ACTIVE |
+                                       FRAME_SWAPCACHE | FRAME_LOCKED);
+    gpa_t gpas[8];
+    size_t ng = frame_rmap_get(head, gpas, 8);
+    if (ng > 8) {
+        pv_warn("frame: split of %#llx mapped at %zu gpas keeps 8",
+                (unsigned long long)frame_hpa(fp, head), ng);
+        ng = 8;
+    }
+    head->flags &= ~FRAME_HUGE_HEAD;
+    for (size_t i = 1; i < PAGES_PER_2M; i++) {
+        struct frame *t = &head[i];
+        desc_reset(t);
+        t->flags = inherit;
+        t->refcount = head->refcount;
+        for (size_t g = 0; g < ng; g++) {
+            if (frame_rmap_add(fp, t, gpas[g] + i * PAGE_SIZE) != PV_OK)
+                pv_err("frame: split: out of rmap items");
+        }
+    }
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+hpa_t frame_hpa(const struct frame_pool *fp, const struct frame *f)
+{
+    return fp->first + (hpa_t)(f - fp->desc) * PAGE_SIZE;
+}
+
+struct frame *frame_of(const struct frame_pool *fp, hpa_t hpa)
+{
+    if (hpa < fp->first)
+        return NULL;
+    uint64_t idx = (hpa - fp->first) >> PAGE_SHIFT;
+    return idx < fp->nframes ? &fp->desc[idx] : NULL;
+}
+
+struct frame *frame_head(const struct frame_pool *fp, struct frame *f)
+{
+    if (!(f->flags & FRAME_HUGE_TAIL))
+        return f;
+    struct frame *h = frame_of(fp, ALIGN_DOWN(frame_hpa(fp, f), HUGE_2M));
+    return h ? h : f;
+}
+
+size_t frame_free_count(const struct frame_pool *fp) { return fp->nfree; }
+size_t frame_used_count(const struct frame_pool *fp)
+{
+    return fp->nframes - fp->nfree;
+}
+
+/* ---- reverse map -------------------------------------------------------- */
+
+int frame_rmap_add(struct frame_pool *fp, struct frame *f, gpa_t gpa)
+{
+    if (f->mapcount == 0) {
+        f->rmap = gpa;
+        f->mapcount = 1;
+        return PV_OK;
+    }
+    struct rmap_item *it = fp->rmap_free;
+    if (!it)
+        return -PV_ENOMEM;
+    fp->rmap_free = it->next;
+    fp->rmap_used++;
+    it->gpa = gpa;
+    it->next = f->rmap_more;
+    f->rmap_more = it;
+    f->mapcount++;
+    return PV_OK;
+}
+
+int frame_rmap_del(struct frame_pool *fp, struct frame *f, gpa_t gpa)
+{
+    if (f->mapcount == 0)
+        return -PV_ENOENT;
+    struct rmap_item *victim;
+    if (f->rmap == gpa) {
+        victim = f->rmap_more;
+        if (!victim) {
+            f->mapcount = 0;
+            return PV_OK;
+        }
+        f->rmap = victim->gpa; /* promote the first chained gpa inline */
+        f->rmap_more = victim->next;
+    } else {
+        struct rmap_item **pp = &f->rmap_more;
+        while (*pp && (*pp)->gpa != gpa)
+            pp = &(*pp)->next;
+        if (!*pp)
+            return -PV_ENOENT;
+        victim = *pp;
+        *pp = victim->next;
+    }
+    victim->next = fp->rmap_free;
+    fp->rmap_free = victim;
+    fp->rmap_used--;
+    f->mapcount--;
+    return PV_OK;
+}
+
+size_t frame_rmap_get(const struct frame *f, gpa_t *out, size_t max)
+{
+    if (f->mapcount == 0)
+        return 0;
+    size_t n = 0;
+    if (n < max)
+        out[n] = f->rmap;
+    n++;
+    for (const struct rmap_item *it = f->rmap_more; it; it = it->next, n++)
+        if (n < max)
+            out[n] = it->gpa;
+    return f->mapcount;
+}
+
+/* ---- consistency -------------------------------------------------------- */
+
+static unsigned popcount64(uint64_t w)
+{
+    /* no __builtin_popcountll: without -mpopcnt it calls into libgcc */
+    unsigned n = 0;
+    while (w) {
+        w &= w - 1;
+        n++;
+    }
+    return n;
+}
+
+static bool check_fail(const char *what, size_t at)
+{
+    pv_err("frame_pool_check: %s (at %zu)", what, at);
+    return false;
+}
+
+bool frame_pool_check(const struct frame_pool *fp)
+{
+    size_t sb = slot_base(fp), npartial = 0, nfree = 0, chained = 0;
+    for (size_t b = 0; b < fp->nblocks; b++) {
+        unsigned used = 0;
+        for (size_t i = 0; i < WORDS_PER_BLOCK; i++)
+            used += popcount64(fp->bitmap[b * WORDS_PER_BLOCK + i]);
+        if (used != fp->block_used[b])
+            return check_fail("block_used differs from bitmap", b);
+        npartial += block_partial(fp->block_used[b]);
+    }
+    if (npartial != fp->npartial)
+        return check_fail("npartial", npartial);
+    for (size_t s = 0; s < fp->nblocks * PAGES_PER_2M; s++)
+        if ((s < sb || s >= sb + fp->nframes) && !bit_test(fp->bitmap, s))
+            return check_fail("slot outside the pool marked free", s);
+    for (size_t i = 0; i < fp->nframes; i++) {
+        const struct frame *f = &fp->desc[i];
+        bool alloc = bit_test(fp->bitmap, sb + i);
+        if (!alloc) {
+            nfree++;
+            if (f->refcount || f->flags || f->mapcount || f->rmap_more)
+                return check_fail("free frame with state", i);
+            continue;
+        }
+        if (f->flags & FRAME_HUGE_TAIL) {
+            const struct frame *h = frame_head(fp, (struct frame *)f);
+            if (h == f || !(h->flags & FRAME_HUGE_HEAD) || f->refcount ||
+                f->mapcount)
+                return check_fail("bad huge tail", i);
+            continue;
+        }
+        if (f->refcount == 0)
+            return check_fail("allocated frame with refcount 0", i);
+        if ((f->flags & FRAME_HUGE_HEAD) &&
+            !IS_ALIGNED(frame_hpa(fp, f), HUGE_2M))
+            return check_fail("unaligned huge head", i);
+        size_t chain = 0;
+        for (const struct rmap_item *it = f->rmap_more; it; it = it->next)
+            if (++chain > fp->rmap_cap)
+                return check_fail("rmap chain loops", i);
+        if (!(f->flags & FRAME_TABLE) &&
+            (f->mapcount ? chain != f->mapcount - 1 : chain != 0))
+            return check_fail("mapcount differs from rmap", i);
+        chained += chain;
+    }
+    if (nfree != fp->nfree)
+        return check_fail("nfree differs from bitmap", nfree);
+    if (chained != fp->rmap_used)
+        return check_fail("rmap_used differs from chains", chained);
+    size_t nitems = 0;
+    for (const struct rmap_item *it = fp->rmap_free; it; it = it->next)
+        if (++nitems > fp->rmap_cap)
+            return check_fail("rmap free list loops", nitems);
+    if (nitems + fp->rmap_used != fp->rmap_cap)
+        return check_fail("rmap items lost", nitems);
+    if (!fp->zero || !(fp->zero->flags & FRAME_ZERO) || fp->zero->refcount == 0)
+        return check_fail("zero frame", 0);
+    if (fp->nframes - fp->nfree > fp->peak_used)
+        return check_fail("peak_used below used", fp->peak_used);
+    return true;
+}

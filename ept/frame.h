@@ -1,0 +1,130 @@
+/*
+ * Frame pool: the host frames that may back guest memory and stage-2 tables.
+ *
+ * The boot path hands over one contiguous host range (on the host: an
+ * aligned malloc'ed arena). frame_pool_init() carves the per-frame
+ * descriptors and the reverse-map items out of the front of that range; the
+ * rest are frames. One frame is taken as the shared, permanently zero frame.
+ *
+ * Descriptor contract:
+ *  - refcount: number of holders. Every stage-2 leaf that maps a frame holds
+ *    one reference; so does any in-flight user (e.g. swap I/O later). A free
+ *    frame has refcount 0. The zero frame is pinned and never freed.
+ *  - mapcount + rmap: the guest-physical addresses whose stage-2 leaves map
+ *    this frame (reverse map, like Linux's rmap/anon_vma). The zero frame and
+ *    table frames keep no rmap.
+ *  - swap_slot: SWAP_SLOT_NONE unless the frame is in the swap cache.
+ *  - lru: links for the active/inactive lists (swap/ reclaim); the pool
+ *    itself never touches them except to initialise them.
+ *  - FRAME_TABLE frames: ept/s2pt.c keeps the number of non-empty entries of
+ *    the table in mapcount (they have no rmap, rmap_more stays NULL).
+ *
+ * 2 MiB blocks: frame_alloc_2m() hands out 512 contiguous frames whose hpa is
+ * 2 MiB aligned; only the head descriptor carries refcount/rmap, tails are
+ * marked FRAME_HUGE_TAIL. frame_split_2m() turns such a block into 512
+ * independent frames (each with refcount 1 and the rmap gpa+i*4K). Single
+ * frame allocation prefers partly used 2 MiB blocks so that whole blocks
+ * stay available for huge mappings.
+ */
+#ifndef PV_EPT_FRAME_H
+#define PV_EPT_FRAME_H
+
+#include "ept/list.h"
+#include "ept/types.h"
+
+#define SWAP_SLOT_NONE UINT64_MAX
+
+/* frame flags */
+#define FRAME_ZERO       (1u << 0)  /* the shared zero frame (pinned) */
+#define FRAME_TABLE      (1u << 1)  /* a stage-2 table page */
+#define FRAME_GUEST      (1u << 2)  /* holds guest data */
+#define FRAME_HUGE_HEAD  (1u << 3)  /* first frame of a 2 MiB block */
+#define FRAME_HUGE_TAIL  (1u << 4)  /* other frames of a 2 MiB block */
+#define FRAME_DIRTY      (1u << 5)  /* contents differ from the swap copy */
+#define FRAME_LRU        (1u << 6)  /* on an LRU list */
+#define FRAME_ACTIVE     (1u << 7)  /* on the active list (else inactive) */
+#define FRAME_SWAPCACHE  (1u << 8)  /* in the swap cache (swap_slot valid) */
+#define FRAME_LOCKED     (1u << 9)  /* I/O in flight: do not reclaim */
+#define FRAME_PINNED     (1u << 10) /* never reclaim (e.g. DMA, boot data) */
+
+struct rmap_item {
+    gpa_t gpa;
+    struct rmap_item *next;
+};
+
+struct frame {
+    uint32_t refcount;
+    uint32_t flags;
+    uint32_t mapcount;          /* entries in the reverse map */
+    gpa_t rmap;                 /* first mapping gpa (valid if mapcount >= 1) */
+    struct rmap_item *rmap_more; /* further gpas when mapcount > 1 */
+    uint64_t swap_slot;
+    struct list_node lru;
+};
+
+struct frame_pool {
+    hpa_t base, end;            /* the whole range handed over */
+    hpa_t first;                /* hpa of frame 0 (page aligned) */
+    size_t nframes;
+    struct frame *desc;         /* nframes descriptors */
+    size_t nfree;
+    size_t peak_used;           /* high-water mark of allocated frames */
+    struct frame *zero;         /* the shared zero frame */
+    /* allocator state: implementation-defined, see frame.c */
+    uint64_t *bitmap;           /* 1 = allocated */
+    uint16_t *block_used;       /* allocated frames per 2 MiB block */
+    size_t nblocks;
+    size_t hint;
+    size_t npartial;            /* blocks with 0 < block_used < 512 */
+    struct rmap_item *rmap_free;
+    size_t rmap_cap, rmap_used;
+    uint64_t allocs, frees, allocs_2m, failed;
+};
+
+/*
+ * Set up a pool over [base, base + size). Returns -PV_EINVAL when the range
+ * is too small to hold metadata, the zero frame and at least one frame.
+ */
+int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size);
+
+/* One frame, refcount 1, flags as given, contents undefined; NULL if none. */
+struct frame *frame_alloc(struct frame_pool *fp, uint32_t flags);
+/* Same, contents zeroed. */
+struct frame *frame_alloc_zeroed(struct frame_pool *fp, uint32_t flags);
+/* A whole free 2 MiB-aligned block (head returned, refcount 1, contents
+ * undefined); NULL if no block is entirely free. */
+struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags);
+
+void frame_get(struct frame *f);
+/* Drop one reference; at zero the frame (or the whole 2 MiB block, for a
+ * head) returns to the pool and its rmap is released. Returns true when
+ * freed. Never frees the zero frame. */
+bool frame_put(struct frame_pool *fp, struct frame *f);
+
+/* Break a 2 MiB block into independent 4 KiB frames (see above). */
+void frame_split_2m(struct frame_pool *fp, struct frame *head);
+
+hpa_t frame_hpa(const struct frame_pool *fp, const struct frame *f);
+static inline void *frame_va(const struct frame_pool *fp, const struct frame *f)
+{
+    return hpa_va(frame_hpa(fp, f));
+}
+/* Descriptor of the pool frame containing hpa, or NULL if hpa is not in the
+ * pool (staged images, passthrough ranges). For a tail frame of a 2 MiB
+ * block this is the tail's own descriptor; frame_head() finds the head. */
+struct frame *frame_of(const struct frame_pool *fp, hpa_t hpa);
+struct frame *frame_head(const struct frame_pool *fp, struct frame *f);
+
+size_t frame_free_count(const struct frame_pool *fp);
+size_t frame_used_count(const struct frame_pool *fp);
+
+/* Reverse map. add/del return -PV_ENOMEM (no rmap item left) / -PV_ENOENT. */
+int frame_rmap_add(struct frame_pool *fp, struct frame *f, gpa_t gpa);
+int frame_rmap_del(struct frame_pool *fp, struct frame *f, gpa_t gpa);
+/* Copy up to max mapping gpas into out; returns mapcount. */
+size_t frame_rmap_get(const struct frame *f, gpa_t *out, size_t max);
+
+/* Consistency check for tests: free counts, bitmap, block counters. */
+bool frame_pool_check(const struct frame_pool *fp);
+
+#endif

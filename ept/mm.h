@@ -1,0 +1,172 @@
+/*
+ * The guest memory object and its fault path: the guest-physical equivalent
+ * of Linux's mm_struct + find_vma -> handle_mm_fault -> do_anonymous_page /
+ * do_wp_page / file fault (seeds 000 and 003, DESIGN.md "The fault path").
+ *
+ * A struct guest_mm owns: the region set (what the guest may touch and how
+ * it is backed), the stage-2 table (what is mapped now), and references on
+ * the pool frames those mappings use. It borrows the frame pool.
+ *
+ * Ownership rules (kept by every function here):
+ *  - Each stage-2 leaf that maps a pool frame holds one reference on the
+ *    frame (the head, for a 2 MiB leaf) and one rmap entry for its gpa.
+ *  - The shared zero frame is pinned: leaves mapping it hold neither a
+ *    reference nor an rmap entry. Staged images and passthrough host ranges
+ *    are not pool frames (frame_of() == NULL) and are never written through
+ *    a guest mapping unless the region says so (passthrough).
+ *  - A leaf is writable only when the frame behind it may be modified by
+ *    this gpa alone: never the zero frame, a staged image page, or a frame
+ *    with more than one user.
+ *
+ * Not thread-safe: one vCPU, and the caller serialises monitor access.
+ */
+#ifndef PV_EPT_MM_H
+#define PV_EPT_MM_H
+
+#include "ept/fault_stats.h"
+#include "ept/frame.h"
+#include "ept/region.h"
+#include "ept/s2pt.h"
+#include "ept/types.h"
+
+struct guest_mm;
+
+/*
+ * Swap-in hook, installed by swap/ once a swap device exists: resolve the
+ * swap entry at gpa (map the page back) and return 0, or a -PV_* error.
+ * Until then a swap entry in the table is an error outcome.
+ */
+typedef int (*mm_swapin_fn)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e,
+                            void *ctx);
+
+struct guest_mm {
+    struct region_set regions;
+    struct s2pt s2;
+    struct frame_pool *fp;
+    /* Allow 2 MiB anon leaves. The boot path clears it under overcommit
+     * (frames < memory), where one huge leaf could pin 512 frames. */
+    bool huge_anon;
+    struct fault_stats stats;
+    struct fault_trace trace;
+    mm_swapin_fn swapin;
+    void *swapin_ctx;
+};
+
+/* A stage-2 fault as the vendor exit reports it. */
+struct gpa_fault {
+    gpa_t gpa;
+    uint32_t access;       /* ACC_R / ACC_W / ACC_X attempted */
+    uint32_t entry_rights; /* what the exit said the entry allowed; informational */
+    uint64_t rip;
+    uint64_t gla;
+    bool gla_valid;
+};
+
+enum fault_kind {
+    FAULT_MAPPED = 0, /* a mapping now allows the access: re-execute */
+    FAULT_RETRY,      /* nothing to change (spurious): re-execute */
+    FAULT_MMIO,       /* emulate the access with the device model */
+    FAULT_OPEN_BUS,   /* no region: reads return all-ones, writes are dropped */
+    FAULT_DENIED,     /* region forbids the access (e.g. ROM write): drop it */
+    FAULT_OOM,        /* out of frames: pause the guest */
+    FAULT_ERROR,      /* cannot resolve (swap entry without swap): pause */
+};
+
+struct fault_outcome {
+    enum fault_kind kind;
+    enum fault_res res;
+    /* The region hit (NULL for open bus); valid until the next region change. */
+    const struct region *region;
+    /* FAULT_MMIO: the device model and the offset of gpa inside the region. */
+    uint32_t mmio_dev;
+    void *mmio_ctx;
+    uint64_t mmio_offset;
+};
+
+/*
+ * Set up an empty guest memory: regions drawn from region_pool[0..region_cap),
+ * trace events kept in trace_buf[0..trace_cap) (may be NULL/0), a stage-2
+ * table of format fmt whose invalidations go to inv(inv_ctx). huge_anon
+ * starts true. Returns 0 or -PV_ENOMEM (no frame for the root table).
+ */
+int mm_init(struct guest_mm *mm, struct frame_pool *fp,
+            const struct s2pt_format *fmt, bool use_ad,
+            struct region *region_pool, size_t region_cap,
+            struct fault_event *trace_buf, size_t trace_cap,
+            s2pt_invalidate_fn inv, void *inv_ctx);
+
+/* Unmap everything, put every frame the mappings held, free the tables.
+ * Afterwards the pool has exactly the free frames it had before mm_init. */
+void mm_destroy(struct guest_mm *mm);
+
+/*
+ * Region helpers: thin wrappers over region_insert with each kind's rights.
+ *   anon         RWX  demand-zero RAM
+ *   image        RWX  file-private: staged image, private copy on write;
+ *                     image = hpa of image byte 0 (page aligned), offset =
+ *                     image offset that start maps to, size = image length
+ *   rom          R-X  staged image, writes denied
+ *   passthrough  RW-  host range at hpa with memory type mt
+ *   mmio         RW-  trapped, handed to device model dev/ctx
+ * Return region_insert's result (0, -PV_EEXIST, -PV_EINVAL, -PV_ENOMEM).
+ */
+int mm_add_anon(struct guest_mm *mm, gpa_t start, gpa_t end, const char *name);
+int mm_add_image(struct guest_mm *mm, gpa_t start, gpa_t end, hpa_t image,
+                 uint64_t offset, uint64_t size, const char *name);
+int mm_add_rom(struct guest_mm *mm, gpa_t start, gpa_t end, hpa_t image,
+               uint64_t size, const char *name);
+int mm_add_passthrough(struct guest_mm *mm, gpa_t start, gpa_t end, hpa_t hpa,
+                       enum memtype mt, const char *name);
+int mm_add_mmio(struct guest_mm *mm, gpa_t start, gpa_t end, uint32_t dev,
+                void *ctx, const char *name);
+
+/*
+ * Drop every mapping in [start, end) (page aligned), putting the frames they
+ * held; large leaves straddling an edge are split first. The regions are
+ * untouched: the next access faults the page back in.
+ */
+int mm_unmap_range(struct guest_mm *mm, gpa_t start, gpa_t end);
+
+/* mm_unmap_range + region_remove. */
+int mm_remove_range(struct guest_mm *mm, gpa_t start, gpa_t end);
+
+/*
+ * Resolve one stage-2 fault (see DESIGN.md "The fault path"). Fills *out and
+ * returns 0; every call is counted under exactly one resolution and traced.
+ * The handler re-reads the table rather than trusting f->entry_rights: the
+ * entry may have changed since the exit was taken.
+ */
+int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
+                    struct fault_outcome *out);
+
+/*
+ * Same-page merging: when a and b (any address inside the pages) are both
+ * present 4 KiB anon mappings of distinct pool frames with identical
+ * contents, map b to a's frame, make both read-only, and put b's frame.
+ * Returns 0 when merged (or already sharing one frame), 1 when the contents
+ * differ (nothing changed), -PV_EINVAL when either page is not eligible,
+ * -PV_ENOMEM when an rmap item is missing (nothing changed).
+ */
+int mm_merge_pages(struct guest_mm *mm, gpa_t a, gpa_t b);
+
+/*
+ * Guest memory access for the boot path: each page is faulted in exactly as
+ * a guest access of that kind would be (through mm_handle_fault), then the
+ * bytes are copied. Errors: -PV_ENOENT (no region: open bus), -PV_EINVAL
+ * (access denied, or an emulated-MMIO region), -PV_ENOMEM (out of frames),
+ * -PV_EIO (unresolvable entry). Bytes before the failing page were copied.
+ */
+int mm_write(struct guest_mm *mm, gpa_t gpa, const void *src, size_t len);
+int mm_read(struct guest_mm *mm, gpa_t gpa, void *dst, size_t len);
+
+/* Render counters / the last n trace events (see fault_stats.h). */
+void mm_render_stats(const struct guest_mm *mm, emit_fn emit, void *ctx);
+void mm_render_trace(const struct guest_mm *mm, size_t n, emit_fn emit,
+                     void *ctx);
+
+/* Region, frame pool and stage-2 consistency, plus mm's own invariants for
+ * every present leaf (ref held, rmap entry present, writable only when the
+ * frame is exclusively this gpa's). True when all hold. */
+bool mm_check(const struct guest_mm *mm);
+
+#endif

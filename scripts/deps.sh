@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install what pagevisor needs, from Debian packages only. Idempotent: when
+# everything is present it prints nothing and exits 0.
+#
+#   scripts/deps.sh            build + test + run dependencies
+#   scripts/deps.sh fuzz       also clang + libFuzzer runtime (make fuzz)
+#
+# Runs apt-get as root directly, or through sudo when not root.
+set -euo pipefail
+
+base=(gcc make binutils gnu-efi qemu-system-x86 ovmf bochs bochsbios vgabios
+      bochs-term mtools dosfstools busybox-static cpio libcmocka-dev
+      python3 python3-pytest python3-pexpect util-linux)
+fuzz=(clang libclang-rt-14-dev)
+
+want=("${base[@]}")
+for group in "$@"; do
+    case "$group" in
+        fuzz) want+=("${fuzz[@]}") ;;
+        *) echo "deps.sh: unknown group '$group' (known: fuzz)" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+        || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Boot an ESP image with pagevisor under QEMU (q35 + OVMF).
+#
+# usage: scripts/run-qemu.sh --esp IMG [options] [-- extra qemu args]
+#   --esp IMG        the ESP image (scripts/mkesp.sh)
+#   --serial MODE    stdio (default; with Ctrl-A x to quit) | file:PATH
+#   --log PATH       also copy the serial console to PATH (stdio mode)
+#   --mem SIZE       machine memory (default 1G)
+#   --swap IMG|none  virtio-blk disk reserved for swap (default build/swap.img,
+#                    created with mkswap if missing)
+#   --accel MODE     auto (default) | kvm | tcg
+#   --timeout SECS   stop QEMU after SECS (exit 124)
+# Exit status: 0 when pagevisor powered off with success, 1 on its failure
+# status (via QEMU's isa-debug-exit device), QEMU's own status otherwise.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+esp="" serial=stdio log="" mem=1G swap="$root/build/swap.img" accel=auto timeout=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --esp) esp=$2; shift 2 ;;
+        --serial) serial=$2; shift 2 ;;
+        --log) log=$2; shift 2 ;;
+        --mem) mem=$2; shift 2 ;;
+        --swap) swap=$2; shift 2 ;;
+        --accel) accel=$2; shift 2 ;;
+        --timeout) timeout=$2; shift 2 ;;
+        --) shift; break ;;
+        *) echo "run-qemu.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+[ -f "$esp" ] || { echo "run-qemu.sh: --esp '$esp': no such image" >&2; exit 2; }
+
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+[ -f "$ovmf_code" ] || { echo "run-qemu.sh: $ovmf_code missing (package ovmf)" >&2; exit 2; }
+
+decision=$("$here/detect-accel.sh")
+case "$accel" in
+    auto) mode=${decision%% *}; reason=${decision#* } ;;
+    kvm|tcg) mode=$accel; reason="requested with --accel $accel" ;;
+    *) echo "run-qemu.sh: --accel '$accel': expected auto, kvm or tcg" >&2; exit 2 ;;
+esac
+if [ "$mode" = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu max); fi
+echo "run-qemu: accelerator $mode: $reason" >&2
+
+# A private writable copy of the UEFI variable store for every run.
+vars=$(mktemp /tmp/pagevisor-vars.XXXXXX)
+trap 'rm -f "$vars"' EXIT
+cp "$ovmf_vars" "$vars"
+
+disks=(-drive "if=none,id=esp,format=raw,file=$esp" -device "ide-hd,drive=esp,bus=ide.0,bootindex=0")
+if [ "$swap" != none ]; then
+    if [ ! -f "$swap" ]; then
+        mkdir -p "$(dirname "$swap")"
+        truncate -s 1G "$swap"
+        /sbin/mkswap -q "$swap" >/dev/null 2>&1 || mkswap -q "$swap" >/dev/null
+    fi
+    disks+=(-drive "if=none,id=swap,format=raw,file=$swap"
+            -device "virtio-blk-pci,drive=swap,disable-legacy=on,serial=pagevisor-swap")
+fi
+
+case "$serial" in
+    stdio) con=(-chardev "stdio,id=ser0,mux=on,signal=off${log:+,logfile=$log}"
+                -serial chardev:ser0 -mon chardev=ser0,mode=readline) ;;
+    file:*) con=(-serial "$serial" -monitor none) ;;
+    *) echo "run-qemu.sh: --serial '$serial': expected stdio or file:PATH" >&2; exit 2 ;;
+esac
+
+cmd=(qemu-system-x86_64 -machine q35 "${cpu[@]}" -m "$mem" -smp 1
+     -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code"
+     -drive "if=pflash,format=raw,file=$vars"
+     "${disks[@]}" -nic none -display none -no-reboot
+     -device isa-debug-exit,iobase=0xf4,iosize=0x04
+     "${con[@]}" "$@")
+[ "$timeout" != 0 ] && cmd=(timeout --foreground "$timeout" "${cmd[@]}")
+set +e
+"${cmd[@]}"
+rc=$?
+set -e
+case $rc in
+    33) exit 0 ;;   # DEBUG_EXIT_SUCCESS (0x10 << 1 | 1)
+    35) exit 1 ;;   # DEBUG_EXIT_FAILURE
+    *) exit $rc ;;
+esac

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_region
+test_region_SRCS := ept/region.c ept/region_tree.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_size
+test_size_SRCS := guest/size.c

@@ -1,0 +1,24 @@
+/*
+ * Freestanding formatted output: a printf subset shared by the hypervisor
+ * (no libc after ExitBootServices) and its host-built tests.
+ *
+ * Supported: %d %i %u %x %X %o %c %s %p %%, flags '-' '0' '#' ' ' '+',
+ * field width and precision (also '*'), length modifiers hh h l ll z j t.
+ * No floating point: hypervisor code is built -mgeneral-regs-only.
+ *
+ * Contract: like C99 vsnprintf — the output is always NUL-terminated when
+ * size > 0, and the return value is the length the full output would have
+ * had, so truncation is detectable as ret >= size.
+ */
+#ifndef PV_VMM_FMT_H
+#define PV_VMM_FMT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+int pv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+int pv_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

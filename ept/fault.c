@@ -7,7 +7,13 @@
  *
  * Failure contract: a resolution that runs out of frames, rmap items or
  * table pages leaves the table and every refcount exactly as they were and
- * reports FAULT_OOM; the guest is paused and the access retried later.
+ * reports FAULT_OOM; the guest is paused and the access retried later. Any
+ * other failure of a table operation is FAULT_ERROR (logged).
+ *
+ * Invalidations: none when a non-present entry becomes present (anon-new,
+ * zero-map, file-map, ...) or when rights only grow (cow-reuse, reprotect);
+ * the stage-2 layer issues one when a leaf is replaced (cow-*), and the
+ * handler itself only for a spurious fault.
  */
 #include "ept/mm.h"
 
@@ -39,6 +45,19 @@ static enum fault_res oom(struct fault_ctx *c)
 {
     c->out->kind = FAULT_OOM;
     return RES_OOM;
+}
+
+/* A table operation failed: out of frames / rmap items / table pages is
+ * OOM (pause and retry later); anything else is a bug or a bad region
+ * (e.g. beyond the stage-2 address width) and is reported as an error. */
+static enum fault_res failed(struct fault_ctx *c, int rc)
+{
+    if (rc == -PV_ENOMEM)
+        return oom(c);
+    pv_err("mm: fault at gpa 0x%llx: stage-2 update failed (%d)",
+           (unsigned long long)c->f->gpa, rc);
+    c->out->kind = FAULT_ERROR;
+    return RES_ERROR;
 }
 
 static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
@@ -80,20 +99,20 @@ static int install_foreign(struct fault_ctx *c, hpa_t hpa, uint32_t rights,
 static enum fault_res map_zero_frame(struct fault_ctx *c, enum fault_res res)
 {
     struct frame_pool *fp = c->mm->fp;
+    int rc = install_foreign(c, frame_hpa(fp, fp->zero), c->r->rights & ~ACC_W,
+                             MM_RAM_MEMTYPE);
 
-    if (install_foreign(c, frame_hpa(fp, fp->zero), c->r->rights & ~ACC_W,
-                        MM_RAM_MEMTYPE) < 0)
-        return oom(c);
-    return mapped(c, res);
+    return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
 static enum fault_res map_new_zeroed(struct fault_ctx *c, enum fault_res res)
 {
     struct frame *nf = frame_alloc_zeroed(c->mm->fp, FRAME_GUEST);
 
-    if (!nf || install_frame(c, nf, c->r->rights) < 0)
+    if (!nf)
         return oom(c);
-    return mapped(c, res);
+    int rc = install_frame(c, nf, c->r->rights);
+    return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
 /* Private copy of len bytes at src, zero-filled to the end of the page. */
@@ -109,9 +128,8 @@ static enum fault_res map_copy(struct fault_ctx *c, const void *src, size_t len,
     memcpy(dst, src, len);
     if (len < PAGE_SIZE)
         memset(dst + len, 0, PAGE_SIZE - len);
-    if (install_frame(c, nf, rights) < 0)
-        return oom(c);
-    return mapped(c, res);
+    int rc = install_frame(c, nf, rights);
+    return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
 /*
@@ -139,7 +157,7 @@ static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e
                       MM_RAM_MEMTYPE);
     if (rc < 0) {
         frame_put(mm->fp, head);
-        return rc == -PV_ENOMEM ? oom(c) : RES_COUNT;
+        return rc == -PV_EEXIST ? RES_COUNT : failed(c, rc);
     }
     head->flags |= FRAME_DIRTY;
     return mapped(c, RES_ANON_HUGE);
@@ -187,10 +205,9 @@ static enum fault_res fault_file(struct fault_ctx *c, const struct s2_info *e)
     if (n == 0)
         return fault_anon(c, e);
     if (n == PAGE_SIZE && !c->write) {
-        if (install_foreign(c, va_hpa(src), c->r->rights & ~ACC_W,
-                            MM_RAM_MEMTYPE) < 0)
-            return oom(c);
-        return mapped(c, RES_FILE_MAP);
+        int rc = install_foreign(c, va_hpa(src), c->r->rights & ~ACC_W,
+                                 MM_RAM_MEMTYPE);
+        return rc < 0 ? failed(c, rc) : mapped(c, RES_FILE_MAP);
     }
     return map_copy(c, src, n, c->r->rights, RES_FILE_COPY);
 }
@@ -207,19 +224,17 @@ static enum fault_res fault_rom(struct fault_ctx *c)
         return map_zero_frame(c, RES_ROM_MAP);
     if (n < PAGE_SIZE)
         return map_copy(c, src, n, rights, RES_ROM_MAP);
-    if (install_foreign(c, va_hpa(src), rights, MM_RAM_MEMTYPE) < 0)
-        return oom(c);
-    return mapped(c, RES_ROM_MAP);
+    int rc = install_foreign(c, va_hpa(src), rights, MM_RAM_MEMTYPE);
+    return rc < 0 ? failed(c, rc) : mapped(c, RES_ROM_MAP);
 }
 
 static enum fault_res fault_passthrough(struct fault_ctx *c)
 {
     const struct region *r = c->r;
     hpa_t hpa = r->backing.host.hpa + (c->page - r->start);
+    int rc = install_foreign(c, hpa, r->rights, r->backing.host.memtype);
 
-    if (install_foreign(c, hpa, r->rights, r->backing.host.memtype) < 0)
-        return oom(c);
-    return mapped(c, RES_PASSTHROUGH);
+    return rc < 0 ? failed(c, rc) : mapped(c, RES_PASSTHROUGH);
 }
 
 static enum fault_res fault_empty(struct fault_ctx *c, const struct s2_info *e)
@@ -246,10 +261,9 @@ static enum fault_res reprotect(struct fault_ctx *c, const struct s2_info *e,
                                 uint32_t rights)
 {
     gpa_t base = ALIGN_DOWN(c->page, e->size);
+    int rc = s2pt_protect(&c->mm->s2, base, e->size, rights);
 
-    if (s2pt_protect(&c->mm->s2, base, e->size, rights) < 0)
-        return oom(c);
-    return mapped(c, RES_REPROTECT);
+    return rc < 0 ? failed(c, rc) : mapped(c, RES_REPROTECT);
 }
 
 /*
@@ -273,8 +287,9 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
     if (raw->flags & FRAME_ZERO)
         return map_new_zeroed(c, RES_COW_ZERO);
     if (e->size != PAGE_SIZE) {
-        if (s2pt_split(&mm->s2, c->page, PAGE_SIZE) < 0)
-            return oom(c);
+        int rc = s2pt_split(&mm->s2, c->page, PAGE_SIZE);
+        if (rc < 0)
+            return failed(c, rc);
         if (raw->flags & FRAME_HUGE_HEAD)
             frame_split_2m(mm->fp, raw);
         s2pt_lookup(&mm->s2, c->page, e);
@@ -283,8 +298,9 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
     if (raw->refcount == 1 && raw->mapcount == 1 &&
         !(raw->flags & FRAME_LOCKED)) {
         /* Sole user: the frame is ours, just let the write through. */
-        if (s2pt_protect(&mm->s2, c->page, PAGE_SIZE, rights) < 0)
-            return oom(c);
+        int rc = s2pt_protect(&mm->s2, c->page, PAGE_SIZE, rights);
+        if (rc < 0)
+            return failed(c, rc);
         raw->flags |= FRAME_DIRTY;
         return mapped(c, RES_COW_REUSE);
     }

@@ -126,7 +126,8 @@ void fault_trace_render(const struct fault_trace *tr, size_t n, emit_fn emit,
         n = have;
     for (size_t i = n; i-- > 0;) {
         struct fault_event ev;
-        fault_trace_get(tr, i, &ev);
+        if (!fault_trace_get(tr, i, &ev))
+            continue;
         fault_rights_str(ev.access, acc);
         entry_str(&ev, entry, sizeof(entry));
         pv_snprintf(line, sizeof(line),

@@ -47,7 +47,7 @@ int mm_walk(const struct guest_mm *mm, gpa_t lo, gpa_t hi, mm_walk_fn fn,
     while (gpa < hi) {
         struct s2_info e;
         s2pt_lookup(&mm->s2, gpa, &e);
-        uint64_t span = e.state == S2_PRESENT ? e.size : mm_level_size(e.level);
+        uint64_t span = e.state == S2_PRESENT ? e.size : s2_level_size(e.level);
         gpa_t base = ALIGN_DOWN(gpa, span);
         if (e.state != S2_NONE) {
             int rc = fn(ctx, base, &e);
@@ -298,10 +298,11 @@ bool mm_check(const struct guest_mm *mm)
     mm_walk(mm, 0, MM_GPA_LIMIT, check_one, &c);
 
     /* Every rmap entry in the pool is one of our leaves (this mm is the
-     * pool's only guest). */
+     * pool's only guest). Table pages use mapcount for their entry count. */
     uint64_t mapped = 0;
     for (size_t i = 0; i < mm->fp->nframes; i++)
-        mapped += mm->fp->desc[i].mapcount;
+        if (!(mm->fp->desc[i].flags & FRAME_TABLE))
+            mapped += mm->fp->desc[i].mapcount;
     if (mapped != c.pool_leaves) {
         pv_err("mm_check: %llu pool leaves but %llu rmap entries",
                (unsigned long long)c.pool_leaves, (unsigned long long)mapped);

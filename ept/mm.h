@@ -164,9 +164,15 @@ void mm_render_stats(const struct guest_mm *mm, emit_fn emit, void *ctx);
 void mm_render_trace(const struct guest_mm *mm, size_t n, emit_fn emit,
                      void *ctx);
 
-/* Region, frame pool and stage-2 consistency, plus mm's own invariants for
- * every present leaf (ref held, rmap entry present, writable only when the
- * frame is exclusively this gpa's). True when all hold. */
+/*
+ * Region, frame pool and stage-2 consistency, plus mm's own invariants for
+ * every present leaf: inside one region, the zero frame and staged images
+ * never writable, a pool frame's ref held and this gpa in its rmap, writable
+ * only when the frame is exclusively this gpa's; and the pool's rmap entries
+ * are exactly this mm's leaves (the pool backs one guest). Logs the first
+ * violations with pv_err; true when all hold. Walks every leaf: for tests
+ * and the monitor, not for hot paths.
+ */
 bool mm_check(const struct guest_mm *mm);
 
 #endif

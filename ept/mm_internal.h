@@ -7,17 +7,8 @@
 
 #include "ept/mm.h"
 
-/* Guest-physical address space a 4-level stage-2 table covers (48 bits). */
-#define MM_GPA_BITS 48
-#define MM_GPA_LIMIT (1ull << MM_GPA_BITS)
-/* Index bits per stage-2 level. */
-#define MM_LEVEL_BITS 9
-
-/* Bytes one entry at level covers (1: 4 KiB, 2: 2 MiB, 3: 1 GiB, 4: 512 GiB). */
-static inline uint64_t mm_level_size(int level)
-{
-    return PAGE_SIZE << (MM_LEVEL_BITS * (unsigned)(level - 1));
-}
+/* Guest-physical address space the stage-2 table covers. */
+#define MM_GPA_LIMIT (1ull << S2_GPA_BITS)
 
 /* Memory type of guest RAM and staged images. */
 #define MM_RAM_MEMTYPE MT_WB

@@ -18,7 +18,8 @@
  * that needs one (see needs_inv_*) and calls the hook once at the end with
  * the union of those spans, which never exceeds the operation's range.
  * Splitting a leaf keeps every translation as it was and needs none by
- * itself. Entry updates are single 64-bit stores; the only
+ * itself; the hook must therefore drop cached translations of any page size
+ * that cover an address in its range (a split leaf's old large one too). Entry updates are single 64-bit stores; the only
  * read-modify-write the hardware can race with (A/D test-and-clear) is
  * atomic. Concurrent splits of leaves that running vCPUs may be setting A/D
  * bits in are not handled: the first version has one vCPU, and it is not

@@ -6,7 +6,9 @@
  *  - An entry is not present when bits 2:0 are all 0. With mode-based execute
  *    control, bit 10 (user execute) also makes an entry present, so software
  *    never uses bit 10 in a not-present entry. Bit 63 is "suppress #VE" when
- *    EPT-violation #VE is enabled; software never uses it either.
+ *    EPT-violation #VE is enabled; software never uses it either, which
+ *    assumes #VE stays disabled (with it on, an all-zero entry would raise
+ *    #VE in the guest instead of an EPT-violation exit).
  *  - Every other bit of a not-present entry is ignored by the processor, so
  *    swap entries and "no access" leaves are free to use them.
  *  - Bits 5:3 (memory type) and 6 (ignore PAT) exist only in leaves; bit 7

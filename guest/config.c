@@ -37,7 +37,8 @@ static struct slice slice_trim(struct slice s)
     return s;
 }
 
-/* ---- messages ------------------------------------------------------------- */
+/* ---- messages -------------------------------------------------------------
+ */
 
 static int verror(char *err, size_t err_len, const char *file, uint32_t line,
                   const char *fmt, va_list ap)
@@ -72,7 +73,6 @@ int config_fail(struct parser *ps, const char *fmt, ...)
     va_end(ap);
     return rc;
 }
-
 
 static const struct key_def {
     const char *name;
@@ -126,8 +126,7 @@ static int parse_line(struct parser *ps, struct slice line)
     uint32_t *first = &ps->cfg->line[id];
     if (*first && !keys[id].repeatable)
         return config_fail(ps, "duplicate key '%s' (first on line %u)",
-                           keys[id].name,
-                    (unsigned)*first);
+                           keys[id].name, (unsigned)*first);
 
     int rc = keys[id].set(ps, value);
     if (rc < 0)
@@ -165,7 +164,8 @@ static bool is_control(unsigned char c)
 static int parse_text(struct parser *ps, const char *text, size_t len)
 {
     size_t pos = 0;
-    if (len >= sizeof(utf8_bom) && memcmp(text, utf8_bom, sizeof(utf8_bom)) == 0)
+    if (len >= sizeof(utf8_bom) &&
+        memcmp(text, utf8_bom, sizeof(utf8_bom)) == 0)
         pos = sizeof(utf8_bom);
 
     while (pos < len) {
@@ -188,10 +188,11 @@ static int parse_text(struct parser *ps, const char *text, size_t len)
                 break;
             }
             if (pos - start >= CONFIG_LINE_MAX)
-                return config_fail(ps, "line longer than %u bytes", CONFIG_LINE_MAX);
+                return config_fail(ps, "line longer than %u bytes",
+                                   CONFIG_LINE_MAX);
             if (is_control(c))
                 return config_fail(ps, "control character 0x%02x at column %zu",
-                            c, pos - start + 1);
+                                   c, pos - start + 1);
             pos++;
         }
         int rc = parse_line(ps, (struct slice){ text + start, end - start });
@@ -247,7 +248,8 @@ bool config_has_guest(const struct pv_config *cfg)
     return cfg->linux_path[0] != '\0';
 }
 
-/* ---- describe ------------------------------------------------------------- */
+/* ---- describe -------------------------------------------------------------
+ */
 
 int config_describe(const struct pv_config *cfg,
                     void (*emit)(void *ctx, const char *line), void *ctx)
@@ -285,7 +287,8 @@ int config_describe(const struct pv_config *cfg,
         pv_snprintf(line, sizeof(line), "config swap=%s readahead=%s:%u", swap,
                     ra, (unsigned)cfg->readahead_pages);
     else
-        pv_snprintf(line, sizeof(line), "config swap=%s readahead=%s", swap, ra);
+        pv_snprintf(line, sizeof(line), "config swap=%s readahead=%s", swap,
+                    ra);
     emit(ctx, line);
 
     pv_snprintf(line, sizeof(line), "config console=0x%x log=%s",

@@ -55,9 +55,9 @@
 
 #define CONFIG_FILE_NAME "pagevisor.conf"
 
-#define CONFIG_LINE_MAX 4096u       /* bytes per line, terminator excluded */
-#define CONFIG_PATH_MAX 256u        /* path buffer: 255 bytes + NUL */
-#define CONFIG_OPTIONS_MAX 2048u    /* Linux x86 COMMAND_LINE_SIZE, NUL included */
+#define CONFIG_LINE_MAX 4096u    /* bytes per line, terminator excluded */
+#define CONFIG_PATH_MAX 256u     /* path buffer: 255 bytes + NUL */
+#define CONFIG_OPTIONS_MAX 2048u /* Linux x86 COMMAND_LINE_SIZE, NUL incl. */
 
 #define CONFIG_SIZE_ALIGN (4 * SIZE_K)
 #define CONFIG_MEMORY_MIN (16 * SIZE_M)

@@ -64,20 +64,21 @@ static bool parse_hex(struct slice s, size_t max_digits, uint32_t *out)
     return true;
 }
 
-
 static int set_path(struct parser *ps, const char *key, char *dst,
                     struct slice v)
 {
     char q[CONFIG_QUOTE_BUF];
     if (v.p[0] != '/')
-        return config_fail(ps, "%s '%s': path must be absolute (start with '/')",
-                    key, config_quote(q, v));
+        return config_fail(ps,
+                           "%s '%s': path must be absolute (start with '/')",
+                           key, config_quote(q, v));
     if (v.len > CONFIG_PATH_MAX - 1)
         return config_fail(ps, "%s '%s': path longer than %u bytes", key,
-                    config_quote(q, v), CONFIG_PATH_MAX - 1);
+                           config_quote(q, v), CONFIG_PATH_MAX - 1);
     char last = v.p[v.len - 1];
     if (last == '/' || last == '\\')
-        return config_fail(ps, "%s '%s': path names a directory", key, config_quote(q, v));
+        return config_fail(ps, "%s '%s': path names a directory", key,
+                           config_quote(q, v));
     memcpy(dst, v.p, v.len);
     dst[v.len] = '\0';
     return 0;
@@ -101,9 +102,10 @@ int config_add_options(struct parser *ps, struct slice v)
     size_t sep = have ? 1 : 0;
     size_t total = have + sep + v.len;
     if (total > CONFIG_OPTIONS_MAX - 1)
-        return config_fail(ps, "options: command line would be %zu bytes, limit %u "
-                        "(COMMAND_LINE_SIZE %u)",
-                    total, CONFIG_OPTIONS_MAX - 1, CONFIG_OPTIONS_MAX);
+        return config_fail(ps,
+                           "options: command line would be %zu bytes, limit %u "
+                           "(COMMAND_LINE_SIZE %u)",
+                           total, CONFIG_OPTIONS_MAX - 1, CONFIG_OPTIONS_MAX);
     if (sep)
         opts[have] = ' ';
     memcpy(opts + have + sep, v.p, v.len);
@@ -122,15 +124,18 @@ static int get_size(struct parser *ps, const char *key, struct slice v,
         return config_fail(ps, "%s %s: not a size", key, config_quote(q, v));
     if (n < min) {
         format_size(min, lim, sizeof(lim));
-        return config_fail(ps, "%s %s: below minimum %s", key, config_quote(q, v), lim);
+        return config_fail(ps, "%s %s: below minimum %s", key,
+                           config_quote(q, v), lim);
     }
     if (n > max) {
         format_size(max, lim, sizeof(lim));
-        return config_fail(ps, "%s %s: above maximum %s", key, config_quote(q, v), lim);
+        return config_fail(ps, "%s %s: above maximum %s", key,
+                           config_quote(q, v), lim);
     }
     if (!IS_ALIGNED(n, CONFIG_SIZE_ALIGN)) {
         format_size(CONFIG_SIZE_ALIGN, lim, sizeof(lim));
-        return config_fail(ps, "%s %s: not a multiple of %s", key, config_quote(q, v), lim);
+        return config_fail(ps, "%s %s: not a multiple of %s", key,
+                           config_quote(q, v), lim);
     }
     *out = n;
     return 0;
@@ -186,10 +191,10 @@ static int set_swap_pci(struct parser *ps, struct slice v)
     char q[CONFIG_QUOTE_BUF];
     if (d > CONFIG_PCI_DEV_MAX)
         return config_fail(ps, "swap '%s': device 0x%x out of range (max 0x%x)",
-                    config_quote(q, v), d, CONFIG_PCI_DEV_MAX);
+                           config_quote(q, v), d, CONFIG_PCI_DEV_MAX);
     if (f > CONFIG_PCI_FN_MAX)
         return config_fail(ps, "swap '%s': function %u out of range (max %u)",
-                    config_quote(q, v), f, CONFIG_PCI_FN_MAX);
+                           config_quote(q, v), f, CONFIG_PCI_FN_MAX);
 
     struct pv_config *cfg = ps->cfg;
     cfg->swap = CONFIG_SWAP_PCI;
@@ -222,8 +227,10 @@ int config_set_swap(struct parser *ps, struct slice v)
     if (rc <= 0)
         return rc;
     char q[CONFIG_QUOTE_BUF];
-    return config_fail(ps, "swap '%s': expected none, auto, virtio, ata or a PCI "
-                    "address [SSSS:]BB:DD.F", config_quote(q, v));
+    return config_fail(ps,
+                       "swap '%s': expected none, auto, virtio, ata or a PCI "
+                       "address [SSSS:]BB:DD.F",
+                       config_quote(q, v));
 }
 
 int config_set_readahead(struct parser *ps, struct slice v)
@@ -253,14 +260,17 @@ int config_set_readahead(struct parser *ps, struct slice v)
         }
         if (n.len == 0 || i != n.len || pages == 0 ||
             pages > CONFIG_READAHEAD_MAX_PAGES || (pages & (pages - 1)) != 0)
-            return config_fail(ps, "readahead '%s': cluster size must be a power of "
-                            "two from 1 to %u",
-                        config_quote(q, v), CONFIG_READAHEAD_MAX_PAGES);
+            return config_fail(ps,
+                               "readahead '%s': cluster size must be a power "
+                               "of two from 1 to %u",
+                               config_quote(q, v), CONFIG_READAHEAD_MAX_PAGES);
         cfg->readahead = CONFIG_READAHEAD_CLUSTER;
         cfg->readahead_pages = pages;
     } else {
-        return config_fail(ps, "readahead '%s': expected off, cluster, cluster:N or "
-                        "auto", config_quote(q, v));
+        return config_fail(ps,
+                           "readahead '%s': expected off, cluster, "
+                           "cluster:N or auto",
+                           config_quote(q, v));
     }
     return 0;
 }
@@ -299,16 +309,18 @@ int config_set_console(struct parser *ps, struct slice v)
         if (i == v.len) {
             if (port == 0)
                 return config_fail(ps, "console '%s': I/O port must be nonzero",
-                            config_quote(q, v));
+                                   config_quote(q, v));
             ps->cfg->console_port = (uint16_t)port;
             return 0;
         }
         if (port > CONFIG_PORT_MAX)
-            return config_fail(ps, "console '%s': I/O port above 0x%x", config_quote(q, v),
-                        CONFIG_PORT_MAX);
+            return config_fail(ps, "console '%s': I/O port above 0x%x",
+                               config_quote(q, v), CONFIG_PORT_MAX);
     }
-    return config_fail(ps, "console '%s': expected com1, com2, com3, com4 or an I/O "
-                    "port 0xNNNN", config_quote(q, v));
+    return config_fail(ps,
+                       "console '%s': expected com1, com2, com3, com4 or "
+                       "an I/O port 0xNNNN",
+                       config_quote(q, v));
 }
 
 /* Indexed by enum log_level. */
@@ -329,8 +341,9 @@ int config_set_log(struct parser *ps, struct slice v)
         }
     }
     char q[CONFIG_QUOTE_BUF];
-    return config_fail(ps, "log '%s': expected error, warn, info, debug or trace",
-                config_quote(q, v));
+    return config_fail(ps,
+                       "log '%s': expected error, warn, info, debug or trace",
+                       config_quote(q, v));
 }
 
 static const char *const readahead_words[] = {
@@ -352,7 +365,8 @@ const char *config_swap_word(enum config_swap swap)
 
 const char *config_readahead_word(enum config_readahead ra)
 {
-    return (unsigned)ra < ARRAY_LEN(readahead_words) ? readahead_words[ra] : "?";
+    return (unsigned)ra < ARRAY_LEN(readahead_words) ? readahead_words[ra]
+                                                     : "?";
 }
 
 const char *config_log_word(enum log_level level)

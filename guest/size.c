@@ -35,8 +35,8 @@ static int suffix_shift(const char *s, size_t len, unsigned *shift)
     for (size_t i = 0; i < NSUFFIXES; i++) {
         if (s[0] != suffixes[i].upper && s[0] != suffixes[i].lower)
             continue;
-        if (len == 1 ||
-            (len == 1 + IEC_TAIL_LEN && memcmp(s + 1, iec_tail, IEC_TAIL_LEN) == 0)) {
+        if (len == 1 || (len == 1 + IEC_TAIL_LEN &&
+                         memcmp(s + 1, iec_tail, IEC_TAIL_LEN) == 0)) {
             *shift = suffixes[i].shift;
             return 0;
         }

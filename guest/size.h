@@ -21,7 +21,7 @@
 #define SIZE_G (1ull << 30)
 #define SIZE_T (1ull << 40)
 
-/* Enough for any format_size() output, NUL included ("18446744073709551615"). */
+/* Enough for any format_size() output: "18446744073709551615" and a NUL. */
 #define SIZE_STR_MAX 24
 
 /*

@@ -42,6 +42,15 @@ dir=$(mktemp -d /tmp/pagevisor-bochs.XXXXXX)
 mkdir -p "$(dirname "$serial")"
 : >"$serial"
 esp=$(realpath "$esp")
+# Bochs locks disk images with IMG.lock and leaves the lock behind when it
+# is killed; a lock no running Bochs holds is stale.
+for img in "$esp" ${disk:+"$(realpath "$disk")"}; do
+    if [ -e "$img.lock" ] && ! pgrep -f -- "bochs-bin.*" >/dev/null; then
+        rm -f "$img.lock"
+    elif [ -e "$img.lock" ]; then
+        echo "run-bochs.sh: $img is in use by another Bochs ($img.lock)" >&2; exit 2
+    fi
+done
 cat >"$dir/bochsrc" <<RC
 megs: $megs
 cpu: model=$cpu, count=1, ips=200000000
@@ -68,6 +77,7 @@ stop() {
     kill "$spid" 2>/dev/null || true
     sleep 0.5
     pkill -9 -f -- "-f $dir/bochsrc" 2>/dev/null || true
+    rm -f "$esp.lock" ${disk:+"$(realpath "$disk").lock"}
 }
 trap 'stop; rm -rf "$dir"' EXIT
 tail -n +1 -f --pid=$$ "$serial" 2>/dev/null &

@@ -108,7 +108,9 @@ int acpi_init(struct acpi_info *ai, uint64_t rsdp)
 {
     memset(ai, 0, sizeof(*ai));
     ai->rsdp = rsdp;
-    if (!rsdp || memcmp(phys(rsdp), "RSD PTR ", 8) || !acpi_checksum_ok(phys(rsdp), RSDP_V1_LEN)) {
+    if (!rsdp)
+        return -1; /* already reported by the front end */
+    if (memcmp(phys(rsdp), "RSD PTR ", 8) || !acpi_checksum_ok(phys(rsdp), RSDP_V1_LEN)) {
         pv_warn("acpi: no valid RSDP at 0x%llx", (unsigned long long)rsdp);
         return -1;
     }

@@ -93,7 +93,7 @@ static void put_str(struct out *o, const char *str, const struct spec *s)
     if (!str)
         str = "(null)";
     int n = 0;
-    while (str[n] && (s->prec < 0 || n < s->prec))
+    while ((s->prec < 0 || n < s->prec) && str[n])
         n++;
     int fill = s->width > n ? s->width - n : 0;
     if (!(s->flags & F_LEFT))

@@ -48,6 +48,9 @@ static inline struct mm_env *mm_env_new_sized(const struct s2pt_format *fmt,
     env->fmt = fmt;
     env->arena = aligned_alloc(HUGE_2M, ALIGN_UP(arena_bytes, HUGE_2M));
     assert_non_null(env->arena);
+    /* Frames start as garbage, as host memory would: whatever the fault
+     * path forgets to clear or copy shows. */
+    memset(env->arena, 0xcc, ALIGN_UP(arena_bytes, HUGE_2M));
     assert_int_equal(frame_pool_init(&env->fp, va_hpa(env->arena), arena_bytes), 0);
     env->free0 = frame_free_count(&env->fp);
     assert_int_equal(mm_init(&env->mm, &env->fp, fmt, true, env->regions,

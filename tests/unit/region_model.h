@@ -300,7 +300,7 @@ struct rm_harness {
     struct region_set set;
     struct region pool[RM_MAX_POOL];
     /* how often each outcome was seen, so tests can show they were reached */
-    size_t inserted, merged, eexist, enomem_insert, removed, split,
+    size_t inserted, merged, bridged, eexist, enomem_insert, removed, split,
         enomem_remove, einval, gap_found, gap_none;
 };
 
@@ -349,13 +349,41 @@ static inline size_t rm_nfree(const struct rm_harness *h)
 
 static inline const char *rm_op_insert(struct rm_harness *h, const uint8_t *a)
 {
-    size_t np = h->m.npages, sp = a[1] % np, ep = sp + 1 + a[2] % 16;
-    if (ep > np)
-        ep = np;
+    size_t np = h->m.npages, sp = a[1] % np, ep = 0;
+    const struct rm_page *pg = h->m.pg;
+    size_t mode = (a[2] >> 4) & 3, p = sp;
+    if (mode == 1) {
+        /* start right after the next region, to merge left */
+        while (p < np && !(p > 0 && pg[p - 1].used && !pg[p].used))
+            p++;
+        sp = p < np ? p : sp;
+    } else if (mode == 2) {
+        /* exactly the next hole between regions, to bridge */
+        while (p < np && !(p > 0 && pg[p - 1].used && !pg[p].used))
+            p++;
+        size_t e = p;
+        while (e < np && !pg[e].used)
+            e++;
+        if (p < np && e < np)
+            sp = p, ep = e;
+    }
+    if (mode != 2 || ep <= sp) {
+        ep = sp + 1 + a[2] % 16;
+        if (ep > np)
+            ep = np;
+    }
     uint32_t rights = rm_rights[(a[3] >> 3) & 3];
     enum region_kind kind = (enum region_kind)(a[3] % REGION_KIND_COUNT);
     const char *name = rm_names[(a[3] >> 5) & 3];
-    struct region_backing b = rm_backing(sp, a[4]);
+    uint8_t bsel = a[4];
+    if (a[4] & 0xc0) {
+        /* usually one of a few fixed attribute sets, so neighbours merge */
+        kind = (enum region_kind)(a[3] % REGION_KIND_COUNT);
+        rights = kind == REGION_ANON ? ACC_RW : ACC_RX;
+        name = rm_names[(a[3] >> 5) & 1];
+        bsel = 0;
+    }
+    struct region_backing b = rm_backing(sp, bsel);
     size_t before = h->set.count;
     int want = rm_insert(&h->m, sp, ep, rights, kind, &b, name, rm_nfree(h));
     struct region *out = NULL;
@@ -369,6 +397,7 @@ static inline const char *rm_op_insert(struct rm_harness *h, const uint8_t *a)
             return "region_insert *out does not cover the range";
         h->inserted++;
         h->merged += h->set.count <= before;
+        h->bridged += h->set.count < before;
     }
     h->eexist += got == -PV_EEXIST;
     h->enomem_insert += got == -PV_ENOMEM;

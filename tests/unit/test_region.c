@@ -1,17 +1,19 @@
 /*
- * Unit tests for ept/region.c. Address diagrams: each character of
- * |--A--| stands for roughly one page; '+' marks the range being inserted,
- * 'x' the range being removed.
+ * Unit tests for ept/region.c: insert/merge, remove, lookups, gaps and the
+ * descriptor pool; whole-set properties are in test_region_set.c. Address
+ * diagrams: each character of |--A--| stands for roughly one page; '+' marks
+ * the range being inserted, 'x' the range being removed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "ept/region.h"
 #include "tests/unit/host_log.h"
-#include "tests/unit/region_model.h"
+#include "tests/unit/test_region.h"
 
 #define P(n) ((gpa_t)(n) * PAGE_SIZE)
 #define POOL 64
@@ -45,6 +47,13 @@ static struct region_backing image(hpa_t data, uint64_t offset)
     b.image.data = data;
     b.image.offset = offset;
     b.image.size = 0x100000;
+    return b;
+}
+
+static struct region_backing none(void)
+{
+    struct region_backing b;
+    memset(&b, 0, sizeof(b));
     return b;
 }
 
@@ -238,10 +247,10 @@ static void test_no_merge_incompatible(void **state)
     (void)state;
     static char ctx0, ctx1;
     const struct nomerge_case cases[] = {
-        { "rights", { ACC_RW, ACC_R }, { REGION_ANON, REGION_ANON }, { "m", "m" }, { { 0 }, { 0 } } },
+        { "rights", { ACC_RW, ACC_R }, { REGION_ANON, REGION_ANON }, { "m", "m" }, { none(), none() } },
         { "kind", { ACC_R, ACC_R }, { REGION_ANON, REGION_ROM }, { "m", "m" }, { image(0, 0), image(0, 0x1000) } },
-        { "name", { ACC_RW, ACC_RW }, { REGION_ANON, REGION_ANON }, { "m", "n" }, { { 0 }, { 0 } } },
-        { "name-null", { ACC_RW, ACC_RW }, { REGION_ANON, REGION_ANON }, { "m", NULL }, { { 0 }, { 0 } } },
+        { "name", { ACC_RW, ACC_RW }, { REGION_ANON, REGION_ANON }, { "m", "n" }, { none(), none() } },
+        { "name-null", { ACC_RW, ACC_RW }, { REGION_ANON, REGION_ANON }, { "m", NULL }, { none(), none() } },
         { "image gap", { ACC_RX, ACC_RX }, { REGION_FILE_PRIVATE, REGION_FILE_PRIVATE }, { "k", "k" },
           { image(0x400000, 0), image(0x400000, 0x2000) } },
         { "image data", { ACC_RX, ACC_RX }, { REGION_FILE_PRIVATE, REGION_FILE_PRIVATE }, { "k", "k" },
@@ -578,200 +587,6 @@ static void test_pool_reuse(void **state)
     }
 }
 
-/* ---- structure ----------------------------------------------------------- */
-
-/* Ascending, descending and interleaved inserts keep the tree O(log n) high. */
-static void test_tree_stays_balanced(void **state)
-{
-    (void)state;
-    enum { N = 4096 };
-    static struct region big[N];
-    region_set_init(&set, big, N);
-    /* alternate kinds so nothing merges */
-    for (size_t i = 0; i < N / 2; i++)
-        assert_int_equal(ins(P(2 * i), P(2 * i + 1), ACC_RW,
-                             i & 1 ? REGION_ANON : REGION_ROM, NULL, NULL), 0);
-    for (size_t i = N / 2; i-- > 0;)
-        assert_int_equal(ins(P(N + 2 * i), P(N + 2 * i + 1), ACC_RW,
-                             i & 1 ? REGION_ANON : REGION_ROM, NULL, NULL), 0);
-    assert_count(N);
-    /* an AVL tree of height h has at least F(h+2)-1 nodes: 4096 allow <= 16 */
-    assert_true(set.root->rb_balance <= 16);
-    assert_true(set.root->rb_balance >= 13); /* log2(4096) + 1 */
-    for (size_t i = 0; i < N; i += 2)
-        assert_int_equal(region_remove(&set, P(2 * i), P(2 * i + 1)), 0);
-    assert_count(N / 2);
-    assert_true(set.root->rb_balance <= 15);
-    for (size_t i = 1; i < N; i += 2) {
-        assert_ptr_equal(region_lookup(&set, P(2 * i)), region_find(&set, P(2 * i - 1)));
-        assert_null(region_lookup(&set, P(2 * i + 1)));
-    }
-}
-
-static void test_iteration_order(void **state)
-{
-    (void)state;
-    const gpa_t starts[] = { P(50), P(10), P(30), P(70), P(20) };
-    for (size_t i = 0; i < 5; i++)
-        assert_int_equal(ins(starts[i], starts[i] + P(1), ACC_R,
-                             i & 1 ? REGION_ROM : REGION_ANON, NULL, NULL), 0);
-    const gpa_t want[] = { P(10), P(20), P(30), P(50), P(70) };
-    size_t n = 0;
-    for (struct region *r = region_first(&set); r; r = region_next(&set, r))
-        assert_int_equal(r->start, want[n++]);
-    assert_int_equal(n, 5);
-}
-
-/* region_set_check must notice each kind of damage (and say so in the log). */
-static void test_check_detects_corruption(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < 7; i++)
-        assert_int_equal(ins(P(4 * i), P(4 * i + 2), ACC_R,
-                             i & 1 ? REGION_ANON : REGION_ROM, NULL, NULL), 0);
-    assert_true(region_set_check(&set));
-    assert_false(host_log_contains("region_set_check"));
-
-    struct region *a = nth(2), *b = nth(3), *root = set.root;
-    gpa_t t;
-
-    set.count++;
-    assert_false(region_set_check(&set));
-    set.count--;
-
-    t = a->start; a->start = b->start; b->start = t; /* order */
-    assert_false(region_set_check(&set));
-    t = a->start; a->start = b->start; b->start = t;
-
-    a->end = b->start + PAGE_SIZE; /* overlap */
-    assert_false(region_set_check(&set));
-    a->end = a->start + P(2);
-
-    root->rb_balance++; /* height */
-    assert_false(region_set_check(&set));
-    root->rb_balance--;
-
-    struct region *leaf = root;
-    while (leaf->rb_left)
-        leaf = leaf->rb_left;
-    struct region *par = leaf->rb_parent; /* parent pointer */
-    leaf->rb_parent = NULL;
-    assert_false(region_set_check(&set));
-    leaf->rb_parent = par;
-
-    struct list_node *n = a->link.next; /* list skips b */
-    a->link.next = b->link.next;
-    assert_false(region_set_check(&set));
-    a->link.next = n;
-
-    struct region *f = set.free; /* lost free descriptor */
-    set.free = f->rb_right;
-    assert_false(region_set_check(&set));
-    set.free = f;
-
-    assert_true(host_log_contains("region_set_check"));
-    assert_true(region_set_check(&set));
-}
-
-/* ---- the randomized test against the page model --------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static struct rm_harness harness;
-
-static void random_run(bool top, size_t npages, size_t cap, uint64_t seed,
-                       size_t ops)
-{
-    rng_state = seed;
-    rm_harness_setup(&harness, top, npages, cap);
-    for (size_t i = 0; i < ops; i++) {
-        uint8_t op[RM_OP_BYTES];
-        uint64_t x = rng();
-        memcpy(op, &x, sizeof(op));
-        const char *err = rm_step(&harness, op);
-        if (err)
-            fail_msg("op %zu (%02x %02x %02x %02x %02x): %s", i, op[0], op[1],
-                     op[2], op[3], op[4], err);
-    }
-    /* every interesting outcome was reached */
-    assert_true(harness.inserted > 100);
-    assert_true(harness.merged > 10);
-    assert_true(harness.eexist > 100);
-    assert_true(harness.enomem_insert > 0);
-    assert_true(harness.removed > 100);
-    assert_true(harness.split > 10);
-    assert_true(harness.enomem_remove > 0);
-    assert_true(harness.einval > 100);
-    assert_true(harness.gap_found > 10);
-    assert_true(harness.gap_none > 10);
-}
-
-/* window of 256 pages at 0, 24 descriptors */
-static void test_random_low(void **state)
-{
-    (void)state;
-    random_run(false, 256, 24, 0x9e3779b97f4a7c15ull, 20000);
-}
-
-/* window of 96 pages just under 2^64, 12 descriptors: ends and gap searches near the wrap */
-static void test_random_top(void **state)
-{
-    (void)state;
-    random_run(true, 96, 12, 0x2545f4914f6cdd1dull, 20000);
-}
-
-/* ---- names and formatting ---------------------------------------------------- */
-
-static void test_format(void **state)
-{
-    (void)state;
-    char buf[96];
-    struct region *r;
-    struct region_backing h = host(0xfec00000, MT_UC);
-
-    assert_int_equal(region_insert(&set, 0x100000, 0x40000000, ACC_RW,
-                                   REGION_ANON, NULL, "ram-low", &r), 0);
-    int n = region_format(r, buf, sizeof(buf));
-    assert_string_equal(buf, "[0x0000100000-0x0040000000) rw- anon ram-low");
-    assert_int_equal(n, (int)strlen(buf));
-
-    assert_int_equal(region_insert(&set, 0xfec00000, 0xfec01000, ACC_RW | ACC_X,
-                                   REGION_PASSTHROUGH, &h, "ioapic", &r), 0);
-    region_format(r, buf, sizeof(buf));
-    assert_string_equal(buf, "[0x00fec00000-0x00fec01000) rwx passthrough ioapic");
-
-    assert_int_equal(region_insert(&set, 0xf0000, 0x100000, ACC_R | ACC_X,
-                                   REGION_ROM, NULL, NULL, &r), 0);
-    region_format(r, buf, sizeof(buf));
-    assert_string_equal(buf, "[0x00000f0000-0x0000100000) r-x rom");
-
-    assert_int_equal(region_insert(&set, 0x10000000000ull, 0x10000001000ull, 0,
-                                   REGION_MMIO_EMULATED, NULL, "x", &r), 0);
-    region_format(r, buf, sizeof(buf));
-    assert_string_equal(buf, "[0x10000000000-0x10000001000) --- mmio-emulated x");
-
-    /* truncation is detectable: the full length comes back */
-    char small[8];
-    assert_int_equal(region_format(r, small, sizeof(small)),
-                     (int)strlen("[0x10000000000-0x10000001000) --- mmio-emulated x"));
-    assert_string_equal(small, "[0x1000");
-
-    assert_string_equal(region_kind_name(REGION_ANON), "anon");
-    assert_string_equal(region_kind_name(REGION_FILE_PRIVATE), "file-private");
-    assert_string_equal(region_kind_name(REGION_PASSTHROUGH), "passthrough");
-    assert_string_equal(region_kind_name(REGION_MMIO_EMULATED), "mmio-emulated");
-    assert_string_equal(region_kind_name(REGION_ROM), "rom");
-    assert_string_equal(region_kind_name(REGION_KIND_COUNT), "invalid");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,12 +608,12 @@ int main(void)
         cmocka_unit_test_setup(test_pool_exhaustion_insert, setup),
         cmocka_unit_test_setup(test_pool_exhaustion_split, setup),
         cmocka_unit_test_setup(test_pool_reuse, setup),
-        cmocka_unit_test_setup(test_tree_stays_balanced, setup),
-        cmocka_unit_test_setup(test_iteration_order, setup),
-        cmocka_unit_test_setup(test_check_detects_corruption, setup),
-        cmocka_unit_test_setup(test_random_low, setup),
-        cmocka_unit_test_setup(test_random_top, setup),
-        cmocka_unit_test_setup(test_format, setup),
+        cmocka_unit_test_setup(test_tree_stays_balanced, test_region_set_setup),
+        cmocka_unit_test_setup(test_iteration_order, test_region_set_setup),
+        cmocka_unit_test_setup(test_check_detects_corruption, test_region_set_setup),
+        cmocka_unit_test_setup(test_random_low, test_region_set_setup),
+        cmocka_unit_test_setup(test_random_top, test_region_set_setup),
+        cmocka_unit_test_setup(test_format, test_region_set_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

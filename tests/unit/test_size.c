@@ -76,10 +76,37 @@ static void test_rejects_malformed(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "",     "M",     "K1",    "-1",   "+1",    " 1",    "1 ",   "1 M",
-        "1\tM", "0x10",  "0X10",  "1.5G", "1,5G",  "1e3",   "1KB",  "1kb",
-        "1Ki",  "1KIB",  "1kB",   "1P",   "1E",    "1MM",   "1MiBs", "1B",
-        "1b",   "one",   "1G ",  "1gib", "1GIB",   "\xef\xbb\xbf" "1",
+        "",
+        "M",
+        "K1",
+        "-1",
+        "+1",
+        " 1",
+        "1 ",
+        "1 M",
+        "1\tM",
+        "0x10",
+        "0X10",
+        "1.5G",
+        "1,5G",
+        "1e3",
+        "1KB",
+        "1kb",
+        "1Ki",
+        "1KIB",
+        "1kB",
+        "1P",
+        "1E",
+        "1MM",
+        "1MiBs",
+        "1B",
+        "1b",
+        "one",
+        "1G ",
+        "1gib",
+        "1GIB",
+        "\xef\xbb\xbf"
+        "1",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         expect_bad(bad[i]);
@@ -88,10 +115,10 @@ static void test_rejects_malformed(void **state)
 static void test_rejects_overflow(void **state)
 {
     (void)state;
-    expect_bad("18446744073709551616");       /* UINT64_MAX + 1 */
+    expect_bad("18446744073709551616"); /* UINT64_MAX + 1 */
     expect_bad("99999999999999999999");
     expect_bad("100000000000000000000000000");
-    expect_bad("16777216T");                  /* 2^64 exactly */
+    expect_bad("16777216T"); /* 2^64 exactly */
     expect_bad("17179869184G");
     expect_bad("18014398509481984K");
 }
@@ -191,9 +218,9 @@ static void test_canonical(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        { "512M", "512M" },   { "524288K", "512M" }, { "536870912", "512M" },
-        { "1024M", "1G" },    { "1536MiB", "1536M" }, { "1GiB", "1G" },
-        { "0K", "0" },        { "4096", "4K" },
+        { "512M", "512M" }, { "524288K", "512M" },  { "536870912", "512M" },
+        { "1024M", "1G" },  { "1536MiB", "1536M" }, { "1GiB", "1G" },
+        { "0K", "0" },      { "4096", "4K" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint64_t v;

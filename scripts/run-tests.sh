@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Run test levels and print one summary line at the end:
+#   total: N passed, N failed, N skipped
+#
+# usage: run-tests.sh unit BIN...          cmocka unit test binaries
+#        run-tests.sh sim BIN...           simulations (one test each)
+#        run-tests.sh e2e                  pytest tests/e2e
+#        run-tests.sh all UNIT... -- SIM...
+# Exit status is non-zero when anything failed.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+PYTHON=${PYTHON:-/usr/bin/python3}
+logdir="$root/build/logs"
+mkdir -p "$logdir"
+passed=0 failed=0 skipped=0
+failures=()
+
+run_unit() {
+    for bin in "$@"; do
+        name=$(basename "$bin")
+        out="$logdir/unit-$name.log"
+        "$bin" >"$out" 2>&1
+        rc=$?
+        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+        p=${p:-0} f=${f:-0}
+        if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi  # crashed
+        passed=$((passed + p)); failed=$((failed + f))
+        printf 'unit  %-24s %3d passed %3d failed\n' "$name" "$p" "$f"
+        if [ "$f" != 0 ]; then failures+=("unit $name (log: $out)"); grep -E 'FAILED|ERROR|Failure|error:|runtime error' "$out" | head -10; fi
+    done
+}
+
+run_sim() {
+    for bin in "$@"; do
+        name=$(basename "$bin")
+        out="$logdir/sim-$name.log"
+        start=$(date +%s)
+        if "$bin" >"$out" 2>&1; then
+            passed=$((passed + 1)); status=passed
+        else
+            failed=$((failed + 1)); status=FAILED; failures+=("sim $name (log: $out)")
+            tail -5 "$out"
+        fi
+        printf 'sim   %-24s %s in %ss: %s\n' "$name" "$status" "$(( $(date +%s) - start ))" \
+            "$(tail -1 "$out")"
+    done
+}
+
+run_e2e() {
+    out="$logdir/e2e.log"
+    (cd "$root" && "$PYTHON" -m pytest -v -rs tests/e2e 2>&1) | tee "$out" | \
+        grep -E '(PASSED|FAILED|SKIPPED|ERROR)|^SKIPPED|^FAILED'
+    line=$(grep -E '^=+ .*(passed|failed|skipped|error|no tests ran).* in [0-9.]+s' "$out" | tail -1)
+    for kind in passed failed skipped error; do
+        n=$(grep -oE "[0-9]+ $kind" <<<"$line" | grep -oE '^[0-9]+')
+        n=${n:-0}
+        case $kind in
+            passed) passed=$((passed + n)) ;;
+            skipped) skipped=$((skipped + n)) ;;
+            *) failed=$((failed + n)); [ "$n" != 0 ] && failures+=("e2e: $n $kind (log: $out)") ;;
+        esac
+    done
+    [ -n "$line" ] || { failed=$((failed + 1)); failures+=("e2e: pytest did not run (log: $out)"); }
+}
+
+level=${1:?usage: run-tests.sh unit|sim|e2e|all ...}
+shift
+case "$level" in
+    unit) run_unit "$@" ;;
+    sim) run_sim "$@" ;;
+    e2e) run_e2e ;;
+    all)
+        units=() sims=()
+        while [ $# -gt 0 ] && [ "$1" != -- ]; do units+=("$1"); shift; done
+        [ $# -gt 0 ] && shift
+        sims=("$@")
+        echo "== unit tests"; run_unit "${units[@]}"
+        echo "== simulations"; run_sim "${sims[@]}"
+        echo "== end-to-end tests"; run_e2e
+        ;;
+    *) echo "run-tests.sh: unknown level '$level'" >&2; exit 2 ;;
+esac
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failures:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "total: $passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]

@@ -1,0 +1,164 @@
+"""Fixtures for end-to-end tests: build pagevisor, make ESP images, boot
+them under QEMU (TCG or nested KVM) or Bochs, and read the serial console
+with pexpect.
+
+A test whose platform is missing is skipped with the reason; it never
+passes without having booted anything."""
+import os
+import re
+import re
+import shutil
+import subprocess
+
+import pexpect
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+E2E = os.path.join(BUILD, "e2e")
+LOGS = os.path.join(BUILD, "logs")
+
+QEMU_TIMEOUT = int(os.environ.get("PV_QEMU_TIMEOUT", "180"))
+BOCHS_TIMEOUT = int(os.environ.get("PV_BOCHS_TIMEOUT", "1200"))
+
+
+def _missing(*paths_or_cmds):
+    for p in paths_or_cmds:
+        if p.startswith("/"):
+            if not os.path.exists(p):
+                return p
+        elif shutil.which(p) is None:
+            return p
+    return None
+
+
+def accel_decision():
+    out = subprocess.run([os.path.join(ROOT, "scripts/detect-accel.sh")],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    mode, _, reason = out.partition(" ")
+    return mode, reason
+
+
+@pytest.fixture(scope="session")
+def efi():
+    subprocess.run(["make", "-C", ROOT, "--no-print-directory", "all"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(BUILD, "pagevisor.efi")
+
+
+@pytest.fixture
+def make_esp(efi, request):
+    """make_esp(conf_text, add={src: dest}) -> path of a fresh ESP image."""
+    os.makedirs(E2E, exist_ok=True)
+    counter = [0]
+
+    def make(conf, add=None):
+        counter[0] += 1
+        base = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+        conf_path = os.path.join(E2E, f"{base}-{counter[0]}.conf")
+        with open(conf_path, "w") as f:
+            f.write(conf)
+        img = os.path.join(E2E, f"{base}-{counter[0]}.img")
+        cmd = [os.path.join(ROOT, "scripts/mkesp.sh"), img, "--efi", efi, "--conf", conf_path]
+        for src, dest in (add or {}).items():
+            cmd += ["--add", f"{src}:{dest}"]
+        subprocess.run(cmd, check=True)
+        return img
+
+    return make
+
+
+class Console:
+    """A booted machine's serial console."""
+
+    def __init__(self, cmd, logname, timeout):
+        os.makedirs(LOGS, exist_ok=True)
+        self.log_path = os.path.join(LOGS, logname)
+        self.log = open(self.log_path, "w")
+        self.child = pexpect.spawn(cmd[0], cmd[1:], cwd=ROOT, encoding="utf-8",
+                                   codec_errors="replace", timeout=timeout,
+                                   logfile=self.log, dimensions=(50, 200))
+        self.lines = []
+
+    def expect_line(self, pattern, timeout=None):
+        """Wait for a '[pv]' console line matching the regex; return the match."""
+        try:
+            self.child.expect(pattern, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            raise AssertionError(
+                f"console never showed {pattern!r} ({type(e).__name__}); "
+                f"log: {self.log_path}\n--- last output ---\n{self.tail()}") from None
+        return self.child.match
+
+    def features(self):
+        """Wait for the backend decision; return {name: value} of the
+        '[pv] feature NAME VALUE' lines printed before it."""
+        self.expect_line(r"\[pv\] (virtualization: using|error: no usable hardware virtualization)"
+                         r"[^\r\n]*\r*\n")
+        return dict(re.findall(r"\[pv\] feature (\S+) ([^\r\n]+)\r*\n", self.output()))
+
+    def tail(self, n=40):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+
+    def wait_exit(self, timeout=None):
+        try:
+            self.child.expect(pexpect.EOF, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise AssertionError(f"machine did not stop; log: {self.log_path}\n{self.tail()}")
+        self.child.close()
+        return self.child.exitstatus
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def close(self):
+        if self.child.isalive():
+            self.child.terminate(force=True)
+        self.log.close()
+
+
+@pytest.fixture
+def qemu(request):
+    """qemu(esp, accel='tcg', extra=[...]) -> Console; QEMU stopped at teardown."""
+    missing = _missing("qemu-system-x86_64", "/usr/share/OVMF/OVMF_CODE_4M.fd")
+    if missing:
+        pytest.skip(f"QEMU platform absent: {missing} not found")
+    consoles = []
+
+    def boot(esp, accel="tcg", extra=(), mem="1G"):
+        cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
+               "--accel", accel, "--mem", mem, "--swap", "none",
+               "--timeout", str(QEMU_TIMEOUT), "--", *extra]
+        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", QEMU_TIMEOUT)
+        consoles.append(c)
+        return c
+
+    yield boot
+    for c in consoles:
+        c.close()
+
+
+@pytest.fixture
+def bochs(request):
+    """bochs(esp, cpu=...) -> Console streaming COM1; Bochs stopped at teardown."""
+    missing = _missing("bochs-bin", "script", "/usr/share/ovmf/OVMF.fd",
+                       "/usr/share/vgabios/vgabios.bin")
+    if missing:
+        pytest.skip(f"Bochs platform absent: {missing} not found")
+    consoles = []
+
+    def boot(esp, cpu="corei7_skylake_x", megs=512):
+        serial = os.path.join(LOGS, f"bochs-{request.node.name}-{len(consoles)}.serial")
+        cmd = [os.path.join(ROOT, "scripts/run-bochs.sh"), "--esp", esp, "--cpu", cpu,
+               "--megs", str(megs), "--serial", serial, "--timeout", str(BOCHS_TIMEOUT)]
+        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", BOCHS_TIMEOUT)
+        consoles.append(c)
+        return c
+
+    yield boot
+    for c in consoles:
+        c.close()

@@ -41,27 +41,31 @@ HDRS    := $(sort $(wildcard */*.h */*/*.h))
 .PHONY: all run test test-unit test-sim test-e2e bench fuzz deps clean esp
 all: $(BUILD)/pagevisor.efi
 
+# V=1 shows full commands.
+Q := $(if $(V),,@)
+say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
+
 $(BUILD)/hv/efi/%.o: efi/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) $(EFI_INC) -MMD -c $< -o $@
+	$(call say,CC,$<)$(CC) $(HV_CFLAGS) $(EFI_INC) -MMD -c $< -o $@
 
 $(BUILD)/hv/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+	$(call say,CC,$<)$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
 
 $(BUILD)/hv/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_ASFLAGS) -MMD -c $< -o $@
+	$(call say,AS,$<)$(CC) $(HV_ASFLAGS) -MMD -c $< -o $@
 
 -include $(HV_OBJS:.o=.d)
 
 $(BUILD)/pagevisor.so: $(HV_OBJS)
-	$(LD) -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic \
+	$(call say,LD,$@)$(LD) -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic \
 	    --no-undefined -L/usr/lib $(EFI_CRT0) $(HV_OBJS) -o $@ -lefi -lgnuefi
-	scripts/check-relocs.sh $@
+	$(Q)scripts/check-relocs.sh $@
 
 $(BUILD)/pagevisor.efi: $(BUILD)/pagevisor.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+	$(call say,EFI,$@)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
 	    -j .rela -j .reloc --target=efi-app-x86_64 $< $@
 
 # ---- host builds: unit tests, simulations, benches, fuzzers ----------------
@@ -79,28 +83,28 @@ FUZZERS :=
 define unit_rule
 $(BUILD)/host/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
 	@mkdir -p $$(dir $$@)
-	$(HOSTCC) $(HOST_CFLAGS) -O1 $(SAN) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) $(HOST_SUPPORT) -lcmocka
+	$(call say,HOSTCC,$$@)$(HOSTCC) $(HOST_CFLAGS) -O1 $(SAN) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) $(HOST_SUPPORT) -lcmocka
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 define sim_rule
 $(BUILD)/host/sim/$(1): $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
 	@mkdir -p $$(dir $$@)
-	$(HOSTCC) $(HOST_CFLAGS) -O2 -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
+	$(call say,HOSTCC,$$@)$(HOSTCC) $(HOST_CFLAGS) -O2 -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
 endef
 $(foreach t,$(SIMS),$(eval $(call sim_rule,$(t))))
 
 define bench_rule
 $(BUILD)/host/bench/$(1): $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
 	@mkdir -p $$(dir $$@)
-	$(HOSTCC) $(HOST_CFLAGS) -O2 -march=native -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
+	$(call say,HOSTCC,$$@)$(HOSTCC) $(HOST_CFLAGS) -O2 -march=native -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
 endef
 $(foreach t,$(BENCHES),$(eval $(call bench_rule,$(t))))
 
 define fuzz_rule
 $(BUILD)/host/fuzz/$(1): $$($(1)_SRCS) $(HOST_SUPPORT) $(HDRS)
 	@mkdir -p $$(dir $$@)
-	$(FUZZCC) $(HOST_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
+	$(call say,FUZZCC,$$@)$(FUZZCC) $(HOST_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $$@ $$($(1)_SRCS) $(HOST_SUPPORT)
 endef
 $(foreach t,$(FUZZERS),$(eval $(call fuzz_rule,$(t))))
 

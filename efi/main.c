@@ -10,6 +10,7 @@
  */
 #include "efi/efi_glue.h"
 #include "ept/frame.h"
+#include "guest/bzimage.h"
 #include "vmm/fmt.h"
 #include "vmm/log.h"
 #include "vmm/paging.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #define HV_STACK_SIZE (64 * 1024)
+#define HV_HEAP_SIZE (2 * 1024 * 1024)
 #define POOL_ALIGN (2 * 1024 * 1024)
 #define POOL_SLACK (4 * 1024 * 1024) /* zero frame, alignment, rounding */
 
@@ -81,6 +83,21 @@ static EFI_STATUS stage(struct esp *esp, const struct pv_config *cfg, enum confi
     }
     pv_info("staged %s %s: %llu bytes at 0x%llx", config_key_name(key), path,
             (unsigned long long)out->size, (unsigned long long)out->base);
+    if (key == CONFIG_KEY_LINUX) {
+        /* Refuse a bad kernel now, while the firmware can still go on. */
+        struct bzimage_info info;
+        char why[160], err[256];
+        if (bzimage_parse((const uint8_t *)(uintptr_t)out->base, out->size, &info, why,
+                          sizeof(why)) < 0) {
+            config_error(err, sizeof(err), CONFIG_FILE_NAME, cfg->line[key], "linux %s: %s",
+                         path, why);
+            say(LOG_ERROR, "%s", err);
+            return EFI_LOAD_ERROR;
+        }
+        pv_info("linux %s: bzImage protocol %u.%02u, %s, init_size %u", path,
+                info.version >> 8, info.version & 0xFF,
+                info.relocatable ? "relocatable" : "fixed address", info.init_size);
+    }
     return EFI_SUCCESS;
 }
 
@@ -118,6 +135,12 @@ static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
     st = alloc_pages(bi->stack_size, PAGE_SIZE, &bi->stack_base);
     if (EFI_ERROR(st)) {
         say(LOG_ERROR, "cannot allocate the hypervisor stack (%s)", efi_status_name(st));
+        return st;
+    }
+    bi->heap_size = HV_HEAP_SIZE;
+    st = alloc_pages(bi->heap_size, PAGE_SIZE, &bi->heap_base);
+    if (EFI_ERROR(st)) {
+        say(LOG_ERROR, "cannot allocate the hypervisor heap (%s)", efi_status_name(st));
         return st;
     }
     struct memmap_summary s;

@@ -2,8 +2,11 @@
  * The stage-2 fault handler: mm_handle_fault() and its resolutions.
  *
  * Order of decisions (DESIGN.md "The fault path"): region, rights, MMIO,
- * then what the table holds for the gpa. The table is read once per fault;
- * the only re-read is after splitting a 2 MiB leaf that needs copy-on-write.
+ * then what the table holds for the gpa. The table is walked once per
+ * fault: the lookup remembers the slot (struct s2_slot) and the new leaf is
+ * written straight into it (s2pt_install_at), which re-walks only when the
+ * slot is gone or incomplete (first page of a 2 MiB block, a split). The
+ * only re-read is after splitting a 2 MiB leaf that needs copy-on-write.
  *
  * Failure contract: a resolution that runs out of frames, rmap items or
  * table pages leaves the table and every refcount exactly as they were and
@@ -37,6 +40,7 @@ struct fault_ctx {
     gpa_t page;        /* gpa & PAGE_MASK */
     uint32_t access;   /* ACC_* attempted (never 0) */
     bool write;
+    struct s2_slot slot; /* where the lookup found page's entry */
 };
 
 /* ---- installing mappings ------------------------------------------------- */
@@ -71,14 +75,14 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
  * leaf takes over). Replaces whatever leaf was there. On failure nf is put
  * and nothing else changed.
  */
-static int install_frame(struct fault_ctx *c, struct frame *nf, uint32_t rights)
+static inline int install_frame(struct fault_ctx *c, struct frame *nf, uint32_t rights)
 {
     struct guest_mm *mm = c->mm;
     int rc = frame_rmap_add(mm->fp, nf, c->page);
 
     if (rc == 0)
-        rc = s2pt_map(&mm->s2, c->page, frame_hpa(mm->fp, nf), PAGE_SIZE,
-                      rights, MM_RAM_MEMTYPE);
+        rc = s2pt_install_at(&mm->s2, &c->slot, c->page, frame_hpa(mm->fp, nf),
+                             rights, MM_RAM_MEMTYPE);
     if (rc < 0) {
         frame_put(mm->fp, nf); /* releases the rmap item too */
         return rc;
@@ -93,7 +97,7 @@ static int install_frame(struct fault_ctx *c, struct frame *nf, uint32_t rights)
 static int install_foreign(struct fault_ctx *c, hpa_t hpa, uint32_t rights,
                            enum memtype mt)
 {
-    return s2pt_map(&c->mm->s2, c->page, hpa, PAGE_SIZE, rights, mt);
+    return s2pt_install_at(&c->mm->s2, &c->slot, c->page, hpa, rights, mt);
 }
 
 static enum fault_res map_zero_frame(struct fault_ctx *c, enum fault_res res)
@@ -105,7 +109,7 @@ static enum fault_res map_zero_frame(struct fault_ctx *c, enum fault_res res)
     return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
-static enum fault_res map_new_zeroed(struct fault_ctx *c, enum fault_res res)
+static inline enum fault_res map_new_zeroed(struct fault_ctx *c, enum fault_res res)
 {
     struct frame *nf = frame_alloc_zeroed(c->mm->fp, FRAME_GUEST);
 
@@ -165,7 +169,7 @@ static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e
 
 /* ---- empty entry: first touch ---------------------------------------------- */
 
-static enum fault_res fault_anon(struct fault_ctx *c, const struct s2_info *e)
+static inline enum fault_res fault_anon(struct fault_ctx *c, const struct s2_info *e)
 {
     if (!c->write)
         return map_zero_frame(c, RES_ZERO_MAP);
@@ -292,7 +296,7 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
             return failed(c, rc);
         if (raw->flags & FRAME_HUGE_HEAD)
             frame_split_2m(mm->fp, raw);
-        s2pt_lookup(&mm->s2, c->page, e);
+        s2pt_lookup_slot(&mm->s2, c->page, e, &c->slot);
         raw = frame_of(mm->fp, e->leaf_hpa);
     }
     if (raw->refcount == 1 && raw->mapcount == 1 &&
@@ -391,7 +395,7 @@ static enum fault_res resolve(struct fault_ctx *c, struct fault_event *ev)
     }
 
     struct s2_info e;
-    s2pt_lookup(&c->mm->s2, c->page, &e);
+    s2pt_lookup_slot(&c->mm->s2, c->page, &e, &c->slot);
     ev->entry_state = (uint8_t)e.state;
     if (e.state == S2_PRESENT)
         ev->entry_rights = (uint8_t)e.rights;
@@ -409,23 +413,25 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
                     struct fault_outcome *out)
 {
     uint64_t t0 = pv_rdtsc();
-    struct fault_ctx c = {
-        .mm = mm,
-        .f = f,
-        .out = out,
-        .page = f->gpa & PAGE_MASK,
-        /* An exit that reports no access kind was at least a read. */
-        .access = (f->access & ACC_RWX) ? (f->access & ACC_RWX) : ACC_R,
-    };
+    /* An exit that reports no access kind was at least a read. */
+    uint32_t access = (f->access & ACC_RWX) ? (f->access & ACC_RWX) : ACC_R;
+    struct fault_ctx c;
+    c.mm = mm;
+    c.f = f;
+    c.r = NULL;
+    c.out = out;
+    c.page = f->gpa & PAGE_MASK;
+    c.access = access;
+    c.write = (access & ACC_W) != 0;
+    c.slot.level = 0; /* no slot before the lookup: install_at walks */
     struct fault_event ev = {
         .tsc = t0,
         .gpa = f->gpa,
         .rip = f->rip,
+        .access = (uint8_t)access,
         .entry_state = S2_NONE,
     };
 
-    c.write = (c.access & ACC_W) != 0;
-    ev.access = (uint8_t)c.access;
     memset(out, 0, sizeof(*out));
     out->res = resolve(&c, &ev);
     ev.res = (uint8_t)out->res;

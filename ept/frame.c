@@ -15,11 +15,13 @@
  * and the edge blocks, which can never serve frame_alloc_2m(), always count
  * as partly used, so single frames are taken from them first.
  *
- * frame_alloc() policy: the block at fp->hint first; then any partly used
- * block (cyclic scan of block_used from the hint, skipped entirely when
- * fp->npartial is 0); only then a whole free block. A block found this way
- * serves up to 511 following allocations from the hint, so the scans are
- * amortised; within a block at most 8 bitmap words are looked at.
+ * frame_alloc() policy: fp->hint is the slot of the last single-frame
+ * allocation. Its block first; then any partly used block (cyclic scan of
+ * block_used from the hint's, skipped entirely when fp->npartial is 0);
+ * only then a whole free block. A block found this way serves up to 511
+ * following allocations, so the scans are amortised. Within a block the
+ * bitmap words are looked at from the hint's word on (wrapping), so a run
+ * of allocations finds its slot in the first word it looks at.
  *
  * Reverse-map items: a fixed pool of RMAP_ITEMS(nframes) = nframes / 4 + 64
  * items. The first gpa of each frame is inline in the descriptor, so items
@@ -56,11 +58,6 @@ static bool bit_test(const uint64_t *bm, size_t slot)
     return (bm[slot / BITS_PER_WORD] >> (slot % BITS_PER_WORD)) & 1u;
 }
 
-static void bit_set(uint64_t *bm, size_t slot)
-{
-    bm[slot / BITS_PER_WORD] |= 1ull << (slot % BITS_PER_WORD);
-}
-
 static void bit_clear(uint64_t *bm, size_t slot)
 {
     bm[slot / BITS_PER_WORD] &= ~(1ull << (slot % BITS_PER_WORD));
@@ -72,7 +69,7 @@ static bool block_partial(uint16_t used)
 }
 
 /* Change block b's used count, keeping npartial in step. */
-static void block_adjust(struct frame_pool *fp, size_t b, int delta)
+static inline void block_adjust(struct frame_pool *fp, size_t b, int delta)
 {
     bool was = block_partial(fp->block_used[b]);
     fp->block_used[b] = (uint16_t)(fp->block_used[b] + delta);
@@ -179,17 +176,23 @@ int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
 
 /* ---- allocation --------------------------------------------------------- */
 
-/* Take the first free slot of block b (which must have one). */
-static size_t take_in_block(struct frame_pool *fp, size_t b)
+static size_t hint_block(const struct frame_pool *fp)
+{
+    return fp->hint / PAGES_PER_2M;
+}
+
+/* Take a free slot of block b (which must have one), looking from word
+ * first on; returns the slot. */
+static size_t take_in_block(struct frame_pool *fp, size_t b, size_t first)
 {
     uint64_t *w = &fp->bitmap[b * WORDS_PER_BLOCK];
-    for (size_t i = 0; i < WORDS_PER_BLOCK; i++) {
+    for (size_t k = 0; k < WORDS_PER_BLOCK; k++) {
+        size_t i = (first + k) % WORDS_PER_BLOCK;
         if (w[i] != ALL_ONES) {
             size_t bit = (size_t)__builtin_ctzll(~w[i]);
-            size_t slot = b * PAGES_PER_2M + i * BITS_PER_WORD + bit;
-            bit_set(fp->bitmap, slot);
+            w[i] |= 1ull << bit;
             block_adjust(fp, b, 1);
-            return slot - slot_base(fp);
+            return b * PAGES_PER_2M + i * BITS_PER_WORD + bit;
         }
     }
     return (size_t)-1; /* unreachable while block_used is consistent */
@@ -198,7 +201,7 @@ static size_t take_in_block(struct frame_pool *fp, size_t b)
 static size_t find_block(const struct frame_pool *fp, bool partial)
 {
     for (size_t k = 0; k < fp->nblocks; k++) {
-        size_t b = (fp->hint + k) % fp->nblocks;
+        size_t b = (hint_block(fp) + k) % fp->nblocks;
         uint16_t used = fp->block_used[b];
         if (partial ? block_partial(used) : used == 0)
             return b;
@@ -220,19 +223,23 @@ struct frame *frame_alloc(struct frame_pool *fp, uint32_t flags)
         fp->failed++;
         return NULL;
     }
-    size_t b = fp->hint;
+    size_t b = hint_block(fp);
+    size_t word = (fp->hint % PAGES_PER_2M) / BITS_PER_WORD;
     if (!block_partial(fp->block_used[b])) {
+        size_t hb = b;
         b = fp->npartial ? find_block(fp, true) : fp->nblocks;
         if (b == fp->nblocks)
-            b = fp->block_used[fp->hint] == 0 ? fp->hint : find_block(fp, false);
+            b = fp->block_used[hb] == 0 ? hb : find_block(fp, false);
+        word = 0;
     }
-    size_t idx = take_in_block(fp, b);
-    if (b >= fp->nblocks || idx >= fp->nframes) {
+    size_t slot = b < fp->nblocks ? take_in_block(fp, b, word) : (size_t)-1;
+    size_t idx = slot - slot_base(fp);
+    if (slot == (size_t)-1 || idx >= fp->nframes) {
         pv_err("frame: allocator state corrupt (block %zu)", b);
         fp->failed++;
         return NULL;
     }
-    fp->hint = b;
+    fp->hint = slot;
     note_alloc(fp, 1);
     fp->allocs++;
     struct frame *f = &fp->desc[idx];
@@ -242,6 +249,8 @@ struct frame *frame_alloc(struct frame_pool *fp, uint32_t flags)
     return f;
 }
 
+/* One memset of the whole frame: libc's on the host, the string
+ * instructions of vmm/string.c in the hypervisor. */
 struct frame *frame_alloc_zeroed(struct frame_pool *fp, uint32_t flags)
 {
     struct frame *f = frame_alloc(fp, flags);

@@ -156,6 +156,10 @@ void region_tree_erase(struct region **root, struct region *n)
     retrace(root, from);
 }
 
+/*
+ * A node containing addr is the answer at once: regions do not overlap, so
+ * every other region ending above addr starts at or after that node's end.
+ */
 struct region *region_tree_find(struct region *root, gpa_t addr)
 {
     struct region *best = NULL;
@@ -163,6 +167,8 @@ struct region *region_tree_find(struct region *root, gpa_t addr)
     while (root) {
         if (root->end > addr) {
             best = root;
+            if (root->start <= addr)
+                break;
             root = root->rb_left;
         } else {
             root = root->rb_right;

@@ -3,9 +3,15 @@
  *
  * Table bookkeeping: each table page is a FRAME_TABLE pool frame whose
  * descriptor's mapcount counts the table's non-zero entries (tables, leaves,
- * swap entries). Every entry write goes through set_entry(), which keeps the
- * count, so "the table became empty" is an O(1) test and empty tables are
- * freed at once (the root excepted).
+ * swap entries). Every entry write goes through s2_set_entry() (s2pt_walk.h),
+ * which keeps the count, so "the table became empty" is an O(1) test and
+ * empty tables are freed at once (the root excepted). pt->shape counts table
+ * pages added and freed, which is what keeps a struct s2_slot honest.
+ *
+ * Walks: s2pt_walk.h tests entries with the format's masks, no indirect
+ * call per level. An operation walks its path once; only when the path is
+ * incomplete (a missing table, a large leaf to split) does it reserve table
+ * pages and continue from where the walk stopped.
  *
  * Failure atomicity: an operation first works out, without changing
  * anything, how many table pages it can need at most (missing levels on the
@@ -15,80 +21,41 @@
  * changed".
  *
  * Invalidation: an operation collects the gpa span of every entry change
- * that needs one (see needs_inv_*) and calls the hook once at the end with
+ * that needs one (see needs_inv()) and calls the hook once at the end with
  * the union of those spans, which never exceeds the operation's range.
  * Splitting a leaf keeps every translation as it was and needs none by
  * itself; the hook must therefore drop cached translations of any page size
- * that cover an address in its range (a split leaf's old large one too). Entry updates are single 64-bit stores; the only
- * read-modify-write the hardware can race with (A/D test-and-clear) is
- * atomic. Concurrent splits of leaves that running vCPUs may be setting A/D
- * bits in are not handled: the first version has one vCPU, and it is not
- * running while the hypervisor edits its tables.
+ * that cover an address in its range (a split leaf's old large one too).
+ *
+ * Entry updates are single 64-bit stores; the only read-modify-write the
+ * hardware can race with (A/D test-and-clear) is atomic. Concurrent splits
+ * of leaves that running vCPUs may be setting A/D bits in are not handled:
+ * the first version has one vCPU, and it is not running while the
+ * hypervisor edits its tables.
  */
 #include "ept/s2pt.h"
 
 #include <string.h>
 
+#include "ept/s2pt_walk.h"
 #include "vmm/log.h"
 
-#define S2_INDEX_MASK (S2_ENTRIES - 1)
-#define S2_GPA_LIMIT (1ull << S2_GPA_BITS)
 #define S2_RESERVE_MAX 8 /* two edges x (1G->2M->4K) plus a path, rounded up */
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static unsigned s2_index(gpa_t gpa, int level)
-{
-    return (unsigned)(gpa >> (PAGE_SHIFT + S2_INDEX_BITS * (level - 1))) &
-           S2_INDEX_MASK;
-}
-
-static uint64_t *table_va(hpa_t table) { return hpa_va(table); }
-
 static int level_of_size(uint64_t size)
 {
-    for (int l = 1; l <= 3; l++)
+    for (int l = 1; l <= S2_LEAF_MAX_LEVEL; l++)
         if (size == s2_level_size(l))
             return l;
     return 0;
-}
-
-static bool is_table(const struct s2pt *pt, uint64_t e, int level)
-{
-    return level > 1 && pt->fmt->is_present(e) && !pt->fmt->is_leaf(e, level);
-}
-
-/* The hardware may use (and cache) the entry. */
-static bool hw_present(const struct s2pt *pt, uint64_t e)
-{
-    return pt->fmt->is_present(e) && pt->fmt->rights(e) != 0;
-}
-
-static uint64_t ad_bits(const struct s2pt *pt)
-{
-    return pt->fmt->ad_capable ? pt->fmt->accessed_bit | pt->fmt->dirty_bit : 0;
 }
 
 static bool range_ok(gpa_t gpa, uint64_t size)
 {
     return size != 0 && IS_ALIGNED(gpa, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) &&
            gpa < S2_GPA_LIMIT && size <= S2_GPA_LIMIT - gpa;
-}
-
-/* Write one entry of the table at table_hpa, keeping its used count. */
-static void set_entry(struct s2pt *pt, hpa_t table_hpa, unsigned idx,
-                      uint64_t val)
-{
-    uint64_t *t = table_va(table_hpa);
-    uint64_t old = t[idx];
-    struct frame *f = frame_of(pt->fp, table_hpa);
-    __atomic_store_n(&t[idx], val, __ATOMIC_RELEASE);
-    if (!f)
-        return;
-    if (old == 0 && val != 0)
-        f->mapcount++;
-    else if (old != 0 && val == 0)
-        f->mapcount--;
 }
 
 /* ---- table reserve ------------------------------------------------------ */
@@ -123,6 +90,7 @@ static hpa_t reserve_take(struct s2pt *pt, struct reserve *r)
         return 0;
     }
     pt->tables++;
+    pt->shape++;
     return frame_hpa(pt->fp, r->f[--r->n]);
 }
 
@@ -140,6 +108,7 @@ static void table_free(struct s2pt *pt, hpa_t table)
     f->mapcount = 0;
     frame_put(pt->fp, f);
     pt->tables--;
+    pt->shape++;
 }
 
 /* ---- invalidation accumulator ------------------------------------------ */
@@ -183,20 +152,20 @@ void s2pt_invalidate(struct s2pt *pt, enum s2_inv_scope scope, gpa_t gpa,
  * memory type and without losing an A/D bit (a cached translation would
  * otherwise keep the old meaning, or never set A/D again).
  */
-static bool needs_inv(const struct s2pt *pt, uint64_t old, uint64_t new,
-                      int level)
+static inline bool needs_inv(const struct s2pt *pt, uint64_t old, uint64_t new,
+                             int level)
 {
     const struct s2pt_format *fmt = pt->fmt;
-    if (!hw_present(pt, old))
+    if (!s2_hw_present(fmt, old))
         return false;
-    if (!fmt->is_present(new) || !fmt->is_leaf(new, level))
-        return true;
-    if (fmt->addr(old, level) != fmt->addr(new, level) ||
-        fmt->memtype(old) != fmt->memtype(new))
+    if (!s2_leaf(fmt, new, level) ||
+        s2_leaf_addr(fmt, old, level) != s2_leaf_addr(fmt, new, level))
+        return true; /* the common replacement (cow) stops here */
+    if (fmt->memtype(old) != fmt->memtype(new))
         return true;
     if (fmt->rights(old) & ~fmt->rights(new))
         return true;
-    return (old & ad_bits(pt) & ~new) != 0;
+    return (old & s2_ad_bits(fmt) & ~new) != 0;
 }
 
 /* ---- walking ------------------------------------------------------------ */
@@ -207,35 +176,8 @@ static bool needs_inv(const struct s2pt *pt, uint64_t old, uint64_t new,
  */
 static hpa_t walk(const struct s2pt *pt, gpa_t gpa, int *level_out)
 {
-    hpa_t table = pt->root;
-    int level = S2_LEVELS;
-    for (;;) {
-        uint64_t e = table_va(table)[s2_index(gpa, level)];
-        if (!is_table(pt, e, level))
-            break;
-        table = pt->fmt->addr(e, level);
-        level--;
-    }
-    *level_out = level;
-    return table;
-}
-
-/* The table holding gpa's slot at level t; the path must exist. */
-static hpa_t table_at(const struct s2pt *pt, gpa_t gpa, int t)
-{
-    hpa_t table = pt->root;
-    for (int level = S2_LEVELS; level > t; level--)
-        table = pt->fmt->addr(table_va(table)[s2_index(gpa, level)], level);
-    return table;
-}
-
-/* Table pages needed to reach level t at gpa (missing tables + splits). */
-static int tables_needed(const struct s2pt *pt, gpa_t gpa, int t)
-{
-    int level;
-    hpa_t table = walk(pt, gpa, &level);
-    (void)table;
-    return level > t ? level - t : 0;
+    *level_out = S2_LEVELS;
+    return s2_walk_from(pt, pt->root, level_out, gpa, 1);
 }
 
 /* Replace the large leaf in slot idx of table (at level) by a table of
@@ -244,47 +186,69 @@ static bool split_leaf(struct s2pt *pt, hpa_t table, unsigned idx, int level,
                        struct reserve *r)
 {
     const struct s2pt_format *fmt = pt->fmt;
-    uint64_t e = table_va(table)[idx];
+    uint64_t e = s2_table_va(table)[idx];
     hpa_t child = reserve_take(pt, r);
     if (!child)
         return false;
-    hpa_t base = fmt->addr(e, level);
+    hpa_t base = s2_leaf_addr(fmt, e, level);
     uint32_t rights = fmt->rights(e);
     enum memtype mt = fmt->memtype(e);
-    uint64_t keep = e & ad_bits(pt);
+    uint64_t keep = e & s2_ad_bits(fmt);
     uint64_t csize = s2_level_size(level - 1);
-    uint64_t *c = table_va(child);
+    uint64_t *c = s2_table_va(child);
     for (unsigned i = 0; i < S2_ENTRIES; i++)
         c[i] = fmt->make_leaf(base + i * csize, rights, mt, level - 1) | keep;
     frame_of(pt->fp, child)->mapcount = S2_ENTRIES;
-    set_entry(pt, table, idx, fmt->make_table(child));
+    s2_set_entry(pt, table, idx, fmt->make_table(child));
     return true;
 }
 
 /*
  * Make sure a slot at level t exists for gpa, creating tables and splitting
- * larger leaves on the way (from r). Returns the table holding the slot, or
- * 0 if the reserve ran dry (a sizing bug; tables stay consistent).
+ * larger leaves on the way (from r), starting at (table, level) on gpa's
+ * path (the root and S2_LEVELS, or where a walk stopped). Returns the table
+ * holding the slot, or 0 if the reserve ran dry (a sizing bug; tables stay
+ * consistent).
  */
-static hpa_t descend(struct s2pt *pt, gpa_t gpa, int t, struct reserve *r)
+static hpa_t descend(struct s2pt *pt, gpa_t gpa, int t, struct reserve *r,
+                     hpa_t table, int level)
 {
     const struct s2pt_format *fmt = pt->fmt;
-    hpa_t table = pt->root;
-    for (int level = S2_LEVELS; level > t; level--) {
+    for (; level > t; level--) {
         unsigned idx = s2_index(gpa, level);
-        uint64_t e = table_va(table)[idx];
-        if (fmt->is_leaf(e, level)) {
+        uint64_t e = s2_table_va(table)[idx];
+        if (s2_leaf(fmt, e, level)) {
             if (!split_leaf(pt, table, idx, level, r))
                 return 0;
-        } else if (!is_table(pt, e, level)) {
+        } else if (!s2_table(fmt, e, level)) {
             /* empty (a swap entry never sits above level 1) */
             hpa_t nt = reserve_take(pt, r);
             if (!nt)
                 return 0;
-            set_entry(pt, table, idx, fmt->make_table(nt));
+            s2_set_entry(pt, table, idx, fmt->make_table(nt));
         }
-        table = fmt->addr(table_va(table)[idx], level);
+        table = s2_table_addr(fmt, s2_table_va(table)[idx]);
     }
+    return table;
+}
+
+/*
+ * Complete gpa's path down to level t from where a walk towards t stopped
+ * (table at level; level > t: a missing table or a larger leaf there),
+ * reserving first the level - t table pages that can take. Returns the
+ * table holding the level-t slot, or 0 with *rc set (nothing changed).
+ */
+static hpa_t complete_path(struct s2pt *pt, gpa_t gpa, int t, hpa_t table,
+                           int level, int *rc)
+{
+    struct reserve r;
+    *rc = reserve_fill(pt, &r, level - t);
+    if (*rc)
+        return 0;
+    table = descend(pt, gpa, t, &r, table, level);
+    reserve_release(pt, &r);
+    if (!table)
+        *rc = -PV_ENOMEM;
     return table;
 }
 
@@ -310,10 +274,10 @@ int s2pt_init(struct s2pt *pt, const struct s2pt_format *fmt,
 
 static void free_tree(struct s2pt *pt, hpa_t table, int level)
 {
-    uint64_t *t = table_va(table);
+    uint64_t *t = s2_table_va(table);
     for (unsigned i = 0; level > 1 && i < S2_ENTRIES; i++)
-        if (is_table(pt, t[i], level))
-            free_tree(pt, pt->fmt->addr(t[i], level), level - 1);
+        if (s2_table(pt->fmt, t[i], level))
+            free_tree(pt, s2_table_addr(pt->fmt, t[i]), level - 1);
     table_free(pt, table);
 }
 
@@ -327,47 +291,75 @@ void s2pt_destroy(struct s2pt *pt)
 
 /* ---- map ---------------------------------------------------------------- */
 
+/*
+ * Write leaf new (mapping hpa) into slot idx of table at level, replacing
+ * what is there (not a table): a leaf of the same page keeps its A/D
+ * history; a replaced leaf the hardware may cache is added to v.
+ */
+static inline void install_leaf(struct s2pt *pt, hpa_t table, unsigned idx,
+                                int level, uint64_t new, hpa_t hpa, gpa_t gpa,
+                                struct inv *v)
+{
+    const struct s2pt_format *fmt = pt->fmt;
+    uint64_t old = s2_table_va(table)[idx];
+    if (s2_leaf(fmt, old, level)) {
+        uint64_t size = s2_level_size(level);
+        if (s2_leaf_addr(fmt, old, level) == hpa)
+            new |= old & s2_ad_bits(fmt); /* same page: history still true */
+        if (needs_inv(pt, old, new, level))
+            inv_add(v, ALIGN_DOWN(gpa, size), size);
+    }
+    s2_set_entry(pt, table, idx, new);
+}
+
 int s2pt_map(struct s2pt *pt, gpa_t gpa, hpa_t hpa, uint64_t size,
              uint32_t rights, enum memtype mt)
 {
     const struct s2pt_format *fmt = pt->fmt;
     int t = level_of_size(size);
     if (!t || !IS_ALIGNED(gpa, size) || !IS_ALIGNED(hpa, size) ||
-        gpa >= S2_GPA_LIMIT || (hpa & ~fmt->addr(~0ull, 1)) != 0)
+        gpa >= S2_GPA_LIMIT || (hpa & ~fmt->addr_mask) != 0)
         return -PV_EINVAL;
 
-    int need = tables_needed(pt, gpa, t);
-    if (need == 0) {
-        uint64_t e = table_va(table_at(pt, gpa, t))[s2_index(gpa, t)];
-        if (is_table(pt, e, t) &&
-            frame_of(pt->fp, fmt->addr(e, t))->mapcount != 0)
-            return -PV_EEXIST;
+    /* A table in the slot only when the path already reached level t. */
+    int level = S2_LEVELS;
+    hpa_t table = s2_walk_from(pt, pt->root, &level, gpa, t);
+    unsigned idx = s2_index(gpa, t);
+    uint64_t old = level == t ? s2_table_va(table)[idx] : 0;
+    if (s2_table(fmt, old, t) &&
+        frame_of(pt->fp, s2_table_addr(fmt, old))->mapcount != 0)
+        return -PV_EEXIST;
+    if (level != t) {
+        int rc;
+        table = complete_path(pt, gpa, t, table, level, &rc);
+        if (!table)
+            return rc;
     }
-    struct reserve r;
-    int rc = reserve_fill(pt, &r, need);
-    if (rc)
-        return rc;
-    hpa_t table = descend(pt, gpa, t, &r);
-    reserve_release(pt, &r);
-    if (!table)
-        return -PV_ENOMEM;
 
     struct inv v = {0};
-    unsigned idx = s2_index(gpa, t);
-    uint64_t old = table_va(table)[idx];
-    uint64_t new = fmt->make_leaf(hpa, rights, mt, t);
-    if (is_table(pt, old, t)) {
+    if (s2_table(fmt, old, t)) {
         /* empty (checked above): paging-structure caches may hold it */
-        set_entry(pt, table, idx, 0);
-        table_free(pt, fmt->addr(old, t));
+        s2_set_entry(pt, table, idx, 0);
+        table_free(pt, s2_table_addr(fmt, old));
         inv_add(&v, gpa, size);
-    } else if (fmt->is_leaf(old, t)) {
-        if (fmt->addr(old, t) == hpa)
-            new |= old & ad_bits(pt); /* same page: history still true */
-        if (needs_inv(pt, old, new, t))
-            inv_add(&v, gpa, size);
     }
-    set_entry(pt, table, idx, new);
+    install_leaf(pt, table, idx, t, fmt->make_leaf(hpa, rights, mt, t), hpa,
+                 gpa, &v);
+    inv_flush(pt, &v);
+    return PV_OK;
+}
+
+int s2pt_install_at(struct s2pt *pt, const struct s2_slot *slot, gpa_t gpa,
+                    hpa_t hpa, uint32_t rights, enum memtype mt)
+{
+    const struct s2pt_format *fmt = pt->fmt;
+    if (!slot || slot->level != 1 || slot->shape != pt->shape ||
+        slot->page != gpa || !IS_ALIGNED(hpa, PAGE_SIZE) ||
+        (hpa & ~fmt->addr_mask) != 0)
+        return s2pt_map(pt, gpa, hpa, PAGE_SIZE, rights, mt);
+    struct inv v = {0};
+    install_leaf(pt, slot->table, slot->idx, 1,
+                 fmt->make_leaf(hpa, rights, mt, 1), hpa, gpa, &v);
     inv_flush(pt, &v);
     return PV_OK;
 }
@@ -399,8 +391,8 @@ static int edge_splits(const struct s2pt *pt, const struct range_op *op,
         return 0;
     int level;
     hpa_t table = walk(pt, edge, &level);
-    uint64_t e = table_va(table)[s2_index(edge, level)];
-    if (level == 1 || !pt->fmt->is_leaf(e, level) || !op_changes_leaf(pt, op, e))
+    uint64_t e = s2_table_va(table)[s2_index(edge, level)];
+    if (level == 1 || !s2_leaf(pt->fmt, e, level) || !op_changes_leaf(pt, op, e))
         return 0;
     int n = 0;
     for (int l = level; l > 1 && !IS_ALIGNED(edge, s2_level_size(l)); l--)
@@ -413,11 +405,11 @@ static void range_leaf(struct s2pt *pt, struct range_op *op, hpa_t table,
 {
     const struct s2pt_format *fmt = pt->fmt;
     uint64_t size = s2_level_size(level);
-    uint64_t e = table_va(table)[idx];
+    uint64_t e = s2_table_va(table)[idx];
     if (op->unmap) {
-        if (hw_present(pt, e))
+        if (s2_hw_present(fmt, e))
             inv_add(&op->inv, eb, size);
-        set_entry(pt, table, idx, 0);
+        s2_set_entry(pt, table, idx, 0);
         return;
     }
     uint64_t n = fmt->set_rights(e, op->rights);
@@ -425,7 +417,7 @@ static void range_leaf(struct s2pt *pt, struct range_op *op, hpa_t table,
         return;
     if (needs_inv(pt, e, n, level))
         inv_add(&op->inv, eb, size);
-    set_entry(pt, table, idx, n);
+    s2_set_entry(pt, table, idx, n);
 }
 
 static void range_walk(struct s2pt *pt, struct range_op *op, hpa_t table,
@@ -433,7 +425,7 @@ static void range_walk(struct s2pt *pt, struct range_op *op, hpa_t table,
 {
     const struct s2pt_format *fmt = pt->fmt;
     uint64_t size = s2_level_size(level);
-    uint64_t *t = table_va(table);
+    uint64_t *t = s2_table_va(table);
     gpa_t eb = ALIGN_DOWN(lo, size);
     for (unsigned i = s2_index(lo, level); eb < hi && i < S2_ENTRIES;
          i++, eb += size) {
@@ -442,7 +434,7 @@ static void range_walk(struct s2pt *pt, struct range_op *op, hpa_t table,
         uint64_t e = t[i];
         if (e == 0)
             continue;
-        if (fmt->is_leaf(e, level) && (s != eb || end != eb + size)) {
+        if (s2_leaf(fmt, e, level) && (s != eb || end != eb + size)) {
             if (!op_changes_leaf(pt, op, e))
                 continue;
             if (!split_leaf(pt, table, i, level, &op->res)) {
@@ -451,18 +443,18 @@ static void range_walk(struct s2pt *pt, struct range_op *op, hpa_t table,
             }
             e = t[i];
         }
-        if (is_table(pt, e, level)) {
-            hpa_t child = fmt->addr(e, level);
+        if (s2_table(fmt, e, level)) {
+            hpa_t child = s2_table_addr(fmt, e);
             range_walk(pt, op, child, level - 1, s, end);
             if (frame_of(pt->fp, child)->mapcount == 0) {
-                set_entry(pt, table, i, 0);
+                s2_set_entry(pt, table, i, 0);
                 table_free(pt, child);
                 inv_add(&op->inv, s, end - s);
             }
-        } else if (fmt->is_leaf(e, level)) {
+        } else if (s2_leaf(fmt, e, level)) {
             range_leaf(pt, op, table, i, level, eb);
-        } else if (fmt->is_swap(e) && op->unmap) {
-            set_entry(pt, table, i, 0);
+        } else if (s2_swap(fmt, e) && op->unmap) {
+            s2_set_entry(pt, table, i, 0);
         }
     }
 }
@@ -503,18 +495,14 @@ int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t to_size)
         return -PV_EINVAL;
     int level;
     hpa_t table = walk(pt, gpa, &level);
-    uint64_t e = table_va(table)[s2_index(gpa, level)];
-    if (!pt->fmt->is_leaf(e, level))
+    uint64_t e = s2_table_va(table)[s2_index(gpa, level)];
+    if (!s2_leaf(pt->fmt, e, level))
         return -PV_ENOENT;
     if (level <= t)
         return PV_OK;
-    struct reserve r;
-    int rc = reserve_fill(pt, &r, level - t);
-    if (rc)
-        return rc;
-    hpa_t slot_table = descend(pt, gpa, t, &r);
-    reserve_release(pt, &r);
-    return slot_table ? PV_OK : -PV_ENOMEM;
+    int rc;
+    complete_path(pt, gpa, t, table, level, &rc);
+    return rc;
 }
 
 int s2pt_set_swap(struct s2pt *pt, gpa_t gpa, swp_entry_t s)
@@ -522,51 +510,64 @@ int s2pt_set_swap(struct s2pt *pt, gpa_t gpa, swp_entry_t s)
     if (!IS_ALIGNED(gpa, PAGE_SIZE) || gpa >= S2_GPA_LIMIT ||
         (s & ~(swp_entry(SWP_TYPE_MASK, SWP_OFFSET_MASK))) != 0)
         return -PV_EINVAL;
-    struct reserve r;
-    int rc = reserve_fill(pt, &r, tables_needed(pt, gpa, 1));
-    if (rc)
+    int level = S2_LEVELS, rc;
+    hpa_t table = s2_walk_from(pt, pt->root, &level, gpa, 1);
+    if (level != 1 && !(table = complete_path(pt, gpa, 1, table, level, &rc)))
         return rc;
-    hpa_t table = descend(pt, gpa, 1, &r);
-    reserve_release(pt, &r);
-    if (!table)
-        return -PV_ENOMEM;
     unsigned idx = s2_index(gpa, 1);
-    uint64_t old = table_va(table)[idx];
-    set_entry(pt, table, idx, pt->fmt->make_swap(s));
-    if (hw_present(pt, old))
+    uint64_t old = s2_table_va(table)[idx];
+    s2_set_entry(pt, table, idx, pt->fmt->make_swap(s));
+    if (s2_hw_present(pt->fmt, old))
         s2pt_invalidate(pt, S2_INV_RANGE, gpa, PAGE_SIZE);
     return PV_OK;
 }
 
 /* ---- lookup / accessed-dirty ------------------------------------------- */
 
-int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_info *out)
+int s2pt_lookup_slot(const struct s2pt *pt, gpa_t gpa, struct s2_info *out,
+                     struct s2_slot *slot)
 {
     const struct s2pt_format *fmt = pt->fmt;
     memset(out, 0, sizeof(*out));
     out->state = S2_NONE;
     out->level = S2_LEVELS;
+    if (slot) {
+        slot->level = 0; /* no slot: install_at takes the s2pt_map path */
+        slot->page = gpa & PAGE_MASK;
+        slot->shape = pt->shape;
+    }
     if (gpa >= S2_GPA_LIMIT || !pt->root)
         return PV_OK;
     int level;
     hpa_t table = walk(pt, gpa, &level);
-    uint64_t e = table_va(table)[s2_index(gpa, level)];
+    unsigned idx = s2_index(gpa, level);
+    uint64_t e = s2_table_va(table)[idx];
+    if (slot) {
+        slot->table = table;
+        slot->idx = idx;
+        slot->level = level;
+    }
     out->level = level;
     out->raw = e;
-    if (fmt->is_leaf(e, level)) {
+    if (s2_leaf(fmt, e, level)) {
         out->state = S2_PRESENT;
         out->size = s2_level_size(level);
-        out->leaf_hpa = fmt->addr(e, level);
+        out->leaf_hpa = s2_leaf_addr(fmt, e, level);
         out->hpa = out->leaf_hpa + (ALIGN_DOWN(gpa, PAGE_SIZE) & (out->size - 1));
         out->rights = fmt->rights(e);
         out->memtype = fmt->memtype(e);
         out->accessed = fmt->ad_capable && (e & fmt->accessed_bit);
         out->dirty = fmt->ad_capable && (e & fmt->dirty_bit);
-    } else if (fmt->is_swap(e)) {
+    } else if (s2_swap(fmt, e)) {
         out->state = S2_SWAP;
         out->swap = fmt->swap_of(e);
     }
     return PV_OK;
+}
+
+int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_info *out)
+{
+    return s2pt_lookup_slot(pt, gpa, out, NULL);
 }
 
 static bool test_and_clear(struct s2pt *pt, gpa_t gpa, uint64_t bit)
@@ -575,13 +576,13 @@ static bool test_and_clear(struct s2pt *pt, gpa_t gpa, uint64_t bit)
         return false;
     int level;
     hpa_t table = walk(pt, gpa, &level);
-    uint64_t *slot = &table_va(table)[s2_index(gpa, level)];
-    if (!pt->fmt->is_leaf(*slot, level) || !(*slot & bit))
+    uint64_t *slot = &s2_table_va(table)[s2_index(gpa, level)];
+    if (!s2_leaf(pt->fmt, *slot, level) || !(*slot & bit))
         return false;
     uint64_t old = __atomic_fetch_and(slot, ~bit, __ATOMIC_ACQ_REL);
     if (!(old & bit))
         return false;
-    if (hw_present(pt, old)) {
+    if (s2_hw_present(pt->fmt, old)) {
         uint64_t size = s2_level_size(level);
         s2pt_invalidate(pt, S2_INV_RANGE, ALIGN_DOWN(gpa, size), size);
     }

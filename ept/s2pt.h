@@ -85,6 +85,17 @@ struct s2pt_format {
     uint64_t (*set_rights)(uint64_t e, uint32_t rights);
     enum memtype (*memtype)(uint64_t e);
     uint64_t accessed_bit, dirty_bit;            /* 0 when not ad_capable */
+    /*
+     * The same predicates as masks, for the walker's hot paths (no indirect
+     * call per level); they must agree with the ops above:
+     *   is_present(e)  == (e & present_mask) != 0
+     *   rights(e) != 0 == (e & hw_mask) != 0 (the hardware may use e)
+     *   is_leaf(e, l)  == is_present(e) && (l == 1 || (l <= 3 && (e & large_bit)))
+     *   is_swap(e)     == !is_present(e) && (e & swap_bit) != 0
+     *   addr(e, l)     == e & addr_mask & ~(s2_level_size(l) - 1) for a leaf,
+     *                     e & addr_mask for a table
+     */
+    uint64_t present_mask, hw_mask, large_bit, swap_bit, addr_mask;
 };
 
 extern const struct s2pt_format s2pt_format_ept;
@@ -107,6 +118,8 @@ struct s2pt {
     void *inv_ctx;
     uint64_t tables;          /* table pages in use, root included */
     uint64_t invalidations;   /* hook calls */
+    uint64_t shape;           /* bumped whenever a table page is added or
+                                 freed (see struct s2_slot) */
 };
 
 enum s2_state { S2_NONE = 0, S2_PRESENT, S2_SWAP };
@@ -157,6 +170,30 @@ int s2pt_set_swap(struct s2pt *pt, gpa_t gpa, swp_entry_t e);
 /* What maps gpa. Always returns 0 and fills *out (state S2_NONE if
  * nothing). */
 int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_info *out);
+
+/*
+ * Fault-path fast path: one walk per fault. s2pt_lookup_slot() is
+ * s2pt_lookup() that also remembers where the deciding entry lives;
+ * s2pt_install_at() then maps a 4 KiB leaf at gpa exactly as
+ * s2pt_map(pt, gpa, hpa, PAGE_SIZE, rights, mt) would (same result, same
+ * invalidations, same errors), writing straight into the remembered level-1
+ * slot when it can. The slot is a hint, never trusted blindly: when the
+ * table gained or lost a table page since the lookup (pt->shape moved), the
+ * gpa differs, or the slot is not at level 1 (a table or a large-leaf split
+ * is needed), install_at takes the s2pt_map path. Between lookup and
+ * install other entries may change freely.
+ */
+struct s2_slot {
+    hpa_t table;              /* table holding the entry */
+    unsigned idx;             /* its index there */
+    int level;                /* its level (== s2_info.level) */
+    gpa_t page;               /* gpa & PAGE_MASK looked up */
+    uint64_t shape;           /* pt->shape at the lookup */
+};
+int s2pt_lookup_slot(const struct s2pt *pt, gpa_t gpa, struct s2_info *out,
+                     struct s2_slot *slot);
+int s2pt_install_at(struct s2pt *pt, const struct s2_slot *slot, gpa_t gpa,
+                    hpa_t hpa, uint32_t rights, enum memtype mt);
 
 /* Accessed/dirty: test-and-clear on the leaf mapping gpa. False when the
  * leaf is absent, the bit is clear, or A/D tracking is off. */

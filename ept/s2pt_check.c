@@ -1,20 +1,20 @@
 /*
  * Stage-2 diagnostics: the per-level walk rendering used by fault traces and
  * the monitor, and the structural check used by tests (ept/s2pt.h).
+ *
+ * Both decode entries with the format's function-pointer ops, the
+ * reference encoding; the check also verifies that the walker's mask tests
+ * (ept/s2pt_walk.h) agree with them on every entry of the table.
  */
 #include "ept/s2pt.h"
 
+#include "ept/s2pt_walk.h"
 #include "vmm/fmt.h"
 #include "vmm/log.h"
 
 #define S2_LINE_LEN 160
-#define S2_INDEX_MASK (S2_ENTRIES - 1)
 
-static unsigned index_of(gpa_t gpa, int level)
-{
-    return (unsigned)(gpa >> (PAGE_SHIFT + S2_INDEX_BITS * (level - 1))) &
-           S2_INDEX_MASK;
-}
+static unsigned index_of(gpa_t gpa, int level) { return s2_index(gpa, level); }
 
 static bool table_entry(const struct s2pt *pt, uint64_t e, int level)
 {
@@ -103,6 +103,23 @@ static bool fail(const struct s2pt *pt, const char *what, hpa_t table,
     return false;
 }
 
+/* The mask tests of s2pt_walk.h give the ops' answers for entry e. */
+static bool masks_agree(const struct s2pt *pt, uint64_t e, int level)
+{
+    const struct s2pt_format *fmt = pt->fmt;
+    bool present = fmt->is_present(e), leaf = fmt->is_leaf(e, level);
+    if (s2_present(fmt, e) != present || s2_leaf(fmt, e, level) != leaf ||
+        s2_table(fmt, e, level) != table_entry(pt, e, level) ||
+        s2_swap(fmt, e) != fmt->is_swap(e))
+        return false;
+    if (s2_hw_present(fmt, e) != (present && fmt->rights(e) != 0))
+        return false;
+    if (leaf && s2_leaf_addr(fmt, e, level) != fmt->addr(e, level))
+        return false;
+    return !table_entry(pt, e, level) ||
+           s2_table_addr(fmt, e) == fmt->addr(e, level);
+}
+
 static bool check_table(const struct s2pt *pt, hpa_t table, int level,
                         uint64_t *ntables)
 {
@@ -119,6 +136,8 @@ static bool check_table(const struct s2pt *pt, hpa_t table, int level,
         if (e == 0)
             continue;
         used++;
+        if (!masks_agree(pt, e, level))
+            return fail(pt, "format masks disagree with its ops", table, i);
         if (fmt->is_swap(e)) {
             if (level != 1)
                 return fail(pt, "swap entry above level 1", table, i);

@@ -117,4 +117,9 @@ const struct s2pt_format s2pt_format_ept = {
     .memtype = ept_memtype,
     .accessed_bit = EPT_ACCESSED,
     .dirty_bit = EPT_DIRTY,
+    .present_mask = EPT_RWX | EPT_SW_NOACC,
+    .hw_mask = EPT_RWX,
+    .large_bit = EPT_LARGE,
+    .swap_bit = EPT_SW_SWAP,
+    .addr_mask = EPT_ADDR_MASK,
 };

@@ -131,4 +131,9 @@ const struct s2pt_format s2pt_format_npt = {
     .memtype = npt_memtype,
     .accessed_bit = NPT_A,
     .dirty_bit = NPT_D,
+    .present_mask = NPT_P | NPT_SW_NOACC,
+    .hw_mask = NPT_P,
+    .large_bit = NPT_PS,
+    .swap_bit = NPT_SW_SWAP,
+    .addr_mask = NPT_ADDR_MASK,
 };

@@ -132,6 +132,10 @@ int acpi_init(struct acpi_info *ai, uint64_t rsdp)
     }
     const uint8_t *f = phys(ai->fadt);
     uint32_t flen = rd32(f + SDT_OFF_LENGTH);
+    if (flen < FADT_OFF_PM1B_CNT + 4) {
+        pv_warn("acpi: FADT too short (%u bytes) to name PM1 control ports", flen);
+        return -1;
+    }
     ai->pm1a_cnt = rd32(f + FADT_OFF_PM1A_CNT);
     ai->pm1b_cnt = rd32(f + FADT_OFF_PM1B_CNT);
     ai->dsdt = flen >= FADT_OFF_X_DSDT + 8 ? rd64(f + FADT_OFF_X_DSDT) : 0;

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "vmm/cpuid_regs.h"
+
 /* MSRs */
 #define MSR_IA32_FEATURE_CONTROL 0x03Au
 #define MSR_IA32_VMX_BASIC 0x480u
@@ -27,10 +29,6 @@
 #define CR4_PGE (1ull << 7)
 
 #define RFLAGS_IF (1ull << 9)
-
-struct cpuid_regs {
-    uint32_t eax, ebx, ecx, edx;
-};
 
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {

@@ -41,6 +41,7 @@ struct boot_info {
     uint64_t pool_base, pool_size;   /* frame pool range (2 MiB aligned) */
     uint64_t stack_base, stack_size; /* hypervisor stack */
     uint64_t pt_base, pt_size;       /* room for the identity page tables */
+    uint64_t heap_base, heap_size;   /* boot-time allocations (vmm/heap.c) */
     uint64_t image_base, image_size; /* pagevisor.efi as loaded */
 };
 

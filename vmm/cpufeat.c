@@ -98,7 +98,7 @@ enum virt_kind cpufeat_choose(const struct cpu_features *f, char *why, size_t le
     return VIRT_NONE;
 }
 
-static const char *yn(bool b) { return b ? "yes" : "no"; }
+static const char *yes_no(bool b) { return b ? "yes" : "no"; }
 
 void cpufeat_describe(const struct cpu_features *f,
                       void (*emit)(void *ctx, const char *line), void *ctx)
@@ -108,29 +108,29 @@ void cpufeat_describe(const struct cpu_features *f,
     LINE("feature vendor %s", f->vendor);
     if (f->hypervisor)
         LINE("feature host-hypervisor %s", f->hv_signature[0] ? f->hv_signature : "unknown");
-    LINE("feature vmx %s", yn(f->vmx.present));
+    LINE("feature vmx %s", yes_no(f->vmx.present));
     if (f->vmx.present) {
         static const char *const fc[] = { "unlocked", "locked-on", "locked-off" };
         LINE("feature vmx-feature-control %s", fc[f->vmx.featctl]);
-        LINE("feature ept %s", yn(f->vmx.ept));
-        LINE("feature ept-2m %s", yn(f->vmx.ept_2m));
-        LINE("feature ept-1g %s", yn(f->vmx.ept_1g));
-        LINE("feature ept-ad %s", yn(f->vmx.ept_ad));
+        LINE("feature ept %s", yes_no(f->vmx.ept));
+        LINE("feature ept-2m %s", yes_no(f->vmx.ept_2m));
+        LINE("feature ept-1g %s", yes_no(f->vmx.ept_1g));
+        LINE("feature ept-ad %s", yes_no(f->vmx.ept_ad));
         LINE("feature invept %s", !f->vmx.invept ? "none"
                                   : f->vmx.invept_single && f->vmx.invept_all ? "single,all"
                                   : f->vmx.invept_single ? "single"
                                   : f->vmx.invept_all ? "all" : "none");
-        LINE("feature vpid %s", yn(f->vmx.vpid));
-        LINE("feature unrestricted-guest %s", yn(f->vmx.unrestricted));
-        LINE("feature preemption-timer %s", yn(f->vmx.preempt_timer));
+        LINE("feature vpid %s", yes_no(f->vmx.vpid));
+        LINE("feature unrestricted-guest %s", yes_no(f->vmx.unrestricted));
+        LINE("feature preemption-timer %s", yes_no(f->vmx.preempt_timer));
     }
-    LINE("feature svm %s", yn(f->svm.present));
+    LINE("feature svm %s", yes_no(f->svm.present));
     if (f->svm.present) {
-        LINE("feature svm-disabled %s", yn(f->svm.disabled));
-        LINE("feature npt %s", yn(f->svm.npt));
-        LINE("feature nrip-save %s", yn(f->svm.nrip));
-        LINE("feature decode-assists %s", yn(f->svm.decode_assists));
-        LINE("feature flush-by-asid %s", yn(f->svm.flush_by_asid));
+        LINE("feature svm-disabled %s", yes_no(f->svm.disabled));
+        LINE("feature npt %s", yes_no(f->svm.npt));
+        LINE("feature nrip-save %s", yes_no(f->svm.nrip));
+        LINE("feature decode-assists %s", yes_no(f->svm.decode_assists));
+        LINE("feature flush-by-asid %s", yes_no(f->svm.flush_by_asid));
         LINE("feature asids %u", f->svm.nasid);
     }
 #undef LINE

@@ -10,11 +10,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* CPUID leaves (spelled exactly as cpufeat_detect.c's local copies) */
+#define CPUID_VENDOR 0x0u
+#define CPUID_FEATURES 0x1u
+#define CPUID_CACHE_PARAMS 0x4u     /* Intel deterministic cache parameters */
+#define CPUID_TOPOLOGY 0xBu         /* Intel extended topology */
+#define CPUID_TOPOLOGY_V2 0x1Fu     /* Intel V2 extended topology */
+#define CPUID_HV_BASE 0x40000000u   /* 0x40000000..0x4FFFFFFF: reserved for hypervisors */
+#define CPUID_HV_LAST 0x4FFFFFFFu
+#define CPUID_EXT_MAX 0x80000000u
+#define CPUID_EXT_FEATURES 0x80000001u
+#define CPUID_EXT_ADDR_SIZES 0x80000008u
+#define CPUID_SVM 0x8000000Au
+
 /* CPUID bits */
+#define CPUID1_EBX_LOGICAL_COUNT_SHIFT 16
+#define CPUID1_EBX_LOGICAL_COUNT (0xFFu << CPUID1_EBX_LOGICAL_COUNT_SHIFT)
+#define CPUID1_EBX_APIC_ID_SHIFT 24     /* initial APIC ID in EBX[31:24] */
+#define CPUID1_ECX_MONITOR (1u << 3)
 #define CPUID1_ECX_VMX (1u << 5)
+#define CPUID1_ECX_X2APIC (1u << 21)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID1_EDX_MTRR (1u << 12)
+#define CPUID4_EAX_SHARING (0xFFFu << 14)  /* logical processors sharing - 1 */
+#define CPUID4_EAX_CORES (0x3Fu << 26)     /* cores per package - 1 */
+/* leaves 0xB / 0x1F, per subleaf (= level) */
+#define CPUID_TOPO_EAX_SHIFT 0x1Fu         /* x2APIC id bits below the next level */
+#define CPUID_TOPO_EBX_COUNT 0xFFFFu       /* logical processors at this level */
+#define CPUID_TOPO_ECX_LEVEL 0xFFu         /* echoes the subleaf */
+#define CPUID_TOPO_ECX_TYPE_SHIFT 8
+#define CPUID_TOPO_ECX_TYPE (0xFFu << CPUID_TOPO_ECX_TYPE_SHIFT)
+#define CPUID_TOPO_TYPE_INVALID 0u
+#define CPUID_TOPO_TYPE_SMT 1u
+#define CPUID_TOPO_TYPE_CORE 2u
 #define CPUID_EXT1_ECX_SVM (1u << 2)
 #define CPUID_EXT1_EDX_PAGE1GB (1u << 26)
+#define CPUID_EXT8_ECX_NC 0xFFu            /* AMD: cores per package - 1 */
+#define CPUID_EXT8_ECX_APICIDSIZE (0xFu << 12) /* AMD: core-id bits in the APIC id */
 #define CPUID_SVM_EDX_NP (1u << 0)
 #define CPUID_SVM_EDX_NRIPS (1u << 3)
 #define CPUID_SVM_EDX_FLUSH_BY_ASID (1u << 6)

@@ -30,6 +30,7 @@ enum {
     F_SPACE = 1u << 3,
     F_PLUS = 1u << 4,
     F_UPPER = 1u << 5,
+    F_SIGNED = 1u << 6, /* '+' and ' ' only apply to signed conversions */
 };
 
 struct spec {
@@ -57,13 +58,14 @@ static void put_uint(struct out *o, uint64_t v, bool neg, unsigned base,
     const char *prefix = "";
     if (neg)
         prefix = "-";
-    else if (s->flags & F_PLUS)
+    else if ((s->flags & F_SIGNED) && (s->flags & F_PLUS))
         prefix = "+";
-    else if (s->flags & F_SPACE)
+    else if ((s->flags & F_SIGNED) && (s->flags & F_SPACE))
         prefix = " ";
     if ((s->flags & F_ALT) && base == 16 && n > 0 && !(n == 1 && tmp[0] == '0'))
         prefix = (s->flags & F_UPPER) ? "0X" : "0x";
-    if ((s->flags & F_ALT) && base == 8 && tmp[n - 1] != '0')
+    /* '#' with o: raise the precision just enough to lead with a 0 */
+    if ((s->flags & F_ALT) && base == 8 && (n == 0 || tmp[n - 1] != '0') && s->prec <= n)
         prefix = "0";
 
     int plen = 0;
@@ -190,6 +192,7 @@ int pv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
         case 'd':
         case 'i': {
             int64_t v = arg_signed(&ap, m);
+            s.flags |= F_SIGNED;
             uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
             put_uint(&o, mag, v < 0, 10, &s);
             break;
@@ -202,12 +205,14 @@ int pv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
             s.flags |= F_ALT;
             put_uint(&o, (uintptr_t)va_arg(ap, void *), false, 16, &s);
             break;
-        case 'c': {
+        case 'c': { /* written even when it is '\0' */
             char c = (char)va_arg(ap, int);
-            struct spec cs = s;
-            cs.prec = -1;
-            char str[2] = { c, 0 };
-            put_str(&o, str, &cs);
+            int fill = s.width > 1 ? s.width - 1 : 0;
+            if (!(s.flags & F_LEFT))
+                pad(&o, ' ', fill);
+            put(&o, c);
+            if (s.flags & F_LEFT)
+                pad(&o, ' ', fill);
             break;
         }
         case 's': put_str(&o, va_arg(ap, const char *), &s); break;

@@ -37,5 +37,7 @@ void pv_log(enum log_level level, const char *fmt, ...)
         len = sizeof(line) - 2;
     if (len == 0 || line[len - 1] != '\n')
         line[len++] = '\n';
+    if (serial_mid_line())
+        serial_write("\n", 1); /* never continue a guest's half line */
     serial_write(line, len);
 }

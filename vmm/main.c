@@ -1,25 +1,90 @@
 /*
  * The hypervisor core after ExitBootServices: take over the CPU (own GDT,
- * IDT, page tables), set up the frame pool, and report "core up". Guest
- * construction and the vCPU loop plug in here.
+ * IDT, page tables), set up the frame pool, build the guest and run it, and
+ * report what happened before powering off.
  */
 #include "ept/frame.h"
+#include "guest/guest.h"
 #include "vmm/acpi.h"
 #include "vmm/arch.h"
 #include "vmm/boot_info.h"
 #include "vmm/cpu_tables.h"
+#include "vmm/heap.h"
 #include "vmm/log.h"
 #include "vmm/paging.h"
 #include "vmm/power.h"
+#include "vmm/report.h"
+#include "vmm/svm/svm.h"
+#include "vmm/vcpu.h"
 
 #include <string.h>
 
+#define REGION_POOL 256
+#define TRACE_EVENTS 4096
+
 static struct frame_pool pool;
+static struct guest_mm mm;
+static struct vcpu vcpu;
+static struct guest_layout layout;
 
 static int under_qemu(const struct cpu_features *f)
 {
     return f->hypervisor && (!strcmp(f->hv_signature, "TCGTCGTCGTCG") ||
                              !memcmp(f->hv_signature, "KVMKVMKVM", 9));
+}
+
+static void log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    pv_info("%s", line);
+}
+
+/* Build and run the guest; returns the status to power off with. */
+static enum pv_exit run_guest(struct boot_info *bi)
+{
+    if (bi->virt != VIRT_SVM) {
+        pv_err("guest: the %s backend cannot run guests yet; use SVM (QEMU TCG or an AMD host)",
+               bi->virt == VIRT_VMX ? "VMX" : "selected");
+        return PV_EXIT_FAILURE;
+    }
+    const struct vcpu_ops *ops = &svm_ops;
+    struct region *regions = heap_alloc(REGION_POOL * sizeof(struct region), 64, "region pool");
+    struct fault_event *trace = heap_alloc(TRACE_EVENTS * sizeof(struct fault_event), 64,
+                                           "fault trace");
+    if (!regions || !trace)
+        return PV_EXIT_FAILURE;
+    if (mm_init(&mm, &pool, ops->s2_format, true, regions, REGION_POOL, trace, TRACE_EVENTS,
+                ops->invalidate, &vcpu) < 0) {
+        pv_err("guest: no frame for the stage-2 root table");
+        return PV_EXIT_FAILURE;
+    }
+    /* One 2 MiB leaf pins 512 frames: only without overcommit. */
+    mm.huge_anon = !config_overcommit(&bi->cfg);
+
+    uint8_t *legacy = heap_alloc(GUEST_LEGACY_SIZE, PAGE_SIZE, "legacy ROM");
+    if (!legacy)
+        return PV_EXIT_FAILURE;
+    memset(legacy, 0xFF, GUEST_LEGACY_SIZE);
+    struct guest_input in = {
+        .cfg = &bi->cfg, .host_map = &bi->memmap, .acpi_rsdp = bi->acpi_rsdp,
+        .kernel = bi->kernel, .initrd = bi->initrd, .legacy_rom = va_hpa(legacy),
+        .boot_apic_id = cpuid(CPUID_FEATURES, 0).ebx >> CPUID1_EBX_APIC_ID_SHIFT,
+    };
+    struct guest_entry entry;
+    char err[256];
+    if (guest_build(&mm, &in, &entry, &layout, err, sizeof(err)) < 0) {
+        pv_err("guest: %s", err);
+        return PV_EXIT_FAILURE;
+    }
+    guest_layout_describe(&layout, log_line, NULL);
+
+    vcpu.mm = &mm;
+    vcpu.layout = &layout;
+    if (svm_setup(&vcpu, &bi->cpu.svm, &entry) < 0)
+        return PV_EXIT_FAILURE;
+    vcpu_run_loop(&vcpu);
+    report_final(&vcpu);
+    return vcpu.stop_status == PV_EXIT_SUCCESS ? PV_EXIT_SUCCESS : PV_EXIT_FAILURE;
 }
 
 void hv_main(struct boot_info *bi)
@@ -38,6 +103,7 @@ void hv_main(struct boot_info *bi)
     struct memmap_summary sum;
     memmap_summarize(&bi->memmap, &sum);
     paging_init(bi->pt_base, bi->pt_size, sum.top, bi->cpu.page1gb);
+    heap_init(bi->heap_base, bi->heap_size);
 
     struct acpi_info ai;
     if (acpi_init(&ai, bi->acpi_rsdp) == 0) {
@@ -57,10 +123,9 @@ void hv_main(struct boot_info *bi)
             frame_free_count(&pool), (unsigned long long)pool.first,
             bi->virt == VIRT_VMX ? "vmx+ept" : "svm+npt");
 
-    if (!config_has_guest(&bi->cfg))
+    if (!config_has_guest(&bi->cfg)) {
         pv_info("no guest to run");
-    else
-        pv_info("guest %s staged (%llu bytes); running guests is not built yet",
-                bi->cfg.linux_path, (unsigned long long)bi->kernel.size);
-    hv_poweroff(PV_EXIT_SUCCESS);
+        hv_poweroff(PV_EXIT_SUCCESS);
+    }
+    hv_poweroff(run_guest(bi));
 }

@@ -2,6 +2,8 @@
 #include "vmm/serial.h"
 #include "vmm/arch.h"
 
+#include <stdbool.h>
+
 /* register offsets from the base port */
 #define UART_THR 0  /* transmit holding (write, DLAB=0) */
 #define UART_RBR 0  /* receive buffer (read, DLAB=0) */
@@ -24,6 +26,7 @@
 #define TX_SPIN_LIMIT 100000    /* give up on a stuck/missing UART */
 
 static uint16_t base = COM1_PORT;
+static bool mid_line; /* the last byte written (by anyone) did not end a line */
 
 void serial_init(uint16_t port)
 {
@@ -56,7 +59,17 @@ void serial_write(const char *s, size_t n)
             put_byte('\r');
         put_byte(s[i]);
     }
+    if (n)
+        mid_line = s[n - 1] != '\n';
 }
+
+void serial_guest_byte(uint8_t b)
+{
+    outb(base, b);
+    mid_line = b != '\n';
+}
+
+bool serial_mid_line(void) { return mid_line; }
 
 int serial_getc(void)
 {

@@ -3,6 +3,7 @@
 #ifndef PV_VMM_SERIAL_H
 #define PV_VMM_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,12 @@
 void serial_init(uint16_t port);
 uint16_t serial_port(void);
 void serial_write(const char *s, size_t n);
+/* A byte the guest wrote to the shared console port, passed on as is
+ * (the guest's own driver waits for the transmitter, so no wait here). */
+void serial_guest_byte(uint8_t b);
+/* True when the last byte on the line was not a newline: the guest is in
+ * the middle of a line, and a hypervisor line must start on a fresh one. */
+bool serial_mid_line(void);
 /* Non-blocking read: returns -1 when no byte is waiting. */
 int serial_getc(void);
 

@@ -8,8 +8,10 @@
 #include "vmm/trap.h"
 #include "vmm/arch.h"
 #include "vmm/log.h"
+#include "vmm/msr_safe.h"
 #include "vmm/power.h"
 
+#define EXC_GP 13
 #define EXC_PF 14
 #define PF_ERR_P (1u << 0)
 #define PF_ERR_W (1u << 1)
@@ -36,6 +38,12 @@ static int depth;
 
 void trap_handler(struct trap_frame *f)
 {
+    /* An expected #GP from rdmsr_safe/wrmsr_safe: resume at its recovery. */
+    uint64_t resume = f->vector == EXC_GP ? exception_fixup(f->rip) : 0;
+    if (resume) {
+        f->rip = resume;
+        return;
+    }
     if (depth++) {
         /* Fault while reporting a fault: say the minimum and stop. */
         pv_err("nested exception %llu at rip=0x%llx while reporting; halting",

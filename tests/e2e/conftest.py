@@ -162,3 +162,14 @@ def bochs(request):
     yield boot
     for c in consoles:
         c.close()
+
+
+@pytest.fixture(scope="session")
+def guest_kit():
+    """(vmlinuz, initrd.img) of the default guest (scripts/guest-kit.sh)."""
+    missing = _missing("qemu-system-x86_64")
+    if missing:
+        pytest.skip(f"QEMU absent: {missing} not found")
+    out = os.path.join(ROOT, "build", "guest")
+    subprocess.run([os.path.join(ROOT, "scripts", "guest-kit.sh"), out], check=True)
+    return os.path.join(out, "vmlinuz"), os.path.join(out, "initrd.img")

@@ -1,11 +1,7 @@
 """Bad input is refused with a message naming the problem, before anything
 is changed: the app returns to the firmware and never exits boot services.
 These do not depend on the vendor, so they run on the fast QEMU platform."""
-import os
-
 import pytest
-
-from conftest import E2E
 
 
 def refused(con, message_regex):
@@ -28,16 +24,6 @@ def test_bad_config_is_named(qemu, make_esp, conf, message):
 def test_missing_kernel_is_named_by_path(qemu, make_esp):
     con = qemu(make_esp("memory 64M\nlinux /no/such/vmlinuz\n"))
     refused(con, r"pagevisor\.conf:2: linux /no/such/vmlinuz: file not found on the ESP")
-
-
-def test_missing_initrd_is_named_by_path(qemu, make_esp):
-    os.makedirs(E2E, exist_ok=True)
-    kernel = os.path.join(E2E, "dummy-kernel")
-    with open(kernel, "wb") as f:
-        f.write(b"\x90" * 5000)
-    con = qemu(make_esp("linux /vmlinuz\ninitrd /initrd.img\n", add={kernel: "vmlinuz"}))
-    con.expect_line(r"\[pv\] staged linux /vmlinuz: 5000 bytes")
-    refused(con, r"pagevisor\.conf:2: initrd /initrd.img: file not found on the ESP")
 
 
 def test_frames_larger_than_the_machine_is_refused(qemu, make_esp):

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Build the default guest kit: a stock Debian 12 kernel and a small busybox
+# initramfs that runs pagevisor's guest-side checks.
+#
+#   scripts/guest-kit.sh [OUTDIR]      (default OUTDIR: build/guest)
+#
+# Produces OUTDIR/vmlinuz and OUTDIR/initrd.img. Idempotent: when both are up
+# to date it prints nothing and exits 0. Everything comes from Debian packages:
+#   - kernel: the versioned package linux-image-amd64 depends on (resolved with
+#     apt-cache, e.g. linux-image-6.1.0-NN-amd64), fetched with `apt-get
+#     download` (works without root), unpacked into OUTDIR/cache, never
+#     installed. The network is needed only for that download; `apt-get update`
+#     runs only when the package lists are missing (root or sudo required then).
+#     A new Debian kernel ABI is picked up on the next run after an apt update.
+#   - initramfs: /bin/busybox from busybox-static, tests/guest/init as /init,
+#     tests/guest/memcheck.c built with `gcc -static` (libc6-dev), packed with
+#     cpio (newc) + gzip. /dev/console is written as a hand-made cpio entry so
+#     no root (mknod) is needed.
+# Packages: scripts/deps.sh installs all of them.
+#
+# Booting the kit (pagevisor's config `options`, or QEMU's -append):
+#   console=ttyS0 pv.check=meminfo,cpus,memcheck pv.memcheck=50
+# See tests/guest/init for the kernel parameters and the console lines; add
+# `quiet` to keep the kernel log off a slow serial console.
+# Direct boot without pagevisor (what tests/e2e/test_guest_kit.py does):
+#   qemu-system-x86_64 -accel tcg -cpu max -m 512 -nographic -no-reboot \
+#     -nic none -kernel build/guest/vmlinuz -initrd build/guest/initrd.img \
+#     -append 'console=ttyS0 pv.check=meminfo,cpus,memcheck pv.memcheck=50'
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+out=${1:-$root/build/guest}
+cache=$out/cache
+src=$root/tests/guest
+busybox=/bin/busybox
+self=$here/guest-kit.sh
+
+die() { echo "guest-kit: $*" >&2; exit 1; }
+note() { echo "guest-kit: $*" >&2; }
+
+mkdir -p "$cache"
+out=$(cd "$out" && pwd)
+cache=$out/cache
+# One builder at a time per OUTDIR (parallel test runs share build/guest).
+exec 9>"$out/.lock"
+flock 9
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else die "need root or sudo for: $*"; fi
+}
+
+# --- kernel ---------------------------------------------------------------
+
+# Name of the versioned kernel package behind linux-image-amd64, or nothing.
+kernel_package() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+refresh_lists() {
+    note "$1; running apt-get update"
+    as_root apt-get update -qq >&2
+}
+
+# Were the package lists updated since OUTDIR's kernel was resolved?
+lists=/var/lib/apt/lists/
+eval "$(apt-config shell lists Dir::State::Lists/d 2>/dev/null)" || true
+lists_changed() {
+    [ -n "$(find "$lists" -maxdepth 1 -name '*Packages*' -newer "$out/kernel.version" \
+            2>/dev/null | head -n 1)" ]
+}
+
+# Download the .deb of $kpkg into $1 (apt-get download needs no root).
+download() {
+    local aptopt=()
+    # as root, apt drops to the _apt user, which cannot write into a private dir
+    if [ "$(id -u)" -eq 0 ]; then aptopt=(-o APT::Sandbox::User=root); fi
+    (cd "$1" && apt-get download -qq "${aptopt[@]}" "$kpkg") >&2
+}
+
+have=""
+if [ -f "$out/vmlinuz" ] && [ -f "$out/kernel.version" ]; then have=$(cat "$out/kernel.version"); fi
+# apt-cache takes most of a second: resolve again only when there is no
+# kernel yet or after an apt-get update.
+if [ -n "$have" ] && ! lists_changed; then
+    kpkg=$have
+else
+    kpkg=$(kernel_package || true)
+    if [ -z "$kpkg" ] && [ -n "$have" ]; then
+        kpkg=$have                      # unusable lists: keep the kernel we have
+    elif [ -z "$kpkg" ]; then
+        refresh_lists "no package lists know linux-image-amd64"
+        kpkg=$(kernel_package || true)
+        [ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64's kernel package"
+    fi
+fi
+
+if [ "$kpkg" != "$have" ]; then
+    if [ ! -f "$cache/vmlinuz-${kpkg#linux-image-}" ]; then
+        dl=$(mktemp -d "$cache/dl.XXXXXX")
+        trap 'rm -rf "$dl"' EXIT
+        note "downloading $kpkg"
+        if ! download "$dl"; then
+            # the mirror may have moved on to a newer kernel ABI: re-resolve
+            refresh_lists "download of $kpkg failed"
+            kpkg=$(kernel_package || true)
+            [ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64's kernel package"
+            download "$dl" || die "apt-get download $kpkg failed"
+        fi
+        kver=${kpkg#linux-image-}       # e.g. 6.1.0-56-amd64
+        deb=$(ls "$dl"/*.deb)
+        # Only boot/ is needed: the modules (hundreds of MB) stay packed.
+        mkdir -p "$dl/x"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot
+        [ -f "$dl/x/boot/vmlinuz-$kver" ] || die "$deb has no boot/vmlinuz-$kver"
+        mv "$dl/x/boot/vmlinuz-$kver" "$cache/vmlinuz-$kver"
+        rm -rf "$dl"
+        trap - EXIT
+    fi
+    kver=${kpkg#linux-image-}
+    cp "$cache/vmlinuz-$kver" "$out/vmlinuz.tmp"
+    mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+    echo "$kpkg" > "$out/kernel.version"
+    note "kernel $kver -> $out/vmlinuz"
+elif lists_changed; then
+    touch "$out/kernel.version"         # still current under the newer lists
+fi
+
+# --- initramfs ------------------------------------------------------------
+
+[ -x "$busybox" ] || die "$busybox missing (install busybox-static: scripts/deps.sh)"
+if readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
+    die "$busybox is dynamically linked; install busybox-static (scripts/deps.sh)"
+fi
+
+memcheck=$cache/memcheck
+if [ ! -f "$memcheck" ] || [ "$src/memcheck.c" -nt "$memcheck" ] || [ "$self" -nt "$memcheck" ]; then
+    gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$memcheck.tmp" "$src/memcheck.c" \
+        || die "building memcheck failed (static linking needs libc6-dev: scripts/deps.sh)"
+    mv "$memcheck.tmp" "$memcheck"
+fi
+
+initrd=$out/initrd.img
+stale=0
+[ -f "$initrd" ] || stale=1
+for dep in "$src/init" "$memcheck" "$busybox" "$self"; do
+    if [ "$dep" -nt "$initrd" ]; then stale=1; fi
+done
+[ "$stale" -eq 1 ] || exit 0
+
+# A newc entry with no data (directory or device node): 110-byte header,
+# NUL-terminated name, padding to 4 bytes. Lets us ship /dev/console without
+# mknod, i.e. without root; the kernel opens it for /init's stdio before any
+# devtmpfs is mounted.
+newc_entry() { # name mode(octal) rdevmajor rdevminor ino
+    local name=$1 mode=$((8#$2)) maj=$3 min=$4 ino=$5
+    local namesize=$(( ${#name} + 1 ))
+    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+        "$ino" "$mode" 0 0 1 0 0 0 0 "$maj" "$min" "$namesize" 0
+    printf '%s\0' "$name"
+    local pad=$(( (4 - (110 + namesize) % 4) % 4 ))
+    head -c "$pad" /dev/zero
+}
+
+stage=$(mktemp -d "$cache/initrd.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,root}
+install -m 0755 "$busybox" "$stage/bin/busybox"
+for applet in $("$busybox" --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
+done
+install -m 0755 "$memcheck" "$stage/bin/memcheck"
+install -m 0755 "$src/init" "$stage/init"
+# Fixed timestamps: the same inputs give the same archive.
+find "$stage" -exec touch -h -d @0 {} +
+
+{
+    newc_entry dev 040755 0 0 1
+    newc_entry dev/console 020600 5 1 2
+    newc_entry 'TRAILER!!!' 0 0 0 0
+    (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+        cpio -o -H newc -R 0:0 --reproducible --quiet)
+} | gzip -9n > "$initrd.tmp"
+mv "$initrd.tmp" "$initrd"
+rm -rf "$stage"
+trap - EXIT
+note "initramfs $(stat -c %s "$initrd") bytes -> $initrd"

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_acpi
+test_acpi_SRCS := vmm/acpi.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_acpi_s5
+test_acpi_s5_SRCS := vmm/acpi.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_bzimage
+test_bzimage_SRCS := guest/bzimage.c

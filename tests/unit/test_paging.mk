@@ -1,0 +1,2 @@
+UNIT_TESTS += test_paging
+test_paging_SRCS := vmm/paging.c

@@ -1,0 +1,86 @@
+/*
+ * Emulating a guest memory access nothing backs (see exit_fault.h): fetch
+ * the instruction at RIP through the guest's own page tables, decode it,
+ * and apply what open bus or ROM would do — a load gets all-ones, a store
+ * is dropped — then move RIP past it. Instructions that do more than a
+ * plain load or store (read-modify-write, string ops) are refused by name
+ * rather than guessed at.
+ */
+#include "vmm/exit_fault.h"
+#include "vmm/guest_walk.h"
+#include "vmm/insn.h"
+#include "vmm/log.h"
+
+#define CR0_PE (1ull << 0)
+#define EFER_LMA (1ull << 10)
+#define OPEN_BUS_VALUE UINT64_MAX
+
+static int read_phys(void *ctx, uint64_t gpa, void *dst, size_t len)
+{
+    return mm_read(ctx, gpa, dst, len);
+}
+
+static int cpu_mode(uint64_t cr0, uint64_t efer)
+{
+    /* A 64-bit guest kernel runs in 64-bit mode; compatibility mode would
+     * need CS.L, which no access pagevisor emulates comes from. */
+    return (efer & EFER_LMA) ? 64 : (cr0 & CR0_PE) ? 32 : 16;
+}
+
+static void set_gpr(struct vcpu *v, unsigned reg, uint64_t value)
+{
+    if (reg == GPR_RSP)
+        v->ops->set_rsp(v, value);
+    else
+        v->gpr[reg] = value;
+}
+
+static uint64_t get_gpr(struct vcpu *v, unsigned reg)
+{
+    return reg == GPR_RSP ? v->ops->get_rsp(v) : v->gpr[reg];
+}
+
+int emulate_access(struct vcpu *v, const struct vm_exit *e, const struct fault_outcome *o)
+{
+    uint64_t cr0, cr3, cr4, efer;
+    v->ops->get_paging(v, &cr0, &cr3, &cr4, &efer);
+    uint8_t bytes[INSN_MAX_LEN];
+    int got = guest_fetch(cr0, cr3, cr4, efer, e->rip, read_phys, v->mm, bytes, sizeof(bytes));
+    if (got <= 0) {
+        pv_err("emulate: cannot fetch the instruction at rip 0x%llx (%d)",
+               (unsigned long long)e->rip, got);
+        return -1;
+    }
+    struct insn in;
+    int rc = insn_decode(bytes, (size_t)got, cpu_mode(cr0, efer), &in);
+    if (rc < 0) {
+        pv_err("emulate: cannot decode %02x %02x %02x %02x at rip 0x%llx",
+               bytes[0], got > 1 ? bytes[1] : 0, got > 2 ? bytes[2] : 0,
+               got > 3 ? bytes[3] : 0, (unsigned long long)e->rip);
+        return -1;
+    }
+    const char *what = fault_res_name(o->res);
+    switch (in.kind) {
+    case INSN_LOAD:
+        if (e->u.fault.access != ACC_R)
+            return -1;
+        set_gpr(v, in.reg, insn_merge_reg(get_gpr(v, in.reg),
+                                          insn_extend(OPEN_BUS_VALUE, &in), &in));
+        pv_debug("emulate: %s load of %u bytes at gpa 0x%llx -> all-ones", what, in.size,
+                 (unsigned long long)e->u.fault.gpa);
+        break;
+    case INSN_STORE_REG:
+    case INSN_STORE_IMM:
+        pv_debug("emulate: %s store of 0x%llx (%u bytes) at gpa 0x%llx dropped", what,
+                 (unsigned long long)insn_store_value(get_gpr(v, in.reg), &in), in.size,
+                 (unsigned long long)e->u.fault.gpa);
+        break;
+    default:
+        pv_err("emulate: %s access at gpa 0x%llx by a %s instruction (%u bytes at rip "
+               "0x%llx) is not emulated", what, (unsigned long long)e->u.fault.gpa,
+               insn_kind_name(in.kind), in.length, (unsigned long long)e->rip);
+        return -1;
+    }
+    v->ops->set_rip(v, e->rip + in.length);
+    return 0;
+}

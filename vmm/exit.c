@@ -1,0 +1,209 @@
+/*
+ * The vendor-neutral vCPU loop: run the guest, count the exit by kind,
+ * dispatch through a const table indexed by kind. An exit kind without a
+ * handler goes to handle_default, which dumps the guest state and stops
+ * the guest with a message naming the exit: never a silent hang.
+ */
+#include "vmm/arch.h"
+#include "vmm/cpuid_policy.h"
+#include "vmm/exit_fault.h"
+#include "vmm/fmt.h"
+#include "vmm/guest_walk.h"
+#include "vmm/io_policy.h"
+#include "vmm/log.h"
+#include "vmm/msr_policy.h"
+#include "vmm/power.h"
+#include "vmm/vcpu.h"
+
+#include <stdarg.h>
+
+#define EXC_UD 6
+#define EXC_GP 13
+#define EXC_HAS_ERROR_MASK ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
+                            (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
+
+static const char *const kind_names[EXIT_KIND_COUNT] = {
+    [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "rdmsr", [EXIT_MSR_WRITE] = "wrmsr",
+    [EXIT_IO] = "io", [EXIT_HLT] = "hlt", [EXIT_STAGE2_FAULT] = "stage2-fault",
+    [EXIT_STAGE2_MISCONF] = "stage2-misconfig", [EXIT_SHUTDOWN] = "shutdown",
+    [EXIT_HYPERCALL] = "hypercall", [EXIT_INTR] = "interrupt",
+    [EXIT_PREEMPT_TIMER] = "preemption-timer", [EXIT_XSETBV] = "xsetbv",
+    [EXIT_CR_ACCESS] = "cr-access", [EXIT_EXCEPTION] = "exception",
+    [EXIT_CACHE_INVD] = "invd", [EXIT_ENTRY_FAILED] = "entry-failed", [EXIT_OTHER] = "other",
+};
+
+const char *exit_kind_name(enum exit_kind k)
+{
+    return (unsigned)k < EXIT_KIND_COUNT && kind_names[k] ? kind_names[k] : "?";
+}
+
+void vcpu_stop(struct vcpu *v, int status, const char *fmt, ...)
+{
+    if (v->stopped)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    pv_vsnprintf(v->stop_reason, sizeof(v->stop_reason), fmt, ap);
+    va_end(ap);
+    v->stopped = true;
+    v->stop_status = status;
+}
+
+void vcpu_skip(struct vcpu *v, const struct vm_exit *e)
+{
+    v->ops->set_rip(v, e->rip + e->insn_len);
+}
+
+static void handle_default(struct vcpu *v, struct vm_exit *e)
+{
+    pv_err("unhandled exit %s (vendor code 0x%llx, info 0x%llx / 0x%llx) at rip 0x%llx",
+           exit_kind_name(e->kind), (unsigned long long)e->reason,
+           (unsigned long long)e->info1, (unsigned long long)e->info2,
+           (unsigned long long)e->rip);
+    v->ops->dump(v);
+    vcpu_stop(v, PV_EXIT_FAILURE, "unhandled exit %s", exit_kind_name(e->kind));
+}
+
+static void handle_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX], sub = (uint32_t)v->gpr[GPR_RCX];
+    struct cpuid_regs r = cpuid(leaf, sub);
+    cpuid_policy_apply(leaf, sub, &r);
+    v->gpr[GPR_RAX] = r.eax;
+    v->gpr[GPR_RBX] = r.ebx;
+    v->gpr[GPR_RCX] = r.ecx;
+    v->gpr[GPR_RDX] = r.edx;
+    vcpu_skip(v, e);
+}
+
+static void handle_msr(struct vcpu *v, struct vm_exit *e)
+{
+    uint32_t msr = e->u.msr.index;
+    if (e->kind == EXIT_MSR_READ) {
+        uint64_t val;
+        if (msr_policy_read(msr, &val) < 0) {
+            v->ops->inject_exception(v, EXC_GP, true, 0);
+            return;
+        }
+        v->gpr[GPR_RAX] = (uint32_t)val;
+        v->gpr[GPR_RDX] = val >> 32;
+    } else {
+        uint64_t val = (v->gpr[GPR_RDX] << 32) | (uint32_t)v->gpr[GPR_RAX];
+        if (msr_policy_write(msr, val) < 0) {
+            v->ops->inject_exception(v, EXC_GP, true, 0);
+            return;
+        }
+    }
+    vcpu_skip(v, e);
+}
+
+static void handle_io(struct vcpu *v, struct vm_exit *e)
+{
+    io_policy_handle(v, e);
+    if (!v->stopped)
+        vcpu_skip(v, e);
+}
+
+static int read_guest(void *ctx, uint64_t gpa, void *dst, size_t len)
+{
+    return mm_read(ctx, gpa, dst, len);
+}
+
+/* Where the guest's own page tables send gva, level by level. */
+static void dump_guest_walk(struct vcpu *v, uint64_t gva)
+{
+    uint64_t cr0, cr3, cr4, efer, gpa = 0;
+    uint32_t flags = 0;
+    v->ops->get_paging(v, &cr0, &cr3, &cr4, &efer);
+    int rc = guest_walk(cr0, cr3, cr4, efer, gva, read_guest, v->mm, &gpa, &flags);
+    if (rc < 0) {
+        pv_err("guest walk of 0x%llx: fails (%d)", (unsigned long long)gva, rc);
+        uint64_t e = cr3 & ~0xFFFull;
+        for (int level = 4; level >= 1; level--) {
+            unsigned idx = (gva >> (12 + 9 * (level - 1))) & 0x1FF;
+            uint64_t entry = 0;
+            if (mm_read(v->mm, e + idx * 8, &entry, 8) < 0)
+                break;
+            pv_err("  level %d table 0x%llx [%u] = 0x%016llx", level,
+                   (unsigned long long)e, idx, (unsigned long long)entry);
+            if (!(entry & 1) || (level > 1 && (entry & 0x80)))
+                break;
+            e = entry & 0x000FFFFFFFFFF000ull;
+        }
+    } else {
+        pv_err("guest walk of 0x%llx: gpa 0x%llx flags 0x%x", (unsigned long long)gva,
+               (unsigned long long)gpa, flags);
+    }
+}
+
+static void handle_shutdown(struct vcpu *v, struct vm_exit *e)
+{
+    pv_err("guest triple fault (shutdown)");
+    v->ops->dump(v);
+    dump_guest_walk(v, e->rip);
+    vcpu_stop(v, PV_EXIT_FAILURE, "guest triple fault");
+}
+
+static void handle_hypercall(struct vcpu *v, struct vm_exit *e)
+{
+    /* No hypercall interface yet: behave like a CPU without one. */
+    (void)e;
+    v->ops->inject_exception(v, EXC_UD, false, 0);
+}
+
+static void handle_exception(struct vcpu *v, struct vm_exit *e)
+{
+    uint8_t vec = e->u.exc.vector;
+    bool has_error = vec < 32 && (EXC_HAS_ERROR_MASK & (1u << vec));
+    v->ops->inject_exception(v, vec, has_error, e->u.exc.error);
+}
+
+static void handle_invd(struct vcpu *v, struct vm_exit *e)
+{
+    /* INVD would drop dirty lines of hypervisor data: treat as a no-op
+     * (the guest owns no cache state worth discarding). */
+    vcpu_skip(v, e);
+}
+
+static void handle_stage2_misconf(struct vcpu *v, struct vm_exit *e)
+{
+    pv_err("stage-2 misconfiguration at gpa 0x%llx: the table is malformed (a bug)",
+           (unsigned long long)e->u.fault.gpa);
+    v->ops->dump(v);
+    vcpu_stop(v, PV_EXIT_FAILURE, "stage-2 misconfiguration at 0x%llx",
+              (unsigned long long)e->u.fault.gpa);
+}
+
+typedef void (*exit_handler)(struct vcpu *v, struct vm_exit *e);
+
+static const exit_handler handlers[EXIT_KIND_COUNT] = {
+    [EXIT_CPUID] = handle_cpuid,
+    [EXIT_MSR_READ] = handle_msr,
+    [EXIT_MSR_WRITE] = handle_msr,
+    [EXIT_IO] = handle_io,
+    [EXIT_STAGE2_FAULT] = handle_stage2_fault,
+    [EXIT_STAGE2_MISCONF] = handle_stage2_misconf,
+    [EXIT_SHUTDOWN] = handle_shutdown,
+    [EXIT_HYPERCALL] = handle_hypercall,
+    [EXIT_EXCEPTION] = handle_exception,
+    [EXIT_CACHE_INVD] = handle_invd,
+};
+
+void vcpu_run_loop(struct vcpu *v)
+{
+    pv_info("vcpu: entering the guest at rip 0x%llx (%s)",
+            (unsigned long long)v->ops->get_rip(v), v->ops->name);
+    while (!v->stopped) {
+        struct vm_exit e;
+        if (v->ops->run(v, &e) < 0) {
+            v->exits[EXIT_ENTRY_FAILED]++;
+            v->ops->dump(v);
+            vcpu_stop(v, PV_EXIT_FAILURE, "the CPU refused to enter the guest");
+            break;
+        }
+        v->exits[e.kind]++;
+        exit_handler h = handlers[e.kind] ? handlers[e.kind] : handle_default;
+        h(v, &e);
+    }
+    pv_info("vcpu: guest stopped: %s", v->stop_reason);
+}

@@ -1,0 +1,54 @@
+/*
+ * Stage-2 fault exits. The ept/ fault path decides (demand-zero, COW,
+ * lazy file load, ...); here the outcome becomes vCPU behaviour:
+ *   mapped / retry  re-execute the instruction
+ *   open bus        emulate (reads all-ones, writes dropped), counted, logged
+ *                   rate-limited by ept/
+ *   denied          drop the write (ROM), as real ROM would
+ *   mmio            no device models yet: emulate as open bus
+ *   oom / error     stop the guest with the sizes and the address: no frame
+ *                   is ever freed while its data lives nowhere else
+ */
+#include "ept/frame.h"
+#include "vmm/exit_fault.h"
+#include "vmm/log.h"
+#include "vmm/power.h"
+
+void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
+{
+    struct fault_outcome o;
+    if (mm_handle_fault(v->mm, &e->u.fault, &o) < 0) {
+        vcpu_stop(v, PV_EXIT_FAILURE, "stage-2 fault at gpa 0x%llx could not be handled",
+                  (unsigned long long)e->u.fault.gpa);
+        return;
+    }
+    switch (o.kind) {
+    case FAULT_MAPPED:
+    case FAULT_RETRY:
+        return;
+    case FAULT_OPEN_BUS:
+    case FAULT_DENIED:
+    case FAULT_MMIO:
+        if (emulate_access(v, e, &o) < 0) {
+            v->ops->dump(v);
+            vcpu_stop(v, PV_EXIT_FAILURE,
+                      "cannot emulate the %s access at gpa 0x%llx (rip 0x%llx)",
+                      fault_res_name(o.res), (unsigned long long)e->u.fault.gpa,
+                      (unsigned long long)e->rip);
+        }
+        return;
+    case FAULT_OOM:
+        vcpu_stop(v, PV_EXIT_FAILURE,
+                  "guest paused: out of host frames at gpa 0x%llx "
+                  "(%zu frames in the pool, %zu free, nothing reclaimable without swap)",
+                  (unsigned long long)e->u.fault.gpa, v->mm->fp->nframes,
+                  frame_free_count(v->mm->fp));
+        return;
+    case FAULT_ERROR:
+    default:
+        v->ops->dump(v);
+        vcpu_stop(v, PV_EXIT_FAILURE, "stage-2 fault at gpa 0x%llx: %s",
+                  (unsigned long long)e->u.fault.gpa, fault_res_name(o.res));
+        return;
+    }
+}

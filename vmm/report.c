@@ -1,0 +1,30 @@
+/* Final statistics; see report.h. */
+#include "vmm/report.h"
+#include "ept/frame.h"
+#include "vmm/heap.h"
+#include "vmm/log.h"
+
+static void stat_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    pv_info("stats %s", line);
+}
+
+void report_final(const struct vcpu *v)
+{
+    const struct frame_pool *fp = v->mm->fp;
+    pv_info("stats begin: guest stopped: %s", v->stop_reason);
+    pv_info("stats vcpu entries %llu", (unsigned long long)v->entries);
+    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+        if (v->exits[k])
+            pv_info("stats exit %s %llu", exit_kind_name((enum exit_kind)k),
+                    (unsigned long long)v->exits[k]);
+    mm_render_stats(v->mm, stat_line, NULL);
+    pv_info("stats frames total %zu", fp->nframes);
+    pv_info("stats frames in-use %zu", frame_used_count(fp));
+    pv_info("stats frames peak %zu", fp->peak_used);
+    pv_info("stats stage2 tables %llu", (unsigned long long)v->mm->s2.tables);
+    pv_info("stats stage2 invalidations %llu", (unsigned long long)v->mm->s2.invalidations);
+    pv_info("stats heap used %llu", (unsigned long long)heap_used());
+    pv_info("stats end");
+}

@@ -1,0 +1,255 @@
+/*
+ * SVM backend: enable SVM, build the VMCB for the guest's 64-bit entry,
+ * permission maps from the generic I/O and MSR policies, and run.
+ *
+ * Interception policy (thin hypervisor): CPUID, I/O ports and MSRs named by
+ * the policies, SHUTDOWN, INVD, and every SVM instruction (the guest is told
+ * there is no SVM). Physical interrupts are not intercepted and
+ * V_INTR_MASKING is off, so they reach the guest's IDT directly; HLT is not
+ * intercepted, so the guest halts the CPU itself and its interrupts wake it.
+ */
+#include "vmm/svm/svm.h"
+#include "vmm/arch.h"
+#include "vmm/heap.h"
+#include "vmm/io_policy.h"
+#include "vmm/log.h"
+#include "vmm/msr_policy.h"
+#include "vmm/svm/vmcb.h"
+
+#include <string.h>
+
+#define MSR_VM_HSAVE_PA 0xC0010117u
+#define EFER_SVME (1ull << 12)
+#define GUEST_ASID 1
+#define DR6_INIT 0xFFFF0FF0ull
+#define DR7_INIT 0x400ull
+#define SEG_LIMIT_FLAT 0xFFFFFFFFu
+#define TSS_LIMIT 0x67u
+
+/* MSR permission map: three ranges of 8192 MSRs, two bits per MSR
+ * (read, write), at these byte offsets. */
+static const struct {
+    uint32_t first;
+    uint32_t offset;
+} msrpm_ranges[] = {
+    { 0x00000000u, 0x0000 },
+    { 0xC0000000u, 0x0800 },
+    { 0xC0010000u, 0x1000 },
+};
+#define MSRPM_RANGE_MSRS 0x2000u
+
+static struct svm_state state;
+
+static void trap_ports(void *ctx, uint16_t port, uint16_t count)
+{
+    uint8_t *iopm = ctx;
+    for (uint32_t p = port; p < (uint32_t)port + count; p++)
+        iopm[p / 8] |= (uint8_t)(1u << (p % 8));
+}
+
+static void trap_msr(void *ctx, uint32_t msr, bool rd, bool wr)
+{
+    uint8_t *msrpm = ctx;
+    for (unsigned i = 0; i < sizeof(msrpm_ranges) / sizeof(msrpm_ranges[0]); i++) {
+        uint32_t first = msrpm_ranges[i].first;
+        if (msr < first || msr >= first + MSRPM_RANGE_MSRS)
+            continue;
+        uint32_t bit = (msr - first) * 2;
+        uint8_t *b = msrpm + msrpm_ranges[i].offset + bit / 8;
+        if (rd)
+            *b |= (uint8_t)(1u << (bit % 8));
+        if (wr)
+            *b |= (uint8_t)(1u << (bit % 8 + 1));
+        return;
+    }
+    /* MSRs outside the ranges always exit: nothing to set. */
+}
+
+static void set_seg(void *vmcb, unsigned seg, uint16_t sel, uint16_t attr,
+                    uint32_t limit, uint64_t base)
+{
+    vmcb_wr16(vmcb, seg + SEG_SELECTOR, sel);
+    vmcb_wr16(vmcb, seg + SEG_ATTRIB, attr);
+    vmcb_wr32(vmcb, seg + SEG_LIMIT, limit);
+    vmcb_wr64(vmcb, seg + SEG_BASE, base);
+}
+
+static void setup_guest_state(void *vmcb, const struct guest_entry *g)
+{
+    const uint16_t code = SEG_TYPE_CODE_XRA | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G;
+    const uint16_t data = SEG_TYPE_DATA_RWA | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G;
+    set_seg(vmcb, VMCB_CS, g->cs, code, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_DS, g->ds, data, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_ES, g->ds, data, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_SS, g->ds, data, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_FS, g->ds, data, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_GS, g->ds, data, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_TR, 0, SEG_TYPE_TSS64_BUSY | SEG_ATTR_P, TSS_LIMIT, 0);
+    set_seg(vmcb, VMCB_LDTR, 0, SEG_TYPE_LDT | SEG_ATTR_P, 0, 0);
+    set_seg(vmcb, VMCB_GDTR, 0, 0, g->gdt_limit, g->gdt_base);
+    set_seg(vmcb, VMCB_IDTR, 0, 0, 0, 0);
+    vmcb_wr8(vmcb, VMCB_CPL, 0);
+    /* EFER.SVME must be set in the guest's EFER for VMRUN to accept it. */
+    vmcb_wr64(vmcb, VMCB_EFER, g->efer | EFER_SVME);
+    vmcb_wr64(vmcb, VMCB_CR0, g->cr0);
+    vmcb_wr64(vmcb, VMCB_CR3, g->cr3);
+    vmcb_wr64(vmcb, VMCB_CR4, g->cr4);
+    vmcb_wr64(vmcb, VMCB_DR6, DR6_INIT);
+    vmcb_wr64(vmcb, VMCB_DR7, DR7_INIT);
+    vmcb_wr64(vmcb, VMCB_RFLAGS, g->rflags);
+    vmcb_wr64(vmcb, VMCB_RIP, g->rip);
+    vmcb_wr64(vmcb, VMCB_RSP, g->rsp);
+    vmcb_wr64(vmcb, VMCB_G_PAT, g->pat);
+}
+
+static void svm_invalidate(struct s2pt *pt, enum s2_inv_scope scope, gpa_t gpa,
+                           uint64_t size, void *ctx)
+{
+    (void)pt, (void)scope, (void)gpa, (void)size, (void)ctx;
+    /* NPT translations are tagged by ASID; SVM has no per-address nested
+     * flush, so any change flushes this ASID (or everything) on next entry. */
+    state.flush_pending = true;
+}
+
+int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_entry *entry)
+{
+    state.vmcb = heap_alloc(VMCB_SIZE, 4096, "vmcb");
+    state.host_vmcb = heap_alloc(VMCB_SIZE, 4096, "host vmcb");
+    state.hsave = heap_alloc(4096, 4096, "host save area");
+    state.iopm = heap_alloc(IOPM_SIZE, 4096, "I/O permission map");
+    state.msrpm = heap_alloc(MSRPM_SIZE, 4096, "MSR permission map");
+    if (!state.vmcb || !state.host_vmcb || !state.hsave || !state.iopm || !state.msrpm)
+        return -1;
+    state.nrip = f->nrip;
+    state.flush_by_asid = f->flush_by_asid;
+    state.asid = GUEST_ASID;
+    state.flush_pending = true;
+
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, va_hpa(state.hsave));
+
+    io_policy_ports(v, trap_ports, state.iopm);
+    msr_policy_traps(trap_msr, state.msrpm);
+
+    void *vmcb = state.vmcb;
+    vmcb_wr32(vmcb, VMCB_INTERCEPT_MISC1,
+              INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_IOIO | INTERCEPT_MSR |
+                  INTERCEPT_SHUTDOWN);
+    vmcb_wr32(vmcb, VMCB_INTERCEPT_MISC2,
+              INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+                  INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
+                  INTERCEPT_MONITOR | INTERCEPT_MWAIT);
+    vmcb_wr64(vmcb, VMCB_IOPM_BASE, va_hpa(state.iopm));
+    vmcb_wr64(vmcb, VMCB_MSRPM_BASE, va_hpa(state.msrpm));
+    vmcb_wr32(vmcb, VMCB_ASID, state.asid);
+    vmcb_wr64(vmcb, VMCB_NP_CTL, NP_ENABLE);
+    vmcb_wr64(vmcb, VMCB_N_CR3, v->mm->s2.root);
+    setup_guest_state(vmcb, entry);
+    v->gpr[GPR_RSI] = entry->rsi;
+    v->vendor = &state;
+    v->ops = &svm_ops;
+    pv_info("svm: vmcb at 0x%llx, asid %u, nested cr3 0x%llx, nrip-save %s",
+            (unsigned long long)va_hpa(vmcb), state.asid,
+            (unsigned long long)v->mm->s2.root, state.nrip ? "yes" : "no");
+    return 0;
+}
+
+int svm_vmrun(uint64_t guest_vmcb, uint64_t *gpr, uint64_t host_vmcb);
+
+static int svm_run(struct vcpu *v, struct vm_exit *e)
+{
+    struct svm_state *s = v->vendor;
+    void *vmcb = s->vmcb;
+    uint8_t tlb = TLB_CONTROL_NONE;
+    if (s->flush_pending)
+        tlb = s->flush_by_asid ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
+    vmcb_wr8(vmcb, VMCB_TLB_CONTROL, tlb);
+    s->flush_pending = false;
+    vmcb_wr32(vmcb, VMCB_CLEAN, 0); /* no VMCB state caching */
+    vmcb_wr64(vmcb, VMCB_RAX, v->gpr[GPR_RAX]);
+    svm_vmrun(va_hpa(vmcb), v->gpr, va_hpa(s->host_vmcb));
+    v->gpr[GPR_RAX] = vmcb_rd64(vmcb, VMCB_RAX);
+    v->entries++;
+    svm_decode_exit(v, s, e);
+    return e->kind == EXIT_ENTRY_FAILED ? -1 : 0;
+}
+
+static uint64_t svm_get_rip(struct vcpu *v)
+{
+    return vmcb_rd64(((struct svm_state *)v->vendor)->vmcb, VMCB_RIP);
+}
+static void svm_set_rip(struct vcpu *v, uint64_t rip)
+{
+    vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_RIP, rip);
+}
+static uint64_t svm_get_rsp(struct vcpu *v)
+{
+    return vmcb_rd64(((struct svm_state *)v->vendor)->vmcb, VMCB_RSP);
+}
+static void svm_set_rsp(struct vcpu *v, uint64_t rsp)
+{
+    vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_RSP, rsp);
+}
+
+static void svm_get_paging(struct vcpu *v, uint64_t *cr0, uint64_t *cr3, uint64_t *cr4,
+                           uint64_t *efer)
+{
+    void *vmcb = ((struct svm_state *)v->vendor)->vmcb;
+    *cr0 = vmcb_rd64(vmcb, VMCB_CR0);
+    *cr3 = vmcb_rd64(vmcb, VMCB_CR3);
+    *cr4 = vmcb_rd64(vmcb, VMCB_CR4);
+    *efer = vmcb_rd64(vmcb, VMCB_EFER);
+}
+
+static void svm_inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    uint64_t ev = (vector & EVENTINJ_VECTOR_MASK) | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID;
+    if (has_error)
+        ev |= EVENTINJ_EV | ((uint64_t)error << EVENTINJ_ERROR_SHIFT);
+    vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_EVENTINJ, ev);
+}
+
+static void svm_dump(struct vcpu *v)
+{
+    void *vmcb = ((struct svm_state *)v->vendor)->vmcb;
+    pv_err("guest rip=%016llx rsp=%016llx rflags=%08llx cpl=%u",
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_RIP),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_RSP),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_RFLAGS),
+           ((const uint8_t *)vmcb)[VMCB_CPL]);
+    pv_err("guest cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_CR0),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_CR2),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_CR3),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_CR4),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_EFER));
+    static const char *const names[GPR_COUNT] = {
+        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    };
+    for (int i = 0; i < GPR_COUNT; i += 4)
+        pv_err("guest %-3s=%016llx %-3s=%016llx %-3s=%016llx %-3s=%016llx",
+               names[i], (unsigned long long)(i == GPR_RSP ? svm_get_rsp(v) : v->gpr[i]),
+               names[i + 1], (unsigned long long)v->gpr[i + 1],
+               names[i + 2], (unsigned long long)v->gpr[i + 2],
+               names[i + 3], (unsigned long long)v->gpr[i + 3]);
+    pv_err("vmcb exitcode=0x%llx exitinfo1=0x%llx exitinfo2=0x%llx exitintinfo=0x%llx",
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITCODE),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITINFO1),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITINFO2),
+           (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITINTINFO));
+}
+
+const struct vcpu_ops svm_ops = {
+    .name = "svm",
+    .s2_format = &s2pt_format_npt,
+    .run = svm_run,
+    .get_rip = svm_get_rip,
+    .set_rip = svm_set_rip,
+    .get_rsp = svm_get_rsp,
+    .set_rsp = svm_set_rsp,
+    .get_paging = svm_get_paging,
+    .inject_exception = svm_inject,
+    .invalidate = svm_invalidate,
+    .dump = svm_dump,
+};

@@ -1,0 +1,28 @@
+/* AMD SVM backend: implements struct vcpu_ops (vmm/vcpu.h). */
+#ifndef PV_VMM_SVM_SVM_H
+#define PV_VMM_SVM_SVM_H
+
+#include "vmm/cpufeat.h"
+#include "vmm/vcpu.h"
+
+extern const struct vcpu_ops svm_ops;
+
+/* Enable SVM on this CPU and prepare v to enter the guest at *entry with
+ * mm's nested page table. Returns 0, or -1 with the reason logged. */
+int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_entry *entry);
+
+/* Exit decoding (svm_exit.c). */
+struct svm_state;
+void svm_decode_exit(struct vcpu *v, struct svm_state *s, struct vm_exit *e);
+
+struct svm_state {
+    void *vmcb;                 /* guest VMCB */
+    void *host_vmcb;            /* VMSAVE area for the host's hidden state */
+    void *hsave;                /* VM_HSAVE_PA area */
+    uint8_t *iopm, *msrpm;
+    bool nrip, flush_by_asid;
+    bool flush_pending;         /* stage-2 changed: flush on next VMRUN */
+    uint32_t asid;
+};
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * The generic vCPU: guest registers, the vendor-neutral exit record, and
+ * the interface a vendor backend (vmm/svm, vmm/vmx) implements. Everything
+ * above the backends (vmm/exit.c and the handlers) sees only these types.
+ */
+#ifndef PV_VMM_VCPU_H
+#define PV_VMM_VCPU_H
+
+#include "ept/mm.h"
+#include "guest/guest.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* General registers the backend saves/restores around each guest run.
+ * RSP and RIP live in the VMCB/VMCS and go through the ops. Order is the
+ * architectural register number, so instruction decoders can index it. */
+enum gpr {
+    GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+    GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+    GPR_COUNT,
+};
+
+enum exit_kind {
+    EXIT_CPUID,
+    EXIT_MSR_READ,
+    EXIT_MSR_WRITE,
+    EXIT_IO,
+    EXIT_HLT,
+    EXIT_STAGE2_FAULT,   /* EPT violation / NPT #NPF */
+    EXIT_STAGE2_MISCONF, /* EPT misconfiguration: always a bug */
+    EXIT_SHUTDOWN,       /* triple fault */
+    EXIT_HYPERCALL,      /* VMCALL / VMMCALL */
+    EXIT_INTR,           /* external interrupt (if intercepted) */
+    EXIT_PREEMPT_TIMER,
+    EXIT_XSETBV,
+    EXIT_CR_ACCESS,
+    EXIT_EXCEPTION,      /* intercepted exception, or #UD for a hidden instruction */
+    EXIT_CACHE_INVD,     /* INVD: must not discard the hypervisor's dirty lines */
+    EXIT_ENTRY_FAILED,   /* the CPU refused to enter the guest */
+    EXIT_OTHER,          /* anything the backend does not translate */
+    EXIT_KIND_COUNT,
+};
+
+struct vm_exit {
+    enum exit_kind kind;
+    uint64_t reason;          /* vendor exit code (for logs) */
+    uint64_t info1, info2;    /* vendor exit information (for logs) */
+    uint64_t rip;             /* guest RIP of the exiting instruction */
+    uint8_t insn_len;         /* 0 when the hardware did not say */
+    union {
+        struct {
+            uint32_t index;
+        } msr;
+        struct {
+            uint16_t port;
+            uint8_t size;     /* 1, 2 or 4 */
+            bool in, string, rep;
+        } io;
+        struct gpa_fault fault;
+        struct {
+            uint8_t vector;
+            uint32_t error;
+        } exc;
+    } u;
+};
+
+struct vcpu;
+
+/* What a vendor backend offers the generic layer. */
+struct vcpu_ops {
+    const char *name;                        /* "svm" / "vmx" */
+    const struct s2pt_format *s2_format;
+    /* Run the guest until the next exit; fill *e. Returns 0, or a negative
+     * error when the guest cannot be entered (then e->kind is
+     * EXIT_ENTRY_FAILED with the reason logged). */
+    int (*run)(struct vcpu *v, struct vm_exit *e);
+    uint64_t (*get_rip)(struct vcpu *v);
+    void (*set_rip)(struct vcpu *v, uint64_t rip);
+    uint64_t (*get_rsp)(struct vcpu *v);
+    void (*set_rsp)(struct vcpu *v, uint64_t rsp);
+    /* Guest control state for page walks: cr0, cr3, cr4, efer. */
+    void (*get_paging)(struct vcpu *v, uint64_t *cr0, uint64_t *cr3, uint64_t *cr4,
+                       uint64_t *efer);
+    /* Queue an exception for the next entry. */
+    void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error,
+                             uint32_t error);
+    /* Stage-2 invalidation hook (matches s2pt_invalidate_fn's ctx = vcpu). */
+    s2pt_invalidate_fn invalidate;
+    /* Print the guest state (registers, control state) at LOG_ERROR. */
+    void (*dump)(struct vcpu *v);
+};
+
+struct vcpu {
+    uint64_t gpr[GPR_COUNT];   /* GPR_RSP slot unused: see ops */
+    const struct vcpu_ops *ops;
+    void *vendor;              /* the backend's own state */
+    struct guest_mm *mm;
+    const struct guest_layout *layout;
+    uint64_t exits[EXIT_KIND_COUNT];
+    uint64_t entries;
+    bool stopped;
+    int stop_status;           /* enum pv_exit */
+    char stop_reason[128];
+};
+
+const char *exit_kind_name(enum exit_kind k);
+
+/* Run the guest until it stops (power-off, fatal exit, error). */
+void vcpu_run_loop(struct vcpu *v);
+/* Stop the guest: the loop ends and the reason is reported. */
+void vcpu_stop(struct vcpu *v, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Advance RIP past the exiting instruction (insn_len must be known). */
+void vcpu_skip(struct vcpu *v, const struct vm_exit *e);
+
+#endif

@@ -103,24 +103,43 @@ static EFI_STATUS read_all(EFI_FILE_HANDLE fh, void *dst, uint64_t size)
     return EFI_SUCCESS;
 }
 
+/* Append ASCII src to dst (n CHAR16s used of PATH_CHARS), '/' becoming the
+ * UEFI separator '\'; returns the new length. Always NUL-terminates. */
+static size_t append_path(CHAR16 *dst, size_t n, const char *src)
+{
+    for (; *src && n + 1 < PATH_CHARS; src++)
+        dst[n++] = *src == '/' ? '\\' : (CHAR16)(unsigned char)*src;
+    dst[n] = 0;
+    return n;
+}
+
+/* Open path for reading and learn its size; the handle is closed on error. */
+static EFI_STATUS open_sized(struct esp *esp, const CHAR16 *path, EFI_FILE_HANDLE *fh,
+                             uint64_t *len)
+{
+    EFI_STATUS st = open_path(esp, path, fh);
+    if (EFI_ERROR(st))
+        return st;
+    st = file_size(*fh, len);
+    if (EFI_ERROR(st))
+        uefi_call_wrapper((*fh)->Close, 1, *fh);
+    return st;
+}
+
 EFI_STATUS esp_read_beside(struct esp *esp, const char *name, char **buf, UINTN *size)
 {
     CHAR16 path[PATH_CHARS];
     size_t n = 0;
     for (; esp->dir[n] && n + 1 < PATH_CHARS; n++)
         path[n] = esp->dir[n];
-    for (; *name && n + 1 < PATH_CHARS; name++)
-        path[n++] = (CHAR16)(unsigned char)*name;
-    path[n] = 0;
+    append_path(path, n, name);
 
     EFI_FILE_HANDLE fh;
-    EFI_STATUS st = open_path(esp, path, &fh);
+    uint64_t len = 0;
+    EFI_STATUS st = open_sized(esp, path, &fh, &len);
     if (EFI_ERROR(st))
         return st;
-    uint64_t len = 0;
-    st = file_size(fh, &len);
-    if (!EFI_ERROR(st))
-        st = uefi_call_wrapper(g_bs->AllocatePool, 3, EfiLoaderData, len + 1, (void **)buf);
+    st = uefi_call_wrapper(g_bs->AllocatePool, 3, EfiLoaderData, len + 1, (void **)buf);
     if (!EFI_ERROR(st)) {
         st = read_all(fh, *buf, len);
         if (EFI_ERROR(st))
@@ -135,18 +154,14 @@ EFI_STATUS esp_read_beside(struct esp *esp, const char *name, char **buf, UINTN 
 EFI_STATUS esp_stage(struct esp *esp, const char *path, struct staged_file *out)
 {
     CHAR16 p16[PATH_CHARS];
-    size_t n = 0;
-    for (; path[n] && n + 1 < PATH_CHARS; n++)
-        p16[n] = path[n] == '/' ? '\\' : (CHAR16)(unsigned char)path[n];
-    p16[n] = 0;
+    append_path(p16, 0, path);
 
     EFI_FILE_HANDLE fh;
-    EFI_STATUS st = open_path(esp, p16, &fh);
+    uint64_t len = 0;
+    EFI_STATUS st = open_sized(esp, p16, &fh, &len);
     if (EFI_ERROR(st))
         return st;
-    uint64_t len = 0;
-    st = file_size(fh, &len);
-    if (!EFI_ERROR(st) && len == 0)
+    if (len == 0)
         st = EFI_END_OF_FILE;
     uint64_t base = 0, alloc = (len + EFI_PAGE - 1) & ~(EFI_PAGE - 1);
     if (!EFI_ERROR(st))

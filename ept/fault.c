@@ -75,7 +75,8 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
  * leaf takes over). Replaces whatever leaf was there. On failure nf is put
  * and nothing else changed.
  */
-static inline int install_frame(struct fault_ctx *c, struct frame *nf, uint32_t rights)
+static inline int install_frame(struct fault_ctx *c, struct frame *nf,
+                                uint32_t rights)
 {
     struct guest_mm *mm = c->mm;
     int rc = frame_rmap_add(mm->fp, nf, c->page);
@@ -109,7 +110,8 @@ static enum fault_res map_zero_frame(struct fault_ctx *c, enum fault_res res)
     return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
-static inline enum fault_res map_new_zeroed(struct fault_ctx *c, enum fault_res res)
+static inline enum fault_res map_new_zeroed(struct fault_ctx *c,
+                                            enum fault_res res)
 {
     struct frame *nf = frame_alloc_zeroed(c->mm->fp, FRAME_GUEST);
 
@@ -169,7 +171,8 @@ static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e
 
 /* ---- empty entry: first touch ---------------------------------------------- */
 
-static inline enum fault_res fault_anon(struct fault_ctx *c, const struct s2_info *e)
+static inline enum fault_res fault_anon(struct fault_ctx *c,
+                                        const struct s2_info *e)
 {
     if (!c->write)
         return map_zero_frame(c, RES_ZERO_MAP);

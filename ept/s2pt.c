@@ -8,10 +8,9 @@
  * empty tables are freed at once (the root excepted). pt->shape counts table
  * pages added and freed, which is what keeps a struct s2_slot honest.
  *
- * Walks: s2pt_walk.h tests entries with the format's masks, no indirect
- * call per level. An operation walks its path once; only when the path is
- * incomplete (a missing table, a large leaf to split) does it reserve table
- * pages and continue from where the walk stopped.
+ * Walks: an operation walks its path once (mask tests, s2pt_walk.h); only
+ * when the path is incomplete (a missing table, a large leaf to split) does
+ * it reserve table pages and go on from where the walk stopped.
  *
  * Failure atomicity: an operation first works out, without changing
  * anything, how many table pages it can need at most (missing levels on the
@@ -392,7 +391,8 @@ static int edge_splits(const struct s2pt *pt, const struct range_op *op,
     int level;
     hpa_t table = walk(pt, edge, &level);
     uint64_t e = s2_table_va(table)[s2_index(edge, level)];
-    if (level == 1 || !s2_leaf(pt->fmt, e, level) || !op_changes_leaf(pt, op, e))
+    if (level == 1 || !s2_leaf(pt->fmt, e, level) ||
+        !op_changes_leaf(pt, op, e))
         return 0;
     int n = 0;
     for (int l = level; l > 1 && !IS_ALIGNED(edge, s2_level_size(l)); l--)

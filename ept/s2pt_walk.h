@@ -1,8 +1,9 @@
 /*
  * Private to ept/s2pt*.c: the entry predicates, the counted entry write and
  * the walk, inline, built on the format's masks (struct s2pt_format) so
- * that a walk makes no indirect call per level. The function-pointer ops stay the reference;
- * s2pt_check() verifies that both agree on every entry it visits.
+ * that a walk makes no indirect call per level. The function-pointer ops
+ * stay the reference; s2pt_check() verifies that both agree on every entry
+ * it visits.
  */
 #ifndef PV_EPT_S2PT_WALK_H
 #define PV_EPT_S2PT_WALK_H
@@ -92,15 +93,17 @@ static inline void s2_set_entry(struct s2pt *pt, hpa_t table_hpa, unsigned idx,
 
 /*
  * Walk from (table, level) towards level stop (>= 1): descend while the
- * entry for gpa is a table and level > stop. Returns the table holding the entry that
- * decides gpa at the lowest level reached (*level_io: that level), which is
- * stop, or higher where a leaf, swap entry or empty slot ends the path.
+ * entry for gpa is a table and level > stop. Returns the table holding the
+ * entry that decides gpa at the lowest level reached (*level_io: that
+ * level), which is stop, or higher where a leaf, swap entry or empty slot
+ * ends the path.
  */
 static inline hpa_t s2_walk_from(const struct s2pt *pt, hpa_t table,
                                  int *level_io, gpa_t gpa, int stop)
 {
     const struct s2pt_format *fmt = pt->fmt;
     int level = *level_io;
+#pragma GCC unroll 4 /* S2_LEVELS: a fixed-depth walk, no loop overhead */
     while (level > stop) {
         /* level > 1 here: a table is a present entry that is no leaf */
         uint64_t e = s2_table_va(table)[s2_index(gpa, level)];

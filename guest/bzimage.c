@@ -1,7 +1,6 @@
 /* bzImage header validation and relocation; see bzimage.h. */
 #include "guest/bzimage.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include "ept/types.h"
@@ -23,17 +22,6 @@ static uint64_t rd64(const uint8_t *p, uint32_t off)
     return (uint64_t)rd32(p, off) | ((uint64_t)rd32(p, off + 4) << 32);
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len,
-                                                       const char *fmt, ...)
-{
-    if (err && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        pv_vsnprintf(err, len, fmt, ap);
-        va_end(ap);
-    }
-    return -PV_EINVAL;
-}
 
 static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
 
@@ -42,32 +30,32 @@ static int check_header(const uint8_t *img, struct bzimage_info *out,
                         char *err, size_t len)
 {
     if (rd16(img, BZ_OFF_BOOT_FLAG) != BZ_BOOT_FLAG)
-        return fail(err, len, "not a bzImage (no 0xAA55 boot flag at 0x%x)",
+        return pv_fail(err, len, "not a bzImage (no 0xAA55 boot flag at 0x%x)",
                     BZ_OFF_BOOT_FLAG);
     if (rd32(img, BZ_OFF_HEADER) != BZ_HEADER_MAGIC)
-        return fail(err, len, "not a bzImage (no HdrS signature)");
+        return pv_fail(err, len, "not a bzImage (no HdrS signature)");
     out->version = rd16(img, BZ_OFF_VERSION);
     if (out->version < BZ_PROTOCOL_MIN)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "boot protocol %u.%u is older than %u.%u (no 64-bit entry)",
                     out->version >> 8, out->version & 0xffu,
                     BZ_PROTOCOL_MIN >> 8, BZ_PROTOCOL_MIN & 0xffu);
     if (rd8(img, BZ_OFF_JUMP) != BZ_JUMP_SHORT_OPCODE)
-        return fail(err, len, "setup header: no short jump at 0x%x", BZ_OFF_JUMP);
+        return pv_fail(err, len, "setup header: no short jump at 0x%x", BZ_OFF_JUMP);
     out->hdr_end = BZ_OFF_HEADER + rd8(img, BZ_OFF_JUMP_DISP);
     if (out->hdr_end < BZ_HDR_END_MIN)
-        return fail(err, len, "setup header ends at 0x%x, before the end of init_size (0x%x)",
+        return pv_fail(err, len, "setup header ends at 0x%x, before the end of init_size (0x%x)",
                     out->hdr_end, BZ_HDR_END_MIN);
     if (out->hdr_end > BZ_HDR_END_MAX)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "setup header ends at 0x%x, past boot_params' header space (0x%x)",
                     out->hdr_end, BZ_HDR_END_MAX);
     out->xloadflags = rd16(img, BZ_OFF_XLOADFLAGS);
     if (!(out->xloadflags & BZ_XLF_KERNEL_64))
-        return fail(err, len, "kernel has no 64-bit entry point (XLF_KERNEL_64 clear)");
+        return pv_fail(err, len, "kernel has no 64-bit entry point (XLF_KERNEL_64 clear)");
     out->loadflags = rd8(img, BZ_OFF_LOADFLAGS);
     if (!(out->loadflags & BZ_LOADED_HIGH))
-        return fail(err, len, "kernel does not load at 1M (LOADED_HIGH clear in loadflags)");
+        return pv_fail(err, len, "kernel does not load at 1M (LOADED_HIGH clear in loadflags)");
     return 0;
 }
 
@@ -80,20 +68,20 @@ static int check_extent(const uint8_t *img, uint64_t size,
         sects = BZ_SETUP_SECTS_DEFAULT;
     out->setup_size = (uint64_t)(sects + 1) * BZ_SECTOR_SIZE;
     if (out->setup_size > size)
-        return fail(err, len, "truncated: setup needs %llu bytes, file has %llu",
+        return pv_fail(err, len, "truncated: setup needs %llu bytes, file has %llu",
                     (unsigned long long)out->setup_size, (unsigned long long)size);
     out->pm_size = size - out->setup_size;
     if (out->pm_size == 0)
-        return fail(err, len, "no protected-mode kernel after the %llu-byte setup",
+        return pv_fail(err, len, "no protected-mode kernel after the %llu-byte setup",
                     (unsigned long long)out->setup_size);
     uint64_t sys = (uint64_t)rd32(img, BZ_OFF_SYSSIZE) * 16u;
     if (sys > out->pm_size)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "truncated: protected-mode kernel needs %llu bytes (syssize), "
                     "file has %llu after the setup",
                     (unsigned long long)sys, (unsigned long long)out->pm_size);
     if (out->pm_size <= BZ_ENTRY64_OFFSET)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "protected-mode kernel of %llu bytes ends before its 64-bit "
                     "entry at 0x%x",
                     (unsigned long long)out->pm_size, BZ_ENTRY64_OFFSET);
@@ -112,17 +100,17 @@ static int check_placement(const uint8_t *img, struct bzimage_info *out,
     out->initrd_addr_max = rd32(img, BZ_OFF_INITRD_ADDR_MAX);
 
     if (out->init_size < out->pm_size)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "init_size 0x%x is smaller than the protected-mode kernel (%llu bytes)",
                     out->init_size, (unsigned long long)out->pm_size);
     if (!IS_ALIGNED(out->pref_address, PAGE_SIZE))
-        return fail(err, len, "pref_address 0x%llx is not page aligned",
+        return pv_fail(err, len, "pref_address 0x%llx is not page aligned",
                     (unsigned long long)out->pref_address);
     if (out->pref_address < (1ull << 20))
-        return fail(err, len, "pref_address 0x%llx is below 1M",
+        return pv_fail(err, len, "pref_address 0x%llx is below 1M",
                     (unsigned long long)out->pref_address);
     if (out->relocatable && !is_pow2(out->kernel_alignment))
-        return fail(err, len, "kernel_alignment 0x%x is not a power of two",
+        return pv_fail(err, len, "kernel_alignment 0x%x is not a power of two",
                     out->kernel_alignment);
     return 0;
 }
@@ -132,7 +120,7 @@ int bzimage_parse(const uint8_t *img, uint64_t size, struct bzimage_info *out,
 {
     memset(out, 0, sizeof(*out));
     if (!img || size < BZ_HDR_END_MIN)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "too small for a bzImage (%llu bytes, the setup header alone needs %u)",
                     (unsigned long long)size, BZ_HDR_END_MIN);
     int rc = check_header(img, out, err, len);

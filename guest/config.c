@@ -88,6 +88,7 @@ static const struct key_def {
     [CONFIG_KEY_READAHEAD] = { "readahead", config_set_readahead, false },
     [CONFIG_KEY_CONSOLE] = { "console", config_set_console, false },
     [CONFIG_KEY_LOG] = { "log", config_set_log, false },
+    [CONFIG_KEY_SELFTEST] = { "selftest", config_set_selftest, false },
 };
 
 const char *config_key_name(enum config_key key)
@@ -294,5 +295,7 @@ int config_describe(const struct pv_config *cfg,
     pv_snprintf(line, sizeof(line), "config console=0x%x log=%s",
                 (unsigned)cfg->console_port, config_log_word(cfg->log_level));
     emit(ctx, line);
+    if (cfg->selftest == CONFIG_SELFTEST_EXCEPTION)
+        emit(ctx, "config selftest=exception");
     return 0;
 }

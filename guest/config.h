@@ -41,6 +41,11 @@
  *   console PORT     com1 (default) | com2 | com3 | com4 | hex I/O port
  *                    0xNNNN (nonzero).
  *   log LEVEL        error | warn | info (default) | debug | trace.
+ *   selftest WHAT    none (default) | exception: after "core up", raise an
+ *                    invalid-opcode exception inside the hypervisor to check
+ *                    that its exception report reaches the console (a
+ *                    debugging aid for new hardware; the machine then stops
+ *                    with a failure status).
  * SIZE is as in guest/size.h ("512M", "1GiB", "268435456").
  */
 #ifndef PV_GUEST_CONFIG_H
@@ -91,6 +96,7 @@ enum config_key {
     CONFIG_KEY_READAHEAD,
     CONFIG_KEY_CONSOLE,
     CONFIG_KEY_LOG,
+    CONFIG_KEY_SELFTEST,
     CONFIG_KEY_COUNT,
 };
 
@@ -106,6 +112,11 @@ enum config_readahead {
     CONFIG_READAHEAD_OFF,     /* read only the faulting page */
     CONFIG_READAHEAD_CLUSTER, /* read the aligned cluster of readahead_pages */
     CONFIG_READAHEAD_AUTO,    /* adaptive window starting at readahead_pages */
+};
+
+enum config_selftest {
+    CONFIG_SELFTEST_NONE,
+    CONFIG_SELFTEST_EXCEPTION,
 };
 
 struct pv_config {
@@ -124,6 +135,7 @@ struct pv_config {
                                  1 for off, 8 (start window) for auto */
     uint16_t console_port;    /* nonzero I/O port */
     enum log_level log_level;
+    enum config_selftest selftest;
     /* 1-based line each key was (first) given on; 0 = default. Lets later
        checks ("file not found") name the line through config_error(). */
     uint32_t line[CONFIG_KEY_COUNT];

@@ -373,3 +373,17 @@ const char *config_log_word(enum log_level level)
 {
     return (unsigned)level < ARRAY_LEN(log_names) ? log_names[level] : "?";
 }
+
+int config_set_selftest(struct parser *ps, struct slice v)
+{
+    if (slice_eq(v, "none")) {
+        ps->cfg->selftest = CONFIG_SELFTEST_NONE;
+        return 0;
+    }
+    if (slice_eq(v, "exception")) {
+        ps->cfg->selftest = CONFIG_SELFTEST_EXCEPTION;
+        return 0;
+    }
+    char q[CONFIG_QUOTE_BUF];
+    return config_fail(ps, "selftest '%s': expected none or exception", config_quote(q, v));
+}

@@ -58,6 +58,7 @@ int config_add_options(struct parser *ps, struct slice v);
 int config_set_memory(struct parser *ps, struct slice v);
 int config_set_frames(struct parser *ps, struct slice v);
 int config_set_swap(struct parser *ps, struct slice v);
+int config_set_selftest(struct parser *ps, struct slice v);
 int config_set_readahead(struct parser *ps, struct slice v);
 int config_set_console(struct parser *ps, struct slice v);
 int config_set_log(struct parser *ps, struct slice v);

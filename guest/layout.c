@@ -1,23 +1,11 @@
 /* The guest-physical layout; see layout.h for the map it produces. */
 #include "guest/layout.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include "guest/size.h"
 #include "vmm/fmt.h"
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len,
-                                                       const char *fmt, ...)
-{
-    if (err && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        pv_vsnprintf(err, len, fmt, ap);
-        va_end(ap);
-    }
-    return -PV_EINVAL;
-}
 
 static int plan_add(struct layout_plan *p, gpa_t start, gpa_t end,
                     enum layout_backing b, const char *name)
@@ -90,7 +78,7 @@ static int plan_mmio(const struct layout_input *in, struct layout_plan *p,
                      uint64_t high, char *err, size_t len)
 {
     if (in->n_mmio > LAYOUT_MMIO_MAX)
-        return fail(err, len, "too many device pages to pass through (%zu, at most %d)",
+        return pv_fail(err, len, "too many device pages to pass through (%zu, at most %d)",
                     in->n_mmio, LAYOUT_MMIO_MAX);
     for (size_t i = 0; i < in->n_mmio; i++) {
         const struct layout_mmio *d = &in->mmio[i];
@@ -99,16 +87,16 @@ static int plan_mmio(const struct layout_input *in, struct layout_plan *p,
         if (!d->base || planned(p, page))
             continue;
         if (page < p->low_end || (end > GUEST_4G && page < GUEST_4G + high))
-            return fail(err, len, "host %s at 0x%llx lies in guest RAM", d->name,
+            return pv_fail(err, len, "host %s at 0x%llx lies in guest RAM", d->name,
                         (unsigned long long)d->base);
         const struct mem_range *r = host_ram_at(in->host_map, page, GUEST_MMIO_SIZE);
         if (r)
-            return fail(err, len,
+            return pv_fail(err, len,
                         "host %s at 0x%llx is host memory (%s), not a device",
                         d->name, (unsigned long long)d->base,
                         mem_type_name(r->type));
         if (plan_add(p, page, end, LAYOUT_PASSTHROUGH, d->name) < 0)
-            return fail(err, len, "too many guest regions");
+            return pv_fail(err, len, "too many guest regions");
     }
     return 0;
 }
@@ -133,7 +121,7 @@ static int plan_low(const struct layout_input *in, struct layout_plan *p,
 
     if (k->pref_address >= GUEST_MMIO_HOLE || kstart < GUEST_HIGH_START ||
         kend > usable_end)
-        return fail(err, len,
+        return pv_fail(err, len,
                     "memory %s: the kernel needs [0x%llx, 0x%llx) but usable RAM "
                     "below 3G ends at 0x%llx",
                     mem, (unsigned long long)kstart, (unsigned long long)kend,
@@ -147,7 +135,7 @@ static int plan_low(const struct layout_input *in, struct layout_plan *p,
         format_size(in->initrd_size, isz, sizeof(isz));
         if (in->initrd_size > limit ||
             ALIGN_DOWN(limit - in->initrd_size, PAGE_SIZE) < kend)
-            return fail(err, len,
+            return pv_fail(err, len,
                         "memory %s: no room for initrd %s (%s) between the kernel's "
                         "end 0x%llx and 0x%llx",
                         mem, in->initrd_path ? in->initrd_path : "", isz,
@@ -180,14 +168,14 @@ int layout_compute(const struct layout_input *in, struct layout_plan *plan,
 
     if (in->memory < CONFIG_MEMORY_MIN) {
         format_size(CONFIG_MEMORY_MIN, lim, sizeof(lim));
-        return fail(err, len, "memory %s: below the %s minimum", mem, lim);
+        return pv_fail(err, len, "memory %s: below the %s minimum", mem, lim);
     }
     if (in->memory > CONFIG_MEMORY_MAX) {
         format_size(CONFIG_MEMORY_MAX, lim, sizeof(lim));
-        return fail(err, len, "memory %s: above the %s maximum", mem, lim);
+        return pv_fail(err, len, "memory %s: above the %s maximum", mem, lim);
     }
     if (!IS_ALIGNED(in->memory, PAGE_SIZE))
-        return fail(err, len, "memory %s: not a multiple of 4K", mem);
+        return pv_fail(err, len, "memory %s: not a multiple of 4K", mem);
 
     uint64_t rest = in->memory - GUEST_LOW_RAM_END;
     uint64_t low_max = GUEST_MMIO_HOLE - GUEST_HIGH_START;
@@ -195,7 +183,7 @@ int layout_compute(const struct layout_input *in, struct layout_plan *plan,
     plan->low_end = GUEST_HIGH_START + low;
     plan->acpi_size = ALIGN_UP(in->acpi_size, PAGE_SIZE);
     if (plan->acpi_size >= low)
-        return fail(err, len, "memory %s: no room for %llu bytes of guest ACPI tables",
+        return pv_fail(err, len, "memory %s: no room for %llu bytes of guest ACPI tables",
                     mem, (unsigned long long)in->acpi_size);
     plan->acpi_gpa = plan->acpi_size ? plan->low_end - plan->acpi_size : 0;
 

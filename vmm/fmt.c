@@ -1,5 +1,6 @@
 /* Freestanding printf subset; see fmt.h for the contract. */
 #include "vmm/fmt.h"
+#include "ept/types.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -237,4 +238,15 @@ int pv_snprintf(char *buf, size_t size, const char *fmt, ...)
     int n = pv_vsnprintf(buf, size, fmt, ap);
     va_end(ap);
     return n;
+}
+
+int pv_fail(char *err, size_t len, const char *fmt, ...)
+{
+    if (err && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        pv_vsnprintf(err, len, fmt, ap);
+        va_end(ap);
+    }
+    return -PV_EINVAL;
 }

@@ -21,4 +21,12 @@ int pv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 int pv_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * For functions that report an error as one line: format it into err (when
+ * err is non-NULL and len > 0) and return -PV_EINVAL (ept/types.h), so a
+ * caller writes `return pv_fail(err, len, "memory %s: too small", m);`.
+ */
+int pv_fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -123,6 +123,10 @@ void hv_main(struct boot_info *bi)
             frame_free_count(&pool), (unsigned long long)pool.first,
             bi->virt == VIRT_VMX ? "vmx+ept" : "svm+npt");
 
+    if (bi->cfg.selftest == CONFIG_SELFTEST_EXCEPTION) {
+        pv_info("selftest: raising an invalid-opcode exception in the hypervisor");
+        __asm__ volatile("ud2");
+    }
     if (!config_has_guest(&bi->cfg)) {
         pv_info("no guest to run");
         hv_poweroff(PV_EXIT_SUCCESS);

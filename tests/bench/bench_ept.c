@@ -38,7 +38,7 @@
 #include "ept/mm.h"
 
 #define DEFAULT_PAGES 8192u
-#define REPEATS 7
+#define REPEATS 11
 #define GOAL_RATIO 1.2
 #define LOOKUPS 500000u
 #define MAX_LOOKUP_REGIONS 100000u

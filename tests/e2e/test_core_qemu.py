@@ -66,3 +66,20 @@ def test_nested_kvm_core_up(qemu, make_esp):
     con.features()
     backend = "vmx+ept" if "VMX" in reason else "svm+npt"
     assert check_core_boot(con, backend) == 0
+
+
+def test_hypervisor_exception_is_reported_with_registers(qemu, make_esp):
+    # `selftest exception` makes the core execute UD2 right after "core up":
+    # the exception report must name it, give every register, and stop.
+    con = qemu(make_esp("memory 64M\nselftest exception\n"), accel="tcg")
+    con.expect_line(r"\[pv\] core up:")
+    con.expect_line(r"\[pv\] selftest: raising an invalid-opcode exception")
+    m = con.expect_line(r"\[pv\] error: EXCEPTION #UD invalid opcode \(vector 6\) "
+                        r"error=0x0 at rip=(0x[0-9a-f]+)")
+    for regs in ("rax=.* rbx=.* rcx=.* rdx=", "rsi=.* rdi=.* rbp=.* rsp=",
+                 "r8 =.* r9 =.* r10=.* r11=", "r12=.* r13=.* r14=.* r15=",
+                 "rip=.* cs=0008 rflags=", "cr0=.* cr2=.* cr3=.* cr4=.* efer="):
+        con.expect_line(r"\[pv\] error:   " + regs)
+    con.expect_line(r"\[pv\] power off: status 1 \(failure\)")
+    assert con.wait_exit() == 1
+    assert int(m.group(1), 16) != 0

@@ -72,3 +72,25 @@ def test_missing_initrd_is_refused_by_path(qemu, make_esp, guest_kit):
     con.expect_line(r"\[pv\] error: pagevisor\.conf:2: initrd /initrd\.img: "
                     r"file not found on the ESP")
     con.expect_line(r"\[pv\] error: not started; returning to the firmware")
+
+
+def test_make_run_opens_a_guest_shell(efi, guest_kit, request):
+    """`make run`'s default guest: an interactive shell on the console;
+    leaving it powers the guest off and pagevisor exits with success."""
+    import os
+    from conftest import ROOT, Console, QEMU_TIMEOUT
+    con = Console([os.path.join(ROOT, "scripts/run.sh"), "--accel", "tcg",
+                   "--timeout", str(QEMU_TIMEOUT)], f"e2e-{request.node.name}.log", QEMU_TIMEOUT)
+    try:
+        con.expect_line(r"run-qemu: accelerator tcg")
+        con.expect_line(r"pv-guest: shell")
+        con.expect_line(r"pv-guest# ")
+        con.child.sendline("echo answer-$((6*7)); grep -c processor /proc/cpuinfo")
+        con.expect_line(r"answer-42\r*\n1\r*\n")
+        con.expect_line(r"pv-guest# ")
+        con.child.sendline("exit")
+        con.expect_line(r"\[pv\] vcpu: guest stopped: guest powered off \(ACPI S5\)")
+        con.expect_line(r"\[pv\] power off: status 0 \(success\)")
+        assert con.wait_exit() == 0
+    finally:
+        con.close()

@@ -300,6 +300,20 @@ static void test_log(void **state)
                           "error, warn, info, debug or trace");
 }
 
+static void test_selftest(void **state)
+{
+    (void)state;
+    expect_ok("memory 64M\n");
+    assert_int_equal(cfg.selftest, CONFIG_SELFTEST_NONE);
+    expect_ok("selftest exception\n");
+    assert_int_equal(cfg.selftest, CONFIG_SELFTEST_EXCEPTION);
+    assert_int_equal(cfg.line[CONFIG_KEY_SELFTEST], 1);
+    expect_ok("selftest none\n");
+    assert_int_equal(cfg.selftest, CONFIG_SELFTEST_NONE);
+    expect_err("selftest crash\n",
+               "pagevisor.conf:1: selftest 'crash': expected none or exception");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_readahead),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_log),
+        cmocka_unit_test(test_selftest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

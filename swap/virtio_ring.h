@@ -75,6 +75,7 @@ struct vring {
     uint16_t num_free;
     uint16_t avail_shadow;     /* avail->idx once published */
     uint16_t last_used;        /* next used->ring entry to consume */
+    uint16_t in_flight;        /* chains added and not yet popped */
     uint16_t cookie[VRING_MAX_SIZE];  /* per chain head: the caller's tag */
     bool busy[VRING_MAX_SIZE];        /* head of an outstanding chain */
 };

@@ -90,6 +90,8 @@ static inline int install_frame(struct fault_ctx *c, struct frame *nf,
     }
     if (rights & ACC_W)
         nf->flags |= FRAME_DIRTY;
+    if (mm->swap_hooks)
+        mm->swap_hooks->frame_added(mm, nf, c->page, mm->swapin_ctx);
     return 0;
 }
 
@@ -302,6 +304,10 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
         s2pt_lookup_slot(&mm->s2, c->page, e, &c->slot);
         raw = frame_of(mm->fp, e->leaf_hpa);
     }
+    /* A clean swapped-in page: its slot copy goes stale now (swap/ frees
+     * it when this gpa is the only user, making the frame reusable). */
+    if ((raw->flags & FRAME_SWAPCACHE) && mm->swap_hooks)
+        mm->swap_hooks->write_cached(mm, raw, c->page, mm->swapin_ctx);
     if (raw->refcount == 1 && raw->mapcount == 1 &&
         !(raw->flags & FRAME_LOCKED)) {
         /* Sole user: the frame is ours, just let the write through. */
@@ -348,13 +354,19 @@ static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
         return RES_ERROR;
     }
     int rc = mm->swapin(mm, c->page, e->swap, mm->swapin_ctx);
+    if (rc < 0) {
+        /* The hook logged the cause (slot, gpa); the vCPU layer reports it
+         * from err and swap. Nothing was mapped. */
+        c->out->err = rc;
+        c->out->swap = e->swap;
+    }
     if (rc == -PV_ENOMEM)
         return oom(c);
     if (rc < 0) {
         c->out->kind = FAULT_ERROR;
         return RES_ERROR;
     }
-    return mapped(c, RES_SWAP_IN);
+    return mapped(c, rc == MM_SWAPIN_MINOR ? RES_SWAP_MINOR : RES_SWAP_IN);
 }
 
 /* ---- entry point ------------------------------------------------------------ */
@@ -435,8 +447,20 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
         .entry_state = S2_NONE,
     };
 
+    const struct mm_swap_hooks *sh = mm->swap_hooks;
+    if (sh && mm->fp->nfree < mm->reclaim_low)
+        sh->reclaim(mm, false, mm->swapin_ctx); /* direct reclaim */
     memset(out, 0, sizeof(*out));
     out->res = resolve(&c, &ev);
+    if (out->res == RES_OOM && sh && sh->reclaim(mm, true, mm->swapin_ctx) > 0) {
+        /* An OOM resolution changed nothing: look again from scratch. */
+        c.r = NULL;
+        c.slot.level = 0;
+        ev.entry_state = S2_NONE;
+        ev.entry_rights = 0;
+        memset(out, 0, sizeof(*out));
+        out->res = resolve(&c, &ev);
+    }
     ev.res = (uint8_t)out->res;
     uint64_t dt = pv_rdtsc() - t0;
     ev.cycles = dt > CYCLES_MAX ? CYCLES_MAX : (uint32_t)dt;

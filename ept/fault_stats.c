@@ -22,6 +22,7 @@ static const char *const fault_res_names[RES_COUNT] = {
     [RES_SPURIOUS] = "spurious",
     [RES_REPROTECT] = "reprotect",
     [RES_SWAP_IN] = "swap-in",
+    [RES_SWAP_MINOR] = "swap-in-minor",
     [RES_OOM] = "oom",
     [RES_ERROR] = "error",
 };

@@ -35,7 +35,9 @@ enum fault_res {
     RES_SPURIOUS,      /* present and allowed (stale TLB): invalidate, retry */
     RES_REPROTECT,     /* present, a right the region grants is missing and no
                           copy is needed (e.g. taken away for aging): restore */
-    RES_SWAP_IN,       /* swap entry resolved by the swap-in hook */
+    RES_SWAP_IN,       /* swap entry resolved by the swap-in hook (major: read
+                          from the swap device) */
+    RES_SWAP_MINOR,    /* swap entry resolved from the swap cache, no I/O */
     RES_OOM,           /* no frame / table page: caller pauses the guest */
     RES_ERROR,         /* unhandled entry (e.g. swap entry, no swap-in hook) */
     RES_COUNT,

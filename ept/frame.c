@@ -330,6 +330,8 @@ bool frame_put(struct frame_pool *fp, struct frame *f)
     }
     if (--f->refcount > 0)
         return false;
+    if (fp->on_free)
+        fp->on_free(fp, f, fp->on_free_ctx);
     rmap_release(fp, f);
     free_slots(fp, frame_index(fp, f),
                (f->flags & FRAME_HUGE_HEAD) ? PAGES_PER_2M : 1);
@@ -365,19 +367,6 @@ void frame_split_2m(struct frame_pool *fp, struct frame *head)
 }
 
 /* ---- addresses ---------------------------------------------------------- */
-
-hpa_t frame_hpa(const struct frame_pool *fp, const struct frame *f)
-{
-    return fp->first + (hpa_t)(f - fp->desc) * PAGE_SIZE;
-}
-
-struct frame *frame_of(const struct frame_pool *fp, hpa_t hpa)
-{
-    if (hpa < fp->first)
-        return NULL;
-    uint64_t idx = (hpa - fp->first) >> PAGE_SHIFT;
-    return idx < fp->nframes ? &fp->desc[idx] : NULL;
-}
 
 struct frame *frame_head(const struct frame_pool *fp, struct frame *f)
 {

@@ -46,6 +46,7 @@
 #define FRAME_SWAPCACHE  (1u << 8)  /* in the swap cache (swap_slot valid) */
 #define FRAME_LOCKED     (1u << 9)  /* I/O in flight: do not reclaim */
 #define FRAME_PINNED     (1u << 10) /* never reclaim (e.g. DMA, boot data) */
+#define FRAME_READAHEAD  (1u << 11) /* swap/: read ahead, not used yet */
 
 struct rmap_item {
     gpa_t gpa;
@@ -79,6 +80,13 @@ struct frame_pool {
     struct rmap_item *rmap_free;
     size_t rmap_cap, rmap_used;
     uint64_t allocs, frees, allocs_2m, failed;
+    /*
+     * Called by frame_put() when a frame (the head, for a 2 MiB block) is
+     * about to return to the pool, before its descriptor is reset: swap/
+     * takes it off its LRU list here. NULL (the default): nothing.
+     */
+    void (*on_free)(struct frame_pool *fp, struct frame *f, void *ctx);
+    void *on_free_ctx;
 };
 
 /*
@@ -104,7 +112,13 @@ bool frame_put(struct frame_pool *fp, struct frame *f);
 /* Break a 2 MiB block into independent 4 KiB frames (see above). */
 void frame_split_2m(struct frame_pool *fp, struct frame *head);
 
-hpa_t frame_hpa(const struct frame_pool *fp, const struct frame *f);
+/* Inline: the fault path converts between descriptors and addresses
+ * several times per fault. */
+static inline hpa_t frame_hpa(const struct frame_pool *fp,
+                              const struct frame *f)
+{
+    return fp->first + (hpa_t)(f - fp->desc) * PAGE_SIZE;
+}
 static inline void *frame_va(const struct frame_pool *fp, const struct frame *f)
 {
     return hpa_va(frame_hpa(fp, f));
@@ -112,7 +126,13 @@ static inline void *frame_va(const struct frame_pool *fp, const struct frame *f)
 /* Descriptor of the pool frame containing hpa, or NULL if hpa is not in the
  * pool (staged images, passthrough ranges). For a tail frame of a 2 MiB
  * block this is the tail's own descriptor; frame_head() finds the head. */
-struct frame *frame_of(const struct frame_pool *fp, hpa_t hpa);
+static inline struct frame *frame_of(const struct frame_pool *fp, hpa_t hpa)
+{
+    if (hpa < fp->first)
+        return NULL;
+    uint64_t idx = (hpa - fp->first) >> PAGE_SHIFT;
+    return idx < fp->nframes ? &fp->desc[idx] : NULL;
+}
 struct frame *frame_head(const struct frame_pool *fp, struct frame *f);
 
 size_t frame_free_count(const struct frame_pool *fp);

@@ -74,6 +74,8 @@ static void release_leaf_frame(struct guest_mm *mm, struct frame *f, gpa_t base)
     if (frame_rmap_del(mm->fp, f, base) < 0)
         pv_err("mm: leaf 0x%llx missing from its frame's rmap",
                (unsigned long long)base);
+    if ((f->flags & FRAME_SWAPCACHE) && mm->swap_hooks)
+        mm->swap_hooks->cached_unmapped(mm, f, base, mm->swapin_ctx);
     frame_put(mm->fp, f);
 }
 
@@ -83,8 +85,11 @@ static int unmap_one(void *arg, gpa_t base, const struct s2_info *e)
     struct guest_mm *mm = c->mm;
 
     if (e->state == S2_SWAP) {
-        /* The slot belongs to swap/; it frees it when it sees the unmap. */
-        return s2pt_unmap(&mm->s2, base, PAGE_SIZE);
+        /* The slot belongs to swap/: tell it the entry is gone. */
+        int rc = s2pt_unmap(&mm->s2, base, PAGE_SIZE);
+        if (rc == 0 && mm->swap_hooks)
+            mm->swap_hooks->entry_dropped(mm, base, e->swap, mm->swapin_ctx);
+        return rc;
     }
     struct frame *f = mm_leaf_frame(mm, e);
     if (base < c->lo || base + e->size > c->hi) {
@@ -130,6 +135,8 @@ static int put_one(void *arg, gpa_t base, const struct s2_info *e)
         struct frame *f = mm_leaf_frame(mm, e);
         if (f)
             release_leaf_frame(mm, f, base);
+    } else if (e->state == S2_SWAP && mm->swap_hooks) {
+        mm->swap_hooks->entry_dropped(mm, base, e->swap, mm->swapin_ctx);
     }
     return 0;
 }

@@ -38,6 +38,36 @@ struct guest_mm;
  */
 typedef int (*mm_swapin_fn)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e,
                             void *ctx);
+/* swapin's return when the page came from the swap cache without I/O: the
+ * fault is counted as RES_SWAP_MINOR instead of RES_SWAP_IN. */
+#define MM_SWAPIN_MINOR 1
+
+/*
+ * The other hooks swap/ installs with swapin (swap_init); each gets
+ * swapin_ctx. With swap_hooks NULL (the default) none is called: no LRU, no
+ * reclaim, swap entries dropped by an unmap are nobody's concern.
+ */
+struct mm_swap_hooks {
+    /* A fresh pool frame now maps gpa with a 4 KiB leaf (anon-new,
+     * cow-zero, cow-copy, file-copy, ROM tail copy): put it on the LRU. */
+    void (*frame_added)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
+    /* An unmap (mm_unmap_range, mm_destroy) removed the swap entry e that
+     * was at gpa: the slot loses a user. */
+    void (*entry_dropped)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx);
+    /* A write fault is about to modify f, a FRAME_SWAPCACHE frame mapped
+     * read-only at gpa: release the (now stale) slot copy if gpa is f's only
+     * mapping, so that the write can reuse the frame (cow-reuse). */
+    void (*write_cached)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
+    /* An unmap (mm_unmap_range, mm_destroy) removed gpa's leaf of f, a
+     * FRAME_SWAPCACHE frame; the leaf's reference is still held and is put
+     * right after: a cached copy nobody maps or names can go now. */
+    void (*cached_unmapped)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
+    /* Free frames. urgent false: called before a fault is resolved while
+     * fewer than reclaim_low frames are free (direct reclaim); true: the
+     * fault ran out of frames. Returns the frames freed; after an urgent
+     * call that freed some, the fault is resolved once more. */
+    size_t (*reclaim)(struct guest_mm *mm, bool urgent, void *ctx);
+};
 
 struct guest_mm {
     struct region_set regions;
@@ -50,6 +80,8 @@ struct guest_mm {
     struct fault_trace trace;
     mm_swapin_fn swapin;
     void *swapin_ctx;
+    const struct mm_swap_hooks *swap_hooks;
+    size_t reclaim_low;       /* see mm_swap_hooks.reclaim */
 };
 
 /* A stage-2 fault as the vendor exit reports it. */
@@ -81,6 +113,10 @@ struct fault_outcome {
     uint32_t mmio_dev;
     void *mmio_ctx;
     uint64_t mmio_offset;
+    /* FAULT_ERROR / FAULT_OOM from a swap entry: the swap-in hook's -PV_*
+     * error (-PV_EIO, -PV_ECORRUPT, ...) and the entry; 0 otherwise. */
+    int err;
+    swp_entry_t swap;
 };
 
 /*

@@ -56,15 +56,25 @@ struct region_backing {
     } mmio;
 };
 
+/*
+ * Field order: what the lookup descent reads at every node (start, end and
+ * the two children; region_tree_find) comes first, in 32 bytes, so that a
+ * visited node costs one cache line rather than two (unless its descriptor
+ * starts in the last 24 bytes of a line). The rest is read once the region
+ * is found, or by updates. Keep it so.
+ */
 struct region {
     gpa_t start, end;  /* [start, end), page aligned */
+    /* set-private linkage, the tree's children (hot, see above) */
+    struct region *rb_left, *rb_right;
+
     uint32_t rights;   /* ACC_R | ACC_W | ACC_X */
     enum region_kind kind;
     struct region_backing backing;
     const char *name;  /* for listings ("ram-low", "kernel", ...); not owned */
 
     /* set-private linkage */
-    struct region *rb_left, *rb_right, *rb_parent;
+    struct region *rb_parent;
     int rb_balance;    /* implementation's balance info (height or colour) */
     struct list_node link; /* address-ordered list */
 };

@@ -11,6 +11,8 @@
 #   --timeout SECS   give up after SECS (default 900; exit 124)
 #   --until REGEX    stop when the serial log matches (default: pagevisor's
 #                    power-off or not-started line)
+#   --keep-log PATH  copy Bochs's own log (CPU messages, e.g. why a VM entry
+#                    failed) to PATH when Bochs is stopped
 # Exit status: 0 if pagevisor powered off with success, 1 if it reported
 # failure or did not start, 124 on timeout.
 #
@@ -22,7 +24,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 esp="" serial="$root/build/bochs/serial.log" cpu=corei7_skylake_x megs=512 disk=""
-timeout=900 until='power off: status|not started; returning'
+timeout=900 until='power off: status|not started; returning' keep_log=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --esp) esp=$2; shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
         --disk) disk=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --until) until=$2; shift 2 ;;
+        --keep-log) keep_log=$2; shift 2 ;;
         *) echo "run-bochs.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -79,7 +82,7 @@ stop() {
     pkill -9 -f -- "-f $dir/bochsrc" 2>/dev/null || true
     rm -f "$esp.lock" ${disk:+"$(realpath "$disk").lock"}
 }
-trap 'stop; rm -rf "$dir"' EXIT
+trap 'stop; [ -z "$keep_log" ] || cp "$dir/bochs.log" "$keep_log" 2>/dev/null || true; rm -rf "$dir"' EXIT
 tail -n +1 -f --pid=$$ "$serial" 2>/dev/null &
 tpid=$!
 

@@ -174,6 +174,15 @@ static void handle_stage2_misconf(struct vcpu *v, struct vm_exit *e)
               (unsigned long long)e->u.fault.gpa);
 }
 
+/* Backends report HLT only when nothing can wake the guest (interrupts
+ * disabled; see EXIT_HLT in vcpu.h): Linux halts like this to power off
+ * when it has no ACPI. */
+static void handle_hlt(struct vcpu *v, struct vm_exit *e)
+{
+    (void)e;
+    vcpu_stop(v, PV_EXIT_SUCCESS, "guest halted with interrupts disabled (power-off without ACPI)");
+}
+
 typedef void (*exit_handler)(struct vcpu *v, struct vm_exit *e);
 
 static const exit_handler handlers[EXIT_KIND_COUNT] = {
@@ -187,6 +196,7 @@ static const exit_handler handlers[EXIT_KIND_COUNT] = {
     [EXIT_HYPERCALL] = handle_hypercall,
     [EXIT_EXCEPTION] = handle_exception,
     [EXIT_CACHE_INVD] = handle_invd,
+    [EXIT_HLT] = handle_hlt,
 };
 
 void vcpu_run_loop(struct vcpu *v)

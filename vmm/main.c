@@ -5,6 +5,7 @@
  */
 #include "ept/frame.h"
 #include "guest/guest.h"
+#include "swap/probe.h"
 #include "vmm/acpi.h"
 #include "vmm/arch.h"
 #include "vmm/boot_info.h"
@@ -15,6 +16,7 @@
 #include "vmm/power.h"
 #include "vmm/report.h"
 #include "vmm/svm/svm.h"
+#include "vmm/vmx/vmx.h"
 #include "vmm/vcpu.h"
 
 #include <string.h>
@@ -26,6 +28,7 @@ static struct frame_pool pool;
 static struct guest_mm mm;
 static struct vcpu vcpu;
 static struct guest_layout layout;
+static struct swap_probe swapdev;   /* swapdev.dev: the swap disk, once probed */
 
 static int under_qemu(const struct cpu_features *f)
 {
@@ -42,18 +45,20 @@ static void log_line(void *ctx, const char *line)
 /* Build and run the guest; returns the status to power off with. */
 static enum pv_exit run_guest(struct boot_info *bi)
 {
-    if (bi->virt != VIRT_SVM) {
-        pv_err("guest: the %s backend cannot run guests yet; use SVM (QEMU TCG or an AMD host)",
-               bi->virt == VIRT_VMX ? "VMX" : "selected");
+    if (bi->virt != VIRT_SVM && bi->virt != VIRT_VMX) {
+        pv_err("guest: no virtualization backend was selected");
         return PV_EXIT_FAILURE;
     }
-    const struct vcpu_ops *ops = &svm_ops;
+    const bool vmx = bi->virt == VIRT_VMX;
+    const struct vcpu_ops *ops = vmx ? &vmx_ops : &svm_ops;
+    /* NPT always has A/D bits; EPT only where the CPU offers them. */
+    const bool use_ad = vmx ? vmx_ept_use_ad(&bi->cpu.vmx) : true;
     struct region *regions = heap_alloc(REGION_POOL * sizeof(struct region), 64, "region pool");
     struct fault_event *trace = heap_alloc(TRACE_EVENTS * sizeof(struct fault_event), 64,
                                            "fault trace");
     if (!regions || !trace)
         return PV_EXIT_FAILURE;
-    if (mm_init(&mm, &pool, ops->s2_format, true, regions, REGION_POOL, trace, TRACE_EVENTS,
+    if (mm_init(&mm, &pool, ops->s2_format, use_ad, regions, REGION_POOL, trace, TRACE_EVENTS,
                 ops->invalidate, &vcpu) < 0) {
         pv_err("guest: no frame for the stage-2 root table");
         return PV_EXIT_FAILURE;
@@ -80,7 +85,8 @@ static enum pv_exit run_guest(struct boot_info *bi)
 
     vcpu.mm = &mm;
     vcpu.layout = &layout;
-    if (svm_setup(&vcpu, &bi->cpu.svm, &entry) < 0)
+    if (vmx ? vmx_setup(&vcpu, &bi->cpu.vmx, &entry) < 0
+            : svm_setup(&vcpu, &bi->cpu.svm, &entry) < 0)
         return PV_EXIT_FAILURE;
     vcpu_run_loop(&vcpu);
     report_final(&vcpu);
@@ -127,6 +133,15 @@ void hv_main(struct boot_info *bi)
         pv_info("selftest: raising an invalid-opcode exception in the hypervisor");
         __asm__ volatile("ud2");
     }
+    if (bi->cfg.swap != CONFIG_SWAP_NONE) {
+        /* A refused swap device stops here: the guest never starts. */
+        char err[256];
+        if (swap_probe(&bi->cfg, &swapdev, err, sizeof(err)) < 0) {
+            pv_err("%s", err);
+            hv_poweroff(PV_EXIT_FAILURE);
+        }
+    }
+
     if (!config_has_guest(&bi->cfg)) {
         pv_info("no guest to run");
         hv_poweroff(PV_EXIT_SUCCESS);

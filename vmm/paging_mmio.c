@@ -4,6 +4,8 @@
 #include "vmm/heap.h"
 #include "vmm/log.h"
 
+#include <stdbool.h>
+
 #define PTE_P (1ull << 0)
 #define PTE_RW (1ull << 1)
 #define PTE_PWT (1ull << 3)

@@ -129,6 +129,7 @@ bool pci_func_read(struct pci_addr a, struct pci_func *f)
 }
 
 struct scan {
+    const struct pci_match *match;   /* NULL: every function */
     struct pci_func *out;
     size_t max, n;
     uint8_t seen[(PCI_BUS_MAX + 1) / 8];
@@ -136,11 +137,21 @@ struct scan {
 
 static void scan_bus(struct scan *s, uint8_t bus);
 
+bool pci_match(const struct pci_match *m, const struct pci_func *f)
+{
+    return (m->vendor == PCI_MATCH_ANY || m->vendor == f->vendor) &&
+           (m->device == PCI_MATCH_ANY || m->device == f->device) &&
+           (m->class_code == PCI_MATCH_ANY || m->class_code == f->class_code) &&
+           (m->subclass == PCI_MATCH_ANY || m->subclass == f->subclass);
+}
+
 static void found(struct scan *s, const struct pci_func *f)
 {
-    if (s->n < s->max)
-        s->out[s->n] = *f;
-    s->n++;
+    if (!s->match || pci_match(s->match, f)) {
+        if (s->n < s->max)
+            s->out[s->n] = *f;
+        s->n++;
+    }
     if (f->header_type == PCI_HEADER_BRIDGE && f->class_code == PCI_CLASS_BRIDGE &&
         f->subclass == PCI_SUBCLASS_PCI_BRIDGE) {
         uint8_t sec = pci_read8(f->addr, PCI_BRIDGE_SECONDARY_BUS);
@@ -169,15 +180,18 @@ static void scan_bus(struct scan *s, uint8_t bus)
     }
 }
 
-size_t pci_enumerate(struct pci_func *out, size_t max)
+size_t pci_find(const struct pci_match *m, struct pci_func *out, size_t max)
 {
     struct scan s;
     memset(&s, 0, sizeof(s));
+    s.match = m;
     s.out = out;
     s.max = max;
     scan_bus(&s, 0);
     return s.n;
 }
+
+size_t pci_enumerate(struct pci_func *out, size_t max) { return pci_find(NULL, out, max); }
 
 void pci_bar_decode(uint32_t lo, uint32_t hi, uint32_t lo_mask, uint32_t hi_mask,
                     struct pci_bar *bar)

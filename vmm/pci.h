@@ -104,6 +104,18 @@ struct pci_func {
  * per bus. Stores at most max in out; returns how many exist.
  */
 size_t pci_enumerate(struct pci_func *out, size_t max);
+/* What pci_find looks for; PCI_MATCH_ANY in a field matches every value. */
+#define PCI_MATCH_ANY 0xFFFFu
+struct pci_match {
+    uint16_t vendor, device;
+    uint16_t class_code, subclass;   /* 16 bits so that PCI_MATCH_ANY is no real class */
+};
+
+/* Like pci_enumerate, keeping only the functions that match m. */
+size_t pci_find(const struct pci_match *m, struct pci_func *out, size_t max);
+/* Whether f matches m (pure). */
+bool pci_match(const struct pci_match *m, const struct pci_func *f);
+
 /* Reads one function's identity; false when nothing answers there. */
 bool pci_func_read(struct pci_addr a, struct pci_func *f);
 

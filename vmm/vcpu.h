@@ -26,7 +26,8 @@ enum exit_kind {
     EXIT_MSR_READ,
     EXIT_MSR_WRITE,
     EXIT_IO,
-    EXIT_HLT,
+    EXIT_HLT,            /* HLT with interrupts disabled: the guest stopped for
+                            good (a backend resumes an HLT with IF=1 itself) */
     EXIT_STAGE2_FAULT,   /* EPT violation / NPT #NPF */
     EXIT_STAGE2_MISCONF, /* EPT misconfiguration: always a bug */
     EXIT_SHUTDOWN,       /* triple fault */

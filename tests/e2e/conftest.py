@@ -129,9 +129,10 @@ def qemu(request):
         pytest.skip(f"QEMU platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, accel="tcg", extra=(), mem="1G"):
+    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none"):
+        # swap: a disk image attached as a modern virtio-blk device, or "none"
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
-               "--accel", accel, "--mem", mem, "--swap", "none",
+               "--accel", accel, "--mem", mem, "--swap", swap,
                "--timeout", str(QEMU_TIMEOUT), "--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", QEMU_TIMEOUT)
         consoles.append(c)
@@ -151,10 +152,15 @@ def bochs(request):
         pytest.skip(f"Bochs platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, cpu="corei7_skylake_x", megs=512):
+    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None):
+        # disk: a second ATA disk image (ata0-slave), e.g. for swap
         serial = os.path.join(LOGS, f"bochs-{request.node.name}-{len(consoles)}.serial")
         cmd = [os.path.join(ROOT, "scripts/run-bochs.sh"), "--esp", esp, "--cpu", cpu,
                "--megs", str(megs), "--serial", serial, "--timeout", str(BOCHS_TIMEOUT)]
+        if disk:
+            cmd += ["--disk", disk]
+        # Bochs's own log (e.g. why the CPU refused a VM entry) beside the serial log
+        cmd += ["--keep-log", serial[:-len(".serial")] + ".bochs.log"]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", BOCHS_TIMEOUT)
         consoles.append(c)
         return c

@@ -1,0 +1,112 @@
+/*
+ * Swap-in readahead policy: a pure function of its own state and the fault
+ * (no I/O, no tables), so every window can be tested exactly. The swap-in
+ * path asks for a window, reads the slots in it that hold swapped-out data
+ * and are not cached yet, and reports back what happened.
+ *
+ * Policies (selectable at any time with ra_set_policy):
+ *
+ *  off        read the faulting slot only.
+ *
+ *  cluster:N  Linux's swap_cluster_readahead: the N-slot aligned block of
+ *             swap slots holding the faulting slot, [slot & ~(N-1), +N),
+ *             clipped to the area. N is a power of two, 1..RA_MAX_PAGES;
+ *             cluster:8 is the baseline. Works because slots are allocated
+ *             in clusters: pages reclaimed together sit together on disk.
+ *
+ *  auto       an adaptive guest-physical window around the faulting gpa
+ *             (in the spirit of Linux's swap_vma_readahead): the gpas in
+ *             the window whose stage-2 entries are swap entries are read,
+ *             wherever their slots are (contiguous slots still merge into
+ *             one request). The window w (pages, a power of two) starts at
+ *             N and is recomputed at every major fault at page p:
+ *               h = readahead hits since the previous major fault
+ *                   (a hit: a fault served by a page readahead brought in)
+ *               t = 2 if h == 0 and p is next to the previous major fault
+ *                     page (a sequential walk the window has not covered)
+ *                   1 if h == 0 otherwise
+ *                   roundup_pow2(h + 2) if h > 0
+ *               w = clamp(max(t, w / 2), 1, RA_AUTO_MAX_PAGES)
+ *             so the window doubles while its pages are used (h = w - 1
+ *             gives t = 2w) and halves at most once per fault when they
+ *             are not (a miss: a readahead page dropped unused, or simply
+ *             no hit before the next major fault). The first fault uses N.
+ *             Placement follows the direction of the last two major faults:
+ *               p > previous: [p, p + w)        (walking up)
+ *               p < previous: [p - w + 1, p + 1) (walking down)
+ *               first fault or same page: [p & ~(w-1), +w) (aligned)
+ *             clipped to the region holding p.
+ *
+ * The window always contains the faulting key. Counters: faults planned,
+ * hits, misses, pages read ahead (the faulting page excluded), requests.
+ */
+#ifndef PV_SWAP_READAHEAD_H
+#define PV_SWAP_READAHEAD_H
+
+#include "ept/types.h"
+
+/* Values match enum config_readahead (guest/config.h). */
+enum ra_policy {
+    RA_OFF = 0,
+    RA_CLUSTER = 1,
+    RA_AUTO = 2,
+};
+
+#define RA_DEFAULT_PAGES 8u
+#define RA_MAX_PAGES 256u      /* CONFIG_READAHEAD_MAX_PAGES */
+#define RA_AUTO_MAX_PAGES 64u  /* auto window cap: one request's worth */
+
+struct ra_stats {
+    uint64_t faults;          /* windows planned (major faults) */
+    uint64_t hits;            /* faults served by readahead pages */
+    uint64_t misses;          /* readahead pages dropped unused */
+    uint64_t pages;           /* pages read ahead (faulting page excluded) */
+    uint64_t requests;        /* device requests issued for swap-in */
+};
+
+struct ra_state {
+    enum ra_policy policy;
+    uint32_t pages;           /* N: cluster size / auto starting window */
+    uint32_t win;             /* auto: current window */
+    uint64_t last;            /* auto: page of the previous major fault */
+    bool have_last;
+    uint64_t hits_since;      /* auto: hits since the previous major fault */
+    struct ra_stats st;
+};
+
+/* A window [start, end) of slots (by_gpa false) or of gpa page numbers. */
+struct ra_window {
+    uint64_t start, end;
+    bool by_gpa;
+};
+
+/* ra_set_policy + cleared counters. */
+int ra_init(struct ra_state *ra, enum ra_policy policy, uint32_t pages);
+
+/*
+ * Switch policy (counters kept, auto's history reset). pages: the cluster
+ * size / auto's starting window; a power of two in 1..RA_MAX_PAGES, or 0
+ * for RA_DEFAULT_PAGES; ignored for off. -PV_EINVAL otherwise.
+ */
+int ra_set_policy(struct ra_state *ra, enum ra_policy policy, uint32_t pages);
+
+/* True when the policy's windows are gpa pages (auto), false for slots. */
+bool ra_by_gpa(const struct ra_state *ra);
+
+/*
+ * The window for a major fault. key: the faulting slot (off, cluster) or
+ * gpa page number (auto); [lo, hi): the keys that exist (slots 1..last_page,
+ * or the pages of the region). Requires lo <= key < hi. Counts the fault.
+ */
+struct ra_window ra_plan(struct ra_state *ra, uint64_t key, uint64_t lo, uint64_t hi);
+
+/* What happened: a fault served by a readahead page; a readahead page
+ * dropped unused; pages read ahead and device requests for one swap-in. */
+void ra_note_hit(struct ra_state *ra);
+void ra_note_miss(struct ra_state *ra);
+void ra_note_io(struct ra_state *ra, uint64_t pages_ahead, uint64_t requests);
+
+/* "off", "cluster:8", "auto (start 8, window now 16)" into buf. */
+void ra_describe(const struct ra_state *ra, char *buf, size_t len);
+
+#endif

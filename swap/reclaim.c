@@ -1,0 +1,379 @@
+/* Page reclaim: LRU aging and eviction (see reclaim.h for the policy). */
+#include "swap/reclaim.h"
+
+#include <string.h>
+
+#include "swap/swap.h"
+#include "vmm/log.h"
+
+#define WM_MIN_DIV 128u
+#define WM_MIN_FLOOR 8u
+#define WM_MIN_CEIL 4096u
+#define WM_LOW_MUL 2u
+#define WM_HIGH_MUL 3u
+#define DIRECT_SCAN_PER_PAGE 8u /* direct reclaim looks at <= 8 frames per frame wanted */
+#define SCAN_SLACK 64u
+#define FULL_SCAN_PASSES 3u     /* urgent / forced: every listed frame, three looks */
+#define DIRECT_BACKOFF 64u      /* direct calls skipped after one that freed nothing */
+
+void reclaim_marks_for(size_t nframes, struct reclaim_marks *wm)
+{
+    size_t min = nframes / WM_MIN_DIV;
+    if (min < WM_MIN_FLOOR)
+        min = WM_MIN_FLOOR;
+    if (min > WM_MIN_CEIL)
+        min = WM_MIN_CEIL;
+    wm->min = min;
+    wm->low = WM_LOW_MUL * min;
+    wm->high = WM_HIGH_MUL * min;
+}
+
+/* ---- looking at a frame -------------------------------------------------------- */
+
+/* The gpas mapping f, or RECLAIM_MAX_MAPS + 1 when there are too many. */
+static size_t mappings(const struct frame *f, gpa_t gpas[RECLAIM_MAX_MAPS])
+{
+    size_t n = frame_rmap_get(f, gpas, RECLAIM_MAX_MAPS);
+    return n > RECLAIM_MAX_MAPS ? RECLAIM_MAX_MAPS + 1 : n;
+}
+
+/* The leaf at gpa is a 4 KiB leaf of f. */
+static bool maps(const struct swap *sw, gpa_t gpa, const struct frame *f, struct s2_info *e)
+{
+    s2pt_lookup(&sw->mm->s2, gpa, e);
+    return e->state == S2_PRESENT && e->size == PAGE_SIZE &&
+           e->leaf_hpa == frame_hpa(sw->fp, f);
+}
+
+/* Used since the last look? Clears the evidence (A bit, or the rights in
+ * the fallback) so the next look sees only newer uses. */
+static bool referenced(struct swap *sw, const gpa_t *gpas, size_t n)
+{
+    struct s2pt *pt = &sw->mm->s2;
+    bool ref = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (pt->use_ad) {
+            ref |= s2pt_test_and_clear_accessed(pt, gpas[i]);
+            continue;
+        }
+        struct s2_info e;
+        s2pt_lookup(pt, gpas[i], &e);
+        if (e.state == S2_PRESENT && e.rights != 0) {
+            ref = true;
+            if (s2pt_protect(pt, gpas[i], PAGE_SIZE, 0) < 0)
+                pv_err("reclaim: cannot take the rights of gpa 0x%llx for aging",
+                       (unsigned long long)gpas[i]);
+        }
+    }
+    return ref;
+}
+
+static bool page_is_zero(const void *page)
+{
+    const uint8_t *p = page;
+    for (size_t i = 0; i < PAGE_SIZE; i += sizeof(uint64_t)) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof(w));
+        if (w)
+            return false;
+    }
+    return true;
+}
+
+/* ---- turning mappings into something else ---------------------------------------- */
+
+/* Drop gpa's hold on f (its leaf was just replaced). */
+static void release_mapping(struct swap *sw, struct frame *f, gpa_t gpa)
+{
+    if (frame_rmap_del(sw->fp, f, gpa) < 0)
+        pv_err("reclaim: gpa 0x%llx missing from its frame's rmap", (unsigned long long)gpa);
+    frame_put(sw->fp, f);
+}
+
+/* Every mapping of f -> the zero frame, read-only. Stops at the first
+ * failure (f then stays mapped at the remaining gpas). */
+static int remap_zero(struct swap *sw, struct frame *f, const gpa_t *gpas, size_t n)
+{
+    struct guest_mm *mm = sw->mm;
+    hpa_t zero = frame_hpa(sw->fp, sw->fp->zero);
+
+    for (size_t i = 0; i < n; i++) {
+        struct s2_info e;
+        s2pt_lookup(&mm->s2, gpas[i], &e);
+        const struct region *r = region_lookup(&mm->regions, gpas[i]);
+        uint32_t rights = (r ? r->rights : e.rights) & ~ACC_W;
+        int rc = s2pt_map(&mm->s2, gpas[i], zero, PAGE_SIZE, rights, e.memtype);
+        if (rc < 0)
+            return rc;
+        release_mapping(sw, f, gpas[i]);
+    }
+    return 0;
+}
+
+/* Every mapping of f (cached, its slot holding the same data) -> a swap
+ * entry for the slot. Stops at the first failure: f stays cached and
+ * mapped at the remaining gpas, which is consistent. */
+static int unmap_to_slot(struct swap *sw, struct frame *f, const gpa_t *gpas, size_t n)
+{
+    uint64_t slot = f->swap_slot;
+    swp_entry_t se = swp_entry(sw->area.type, slot);
+
+    for (size_t i = 0; i < n; i++) {
+        int rc = swap_area_dup(&sw->area, slot);
+        if (rc == 0) {
+            rc = s2pt_set_swap(&sw->mm->s2, gpas[i], se);
+            if (rc < 0)
+                swap_area_put(&sw->area, slot);
+        }
+        if (rc < 0) {
+            pv_err("reclaim: cannot unmap gpa 0x%llx to slot %llu (%d)",
+                   (unsigned long long)gpas[i], (unsigned long long)slot, rc);
+            return rc;
+        }
+        release_mapping(sw, f, gpas[i]);
+    }
+    return 0;
+}
+
+/* ---- write batches ------------------------------------------------------------- */
+
+/* Write the queued frames; unmap and free the ones that made it. */
+static void flush(struct swap *sw, size_t *nbatch)
+{
+    size_t n = *nbatch;
+    if (n == 0)
+        return;
+    *nbatch = 0;
+    for (size_t i = 0; i < n; i++) {
+        sw->io[i].slot = sw->batch[i]->swap_slot;
+        sw->io[i].buf = frame_va(sw->fp, sw->batch[i]);
+        sw->io[i].result = 0;
+    }
+    swap_area_write(&sw->area, sw->io, (unsigned)n);
+    for (size_t i = 0; i < n; i++) {
+        struct frame *f = frame_of(sw->fp, va_hpa(sw->io[i].buf));
+        f->flags &= ~FRAME_LOCKED;
+        if (sw->io[i].result < 0) {
+            /* Nothing was unmapped: the page stays resident, unchanged. */
+            swap_cache_drop(sw, f);
+            lru_add(&sw->lru, f, LRU_ACTIVE);
+            sw->st.write_failed++;
+            continue;
+        }
+        f->flags &= ~FRAME_DIRTY;
+        gpa_t gpas[RECLAIM_MAX_MAPS];
+        size_t nm = mappings(f, gpas);
+        if (nm <= RECLAIM_MAX_MAPS && unmap_to_slot(sw, f, gpas, nm) == 0) {
+            swap_cache_drop(sw, f); /* the last reference: freed */
+            sw->st.outs++;
+        } else {
+            lru_add(&sw->lru, f, LRU_ACTIVE); /* clean and cached: cheap next time */
+        }
+    }
+}
+
+/* Give f a slot and queue it for writing. */
+static void queue_write(struct swap *sw, struct frame *f, size_t *nbatch)
+{
+    uint64_t slot;
+    if (swap_area_alloc(&sw->area, &slot) < 0) {
+        sw->st.swap_full++;
+        lru_move(&sw->lru, f, LRU_ACTIVE);
+        return;
+    }
+    if (swap_cache_insert(&sw->cache, slot, f) < 0) {
+        swap_area_set_cached(&sw->area, slot, false);
+        lru_move(&sw->lru, f, LRU_ACTIVE);
+        return;
+    }
+    lru_del(&sw->lru, f); /* isolated while queued */
+    f->flags |= FRAME_LOCKED;
+    sw->batch[(*nbatch)++] = f;
+}
+
+/* ---- one frame from the inactive tail ------------------------------------------- */
+
+static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
+{
+    struct lru *l = &sw->lru;
+    gpa_t gpas[RECLAIM_MAX_MAPS];
+
+    if (!lru_eligible(f) || (f->flags & FRAME_LOCKED)) {
+        lru_del(l, f);
+        return;
+    }
+    size_t n = mappings(f, gpas);
+    if (n > RECLAIM_MAX_MAPS) {
+        lru_move(l, f, LRU_ACTIVE);
+        return;
+    }
+    if (n == 0) {
+        if (f->flags & FRAME_SWAPCACHE) {
+            /* Only the cache holds it: readahead nobody used, or a page
+             * whose gpa was unmapped. */
+            if (f->flags & FRAME_READAHEAD)
+                ra_note_miss(&sw->ra);
+            sw->st.cache_dropped++;
+            swap_cache_drop(sw, f);
+        } else {
+            lru_del(l, f); /* someone else's reference: not ours to evict */
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct s2_info e;
+        if (!maps(sw, gpas[i], f, &e)) {
+            pv_err("reclaim: rmap says gpa 0x%llx maps frame 0x%llx but it does not",
+                   (unsigned long long)gpas[i],
+                   (unsigned long long)frame_hpa(sw->fp, f));
+            lru_del(l, f);
+            return;
+        }
+    }
+    if (referenced(sw, gpas, n) || f == sw->recent) {
+        lru_move(l, f, LRU_ACTIVE);
+        sw->st.referenced++;
+        return;
+    }
+    if (page_is_zero(frame_va(sw->fp, f))) {
+        if (remap_zero(sw, f, gpas, n) < 0) {
+            lru_move(l, f, LRU_ACTIVE);
+            return;
+        }
+        if (f->flags & FRAME_SWAPCACHE)
+            swap_cache_drop(sw, f);
+        sw->st.zero_recovered++;
+        return;
+    }
+    if (f->flags & FRAME_SWAPCACHE) {
+        if (unmap_to_slot(sw, f, gpas, n) < 0) {
+            lru_move(l, f, LRU_ACTIVE);
+            return;
+        }
+        swap_cache_drop(sw, f);
+        sw->st.clean_dropped++;
+        return;
+    }
+    queue_write(sw, f, nbatch);
+}
+
+/* Age up to nr frames from the active tail. */
+static void age_active(struct swap *sw, size_t nr, size_t *budget)
+{
+    struct lru *l = &sw->lru;
+    gpa_t gpas[RECLAIM_MAX_MAPS];
+
+    while (nr-- > 0 && *budget > 0) {
+        struct frame *f = lru_tail(l, LRU_ACTIVE);
+        if (!f)
+            return;
+        (*budget)--;
+        sw->st.scanned++;
+        if (!lru_eligible(f)) {
+            lru_del(l, f);
+            continue;
+        }
+        size_t n = mappings(f, gpas);
+        if (n <= RECLAIM_MAX_MAPS && (referenced(sw, gpas, n) || f == sw->recent)) {
+            lru_move(l, f, LRU_ACTIVE);
+            sw->st.referenced++;
+        } else {
+            lru_move(l, f, LRU_INACTIVE);
+            sw->st.deactivated++;
+        }
+    }
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+
+size_t reclaim_run(struct swap *sw, size_t want, size_t budget)
+{
+    struct lru *l = &sw->lru;
+    size_t free0 = frame_free_count(sw->fp);
+    size_t nbatch = 0;
+
+    while (budget > 0 && frame_free_count(sw->fp) - free0 + nbatch < want) {
+        if (l->len[LRU_INACTIVE] < l->len[LRU_ACTIVE])
+            age_active(sw, RECLAIM_BATCH, &budget);
+        struct frame *f = lru_tail(l, LRU_INACTIVE);
+        if (!f || budget == 0)
+            break;
+        budget--;
+        sw->st.scanned++;
+        shrink_one(sw, f, &nbatch);
+        if (nbatch == RECLAIM_BATCH)
+            flush(sw, &nbatch);
+    }
+    flush(sw, &nbatch);
+    size_t now = frame_free_count(sw->fp);
+    size_t freed = now > free0 ? now - free0 : 0;
+    sw->st.freed += freed;
+    return freed;
+}
+
+size_t reclaim_adopt(struct swap *sw, size_t scan)
+{
+    struct frame_pool *fp = sw->fp;
+    size_t added = 0;
+
+    if (scan > fp->nframes)
+        scan = fp->nframes;
+    for (size_t k = 0; k < scan; k++) {
+        struct frame *f = &fp->desc[sw->adopt_next];
+        sw->adopt_next = (sw->adopt_next + 1) % fp->nframes;
+        if ((f->flags & (FRAME_LRU | FRAME_LOCKED)) || !lru_eligible(f))
+            continue;
+        if (f->mapcount == 0 && !(f->flags & FRAME_SWAPCACHE))
+            continue;
+        lru_add(&sw->lru, f, LRU_INACTIVE);
+        added++;
+    }
+    sw->st.adopted += added;
+    return added;
+}
+
+static size_t full_budget(const struct swap *sw)
+{
+    return FULL_SCAN_PASSES * lru_total(&sw->lru) + SCAN_SLACK;
+}
+
+size_t reclaim_direct(struct swap *sw, bool urgent)
+{
+    size_t free = frame_free_count(sw->fp);
+
+    if (urgent) {
+        sw->st.urgent++;
+        reclaim_adopt(sw, sw->fp->nframes);
+        size_t want = free < sw->wm.high ? sw->wm.high - free : 1;
+        return reclaim_run(sw, want, full_budget(sw));
+    }
+    if (free >= sw->wm.high)
+        return 0;
+    if (sw->direct_backoff) {
+        sw->direct_backoff--;
+        return 0;
+    }
+    sw->st.direct++;
+    size_t want = sw->wm.high - free;
+    size_t freed = reclaim_run(sw, want, want * DIRECT_SCAN_PER_PAGE + SCAN_SLACK);
+    if (freed == 0)
+        sw->direct_backoff = DIRECT_BACKOFF;
+    return freed;
+}
+
+size_t reclaim_tick(struct swap *sw)
+{
+    sw->st.ticks++;
+    reclaim_adopt(sw, RECLAIM_ADOPT_SCAN);
+    size_t free = frame_free_count(sw->fp);
+    if (free >= sw->wm.high)
+        return 0;
+    return reclaim_run(sw, sw->wm.high - free, RECLAIM_TICK_SCAN);
+}
+
+size_t swap_reclaim(struct swap *sw, size_t frames)
+{
+    reclaim_adopt(sw, sw->fp->nframes);
+    return reclaim_run(sw, frames, full_budget(sw));
+}

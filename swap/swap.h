@@ -1,0 +1,154 @@
+/*
+ * Swap for one guest: ties the swap area (slots on a block device), the
+ * swap cache, the readahead policy, the LRU lists and reclaim together and
+ * plugs them into the guest's fault path (guest_mm's swapin hook and
+ * mm_swap_hooks, and the frame pool's on_free hook).
+ *
+ * Life cycle (the hypervisor, once the guest's mm exists):
+ *     size_t len = swap_meta_size(mm->fp, dev);      // dev may be NULL
+ *     void *meta = <len bytes, 8-byte aligned, from the heap>;
+ *     rc = swap_init(&sw, mm, dev, meta, len, RA_CLUSTER, 8, err, sizeof(err));
+ *     ... run the guest; call reclaim_tick(&sw) periodically ...
+ *     swap_render_stats(&sw, emit, ctx);             // final stats block
+ *     swap_destroy(&sw);
+ * dev == NULL gives swap without a device: reclaim still recovers all-zero
+ * pages, nothing is written. A device without a valid mkswap header is
+ * refused (err names it; see swap_area.h).
+ *
+ * Faults then resolve as:
+ *   swap entry, slot cached   -> map the cached frame read-only (swap-in-minor)
+ *   swap entry, not cached    -> read the slot and the readahead window into
+ *                                the swap cache, checksums verified, map
+ *                                read-only (swap-in); a write then releases
+ *                                the slot copy and reuses the frame (cow-reuse)
+ *   read error / bad checksum -> FAULT_ERROR, outcome.err -PV_EIO /
+ *                                -PV_ECORRUPT, outcome.swap the entry, and
+ *                                swap_last_error() names gpa, slot and device;
+ *                                nothing is mapped, the data stays on disk
+ *   no frame, nothing to evict-> FAULT_OOM; swap_describe_oom() says why
+ *
+ * Not thread-safe: one vCPU; the caller serialises monitor access.
+ */
+#ifndef PV_SWAP_SWAP_H
+#define PV_SWAP_SWAP_H
+
+#include "ept/mm.h"
+#include "swap/blkdev.h"
+#include "swap/lru.h"
+#include "swap/readahead.h"
+#include "swap/reclaim.h"
+#include "swap/swap_area.h"
+#include "swap/swap_cache.h"
+
+#define SWAP_TYPE 0u          /* the one swap area's type in entries */
+#define SWAP_ERR_LEN 192u
+#define SWAP_IO_MAX RA_MAX_PAGES /* pages one swap-in may read */
+
+struct swap_stats {
+    uint64_t outs;            /* pages written to swap and unmapped */
+    uint64_t ins;             /* major swap-ins: faulting page read */
+    uint64_t ins_minor;       /* swap-ins served by the swap cache */
+    uint64_t zero_recovered;  /* all-zero pages given back to the zero frame */
+    uint64_t clean_dropped;   /* cached clean pages dropped without I/O */
+    uint64_t cache_dropped;   /* unmapped cached pages freed (readahead, orphans) */
+    uint64_t released;        /* slot copies released by a write */
+    uint64_t write_failed;    /* pages kept resident: their write failed */
+    uint64_t swap_full;       /* dirty pages kept: no slot left */
+    uint64_t in_errors;       /* swap-ins refused: read error or bad checksum */
+    uint64_t direct, urgent, ticks; /* reclaim invocations */
+    uint64_t freed;           /* frames freed by reclaim */
+    uint64_t scanned;         /* LRU frames looked at */
+    uint64_t referenced;      /* ... found referenced (second chance) */
+    uint64_t deactivated;     /* active -> inactive */
+    uint64_t adopted;         /* unlisted frames put on the LRU */
+};
+
+struct swap {
+    struct guest_mm *mm;
+    struct frame_pool *fp;
+    struct swap_area area;
+    struct swap_cache cache;
+    struct ra_state ra;
+    struct lru lru;
+    struct reclaim_marks wm;
+    struct swap_stats st;
+    size_t adopt_next;        /* reclaim_adopt's cursor */
+    size_t direct_backoff;    /* direct reclaims to skip after a fruitless one */
+    /* The frame the latest fault mapped: the access that faulted has not
+     * completed yet (no accessed bit to show for it), so reclaim treats
+     * it as referenced rather than evict it before the retry. */
+    struct frame *recent;
+    char last_error[SWAP_ERR_LEN];
+    /* scratch for one swap-in / one write batch (kept off the stack) */
+    struct swap_io io[SWAP_IO_MAX];
+    struct frame *batch[RECLAIM_BATCH];
+};
+
+/* Bytes of metadata swap_init needs for this pool and device (NULL: none). */
+size_t swap_meta_size(const struct frame_pool *fp, const struct blkdev *dev);
+
+/*
+ * Check dev's header, set everything up in meta and install the hooks into
+ * mm and mm->fp. policy/ra_pages as for ra_set_policy (enum ra_policy
+ * matches enum config_readahead; pass cfg->readahead_pages). Returns 0, or
+ * -PV_EINVAL / -PV_EIO with one line in err (header problems as in
+ * swap_area.h; "swap: metadata needs N bytes, got M"; "swap: bad readahead
+ * policy"). Nothing is installed on failure.
+ */
+int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *meta,
+              size_t meta_len, enum ra_policy policy, uint32_t ra_pages, char *err,
+              size_t err_len);
+
+/*
+ * Uninstall the hooks and drop the swap cache and the LRU lists. Swap
+ * entries left in the guest's table become unresolvable (FAULT_ERROR):
+ * call it when the guest is gone (before or after mm_destroy).
+ */
+void swap_destroy(struct swap *sw);
+
+/* Switch readahead at run time (the monitor's command). */
+int swap_set_readahead(struct swap *sw, enum ra_policy policy, uint32_t pages);
+
+/* Forced reclaim (the monitor's command): try to free frames frames. */
+size_t swap_reclaim(struct swap *sw, size_t frames);
+
+/*
+ * Lines for the final stats block / the monitor, fixed shape:
+ *   swap device NAME slots N used N bad N
+ *   swap readahead POLICY
+ *   swap outs N / swap ins N / swap ins-minor N
+ *   swap readahead-pages N / swap readahead-hits N / swap readahead-misses N
+ *   swap read-requests N / swap write-requests N
+ *   swap zero-recovered N / swap clean-dropped N / swap cache-dropped N
+ *   swap released N / swap write-errors N / swap read-errors N
+ *   swap checksum-errors N / swap full N
+ *   swap reclaim direct N urgent N ticks N freed N scanned N referenced N
+ *   swap lru active N inactive N cached N
+ *   swap free N watermarks min N low N high N
+ */
+void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx);
+
+/* The last swap-in failure ("" if none), e.g.
+ *   "swap: gpa 0x1234000: slot 77 on virtio-blk 00:04.0: checksum
+ *    mismatch (stored 0x1a2b3c4d, read 0x5e6f7081): page not handed to the
+ *    guest" */
+const char *swap_last_error(const struct swap *sw);
+
+/* One line for a FAULT_OOM pause: frames, free, swap use, what is left. */
+void swap_describe_oom(const struct swap *sw, char *buf, size_t len);
+
+/*
+ * Consistency for tests: area, cache and LRU checks; every cached frame's
+ * slot in use and flagged cached, never mapped writable; every swap entry
+ * in the guest's regions names a used slot, and the slot counts add up to
+ * the entries. Walks the whole guest: not for hot paths.
+ */
+bool swap_check(const struct swap *sw);
+
+/* Internal (swapin.c): the mm hooks and helpers reclaim.c shares. */
+int swap_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx);
+extern const struct mm_swap_hooks swap_mm_hooks;
+void swap_cache_drop(struct swap *sw, struct frame *f);
+void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx);
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * Swap-in (Linux's do_swap_page + swapin_readahead) and the other hooks the
+ * fault path calls (see swap.h and ept/mm.h's mm_swap_hooks).
+ *
+ * Swap-in of the entry at gpa naming slot s:
+ *   - s cached: map the cached frame read-only at gpa (minor);
+ *   - else: allocate a frame for s and for each readable slot of the
+ *     readahead window (while more than the min watermark of frames is
+ *     free), put them all in the swap cache locked, read them (contiguous
+ *     slots in one request), verify every checksum, then map s's frame
+ *     read-only at gpa (major). Readahead pages stay cached, unmapped,
+ *     marked FRAME_READAHEAD until a fault uses them (a hit) or reclaim
+ *     drops them (a miss). A readahead page that fails is dropped quietly
+ *     (its fault will report it); the faulting page failing is the error.
+ * Pages come in read-only: a write then goes through the cow path, where
+ * write_cached releases the slot copy and the frame is reused.
+ */
+#include <string.h>
+
+#include "swap/swap.h"
+#include "vmm/fmt.h"
+#include "vmm/log.h"
+
+#define RAM_MEMTYPE MT_WB /* guest RAM, as the fault path maps it */
+
+static struct swap *of(void *ctx) { return ctx; }
+
+void swap_cache_drop(struct swap *sw, struct frame *f)
+{
+    uint64_t slot = f->swap_slot;
+    f->flags &= ~FRAME_READAHEAD;
+    swap_cache_remove(&sw->cache, sw->fp, slot); /* may free f */
+    swap_area_set_cached(&sw->area, slot, false);
+}
+
+/* Map cached frame f read-only at gpa for the entry that named slot. */
+static int map_cached(struct swap *sw, struct frame *f, gpa_t gpa, uint64_t slot)
+{
+    struct guest_mm *mm = sw->mm;
+    const struct region *r = region_lookup(&mm->regions, gpa);
+    uint32_t rights = (r ? r->rights : ACC_R) & ~ACC_W;
+
+    int rc = frame_rmap_add(sw->fp, f, gpa);
+    if (rc < 0)
+        return rc;
+    frame_get(f);
+    rc = s2pt_map(&mm->s2, gpa, frame_hpa(sw->fp, f), PAGE_SIZE, rights, RAM_MEMTYPE);
+    if (rc < 0) {
+        frame_rmap_del(sw->fp, f, gpa);
+        frame_put(sw->fp, f); /* the cache still holds it */
+        return rc;
+    }
+    swap_area_put(&sw->area, slot); /* the entry is gone */
+    if (!(f->flags & FRAME_LRU))
+        lru_add(&sw->lru, f, LRU_INACTIVE);
+    sw->recent = f;
+    return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static void report(struct swap *sw, const char *fmt,
+                                                         ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pv_vsnprintf(sw->last_error, sizeof(sw->last_error), fmt, ap);
+    va_end(ap);
+    pv_err("%s", sw->last_error);
+}
+
+/* A slot worth reading ahead: holds data some entry still needs, not
+ * cached yet. */
+static bool readable(const struct swap *sw, uint64_t slot)
+{
+    if (!swap_area_in_use(&sw->area, slot))
+        return false;
+    const struct swap_slot *sl = &sw->area.slot[slot];
+    return sl->count > 0 && (sl->flags & SLOT_WRITTEN) && !(sl->flags & SLOT_CACHED);
+}
+
+/* Allocate a frame for slot, cache it locked and queue it in sw->io.
+ * Returns false when no frame is left (or the cache is full). */
+static bool queue_read(struct swap *sw, uint64_t slot, unsigned *n)
+{
+    struct frame *f = frame_alloc(sw->fp, FRAME_GUEST);
+    if (!f)
+        return false;
+    if (swap_cache_insert(&sw->cache, slot, f) < 0) {
+        frame_put(sw->fp, f);
+        return false;
+    }
+    frame_put(sw->fp, f); /* the cache's reference is the one left */
+    swap_area_set_cached(&sw->area, slot, true);
+    f->flags |= FRAME_LOCKED;
+    sw->io[*n].slot = slot;
+    sw->io[*n].buf = frame_va(sw->fp, f);
+    sw->io[*n].result = 0;
+    (*n)++;
+    return true;
+}
+
+static bool room_for_readahead(const struct swap *sw, unsigned n)
+{
+    return n < SWAP_IO_MAX && frame_free_count(sw->fp) > sw->wm.min;
+}
+
+/* Queue the readahead window's slots after the faulting one (io[0]). */
+static void plan_readahead(struct swap *sw, gpa_t gpa, uint64_t slot, unsigned *n)
+{
+    struct guest_mm *mm = sw->mm;
+
+    if (!ra_by_gpa(&sw->ra)) {
+        struct ra_window w = ra_plan(&sw->ra, slot, 1, sw->area.npages);
+        for (uint64_t s = w.start; s < w.end && room_for_readahead(sw, *n); s++)
+            if (s != slot && readable(sw, s))
+                queue_read(sw, s, n);
+        return;
+    }
+    const struct region *r = region_lookup(&mm->regions, gpa);
+    uint64_t page = gpa >> PAGE_SHIFT;
+    uint64_t lo = r ? r->start >> PAGE_SHIFT : page;
+    uint64_t hi = r ? r->end >> PAGE_SHIFT : page + 1;
+    struct ra_window w = ra_plan(&sw->ra, page, lo, hi);
+    for (uint64_t p = w.start; p < w.end && room_for_readahead(sw, *n); p++) {
+        if (p == page)
+            continue;
+        struct s2_info e;
+        s2pt_lookup(&mm->s2, p << PAGE_SHIFT, &e);
+        if (e.state != S2_SWAP || swp_type(e.swap) != sw->area.type)
+            continue;
+        uint64_t s = swp_offset(e.swap);
+        if (readable(sw, s)) /* a slot named twice is cached after the first */
+            queue_read(sw, s, n);
+    }
+}
+
+static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot)
+{
+    unsigned n = 0;
+    uint64_t reqs0 = sw->area.st.read_requests;
+
+    if (!queue_read(sw, slot, &n))
+        return -PV_ENOMEM;
+    struct frame *f = swap_cache_lookup(&sw->cache, slot);
+    plan_readahead(sw, gpa, slot, &n);
+    swap_area_read(&sw->area, sw->io, n);
+
+    int rc = 0;
+    unsigned ahead = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct swap_io *x = &sw->io[i];
+        struct frame *g = frame_of(sw->fp, va_hpa(x->buf));
+        g->flags &= ~FRAME_LOCKED;
+        if (x->slot == slot) {
+            rc = x->result;
+            if (rc < 0)
+                swap_cache_drop(sw, g); /* never mapped: freed */
+            continue;
+        }
+        if (x->result < 0) {
+            swap_cache_drop(sw, g);
+            continue;
+        }
+        g->flags |= FRAME_READAHEAD;
+        lru_add(&sw->lru, g, LRU_INACTIVE);
+        ahead++;
+    }
+    ra_note_io(&sw->ra, ahead, sw->area.st.read_requests - reqs0);
+    if (rc < 0) {
+        sw->st.in_errors++;
+        const struct swap_slot *sl = &sw->area.slot[slot];
+        if (rc == -PV_ECORRUPT)
+            report(sw,
+                   "swap: gpa 0x%llx: slot %llu on %s: checksum mismatch (stored 0x%08x): "
+                   "page not handed to the guest",
+                   (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name,
+                   sl->csum);
+        else
+            report(sw, "swap: gpa 0x%llx: slot %llu on %s: read error: page not handed "
+                       "to the guest",
+                   (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name);
+        return rc;
+    }
+    rc = map_cached(sw, f, gpa, slot);
+    if (rc < 0)
+        return rc; /* out of rmap items / table pages: it stays cached */
+    sw->st.ins++;
+    return 0;
+}
+
+int swap_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    uint64_t slot = swp_offset(e);
+    (void)mm;
+
+    gpa &= PAGE_MASK;
+    if (swp_type(e) != sw->area.type || !swap_area_in_use(&sw->area, slot) ||
+        sw->area.slot[slot].count == 0) {
+        sw->st.in_errors++;
+        report(sw, "swap: gpa 0x%llx: swap entry names slot %llu (type %u), which holds "
+                   "no data",
+               (unsigned long long)gpa, (unsigned long long)slot, swp_type(e));
+        return -PV_EINVAL;
+    }
+    struct frame *f = swap_cache_lookup(&sw->cache, slot);
+    if (!f)
+        return swapin_major(sw, gpa, slot);
+    if (f->flags & FRAME_LOCKED) {
+        report(sw, "swap: gpa 0x%llx: slot %llu is under I/O during a fault",
+               (unsigned long long)gpa, (unsigned long long)slot);
+        return -PV_EIO;
+    }
+    int rc = map_cached(sw, f, gpa, slot);
+    if (rc < 0)
+        return rc;
+    if (f->flags & FRAME_READAHEAD) {
+        f->flags &= ~FRAME_READAHEAD;
+        ra_note_hit(&sw->ra);
+    }
+    sw->st.ins_minor++;
+    return MM_SWAPIN_MINOR;
+}
+
+/* ---- the other fault-path hooks ---------------------------------------------- */
+
+static void hook_frame_added(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    (void)mm;
+    (void)gpa;
+    if (!(f->flags & FRAME_LRU) && lru_eligible(f))
+        lru_add(&sw->lru, f, LRU_INACTIVE);
+    sw->recent = f;
+}
+
+static void hook_entry_dropped(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    uint64_t slot = swp_offset(e);
+    (void)mm;
+
+    if (swp_type(e) != sw->area.type || !swap_area_in_use(&sw->area, slot) ||
+        sw->area.slot[slot].count == 0) {
+        pv_err("swap: unmap of gpa 0x%llx dropped an entry for slot %llu that holds nothing",
+               (unsigned long long)gpa, (unsigned long long)slot);
+        return;
+    }
+    /* The last entry gone and the cached copy unmapped: nobody can want it
+     * (Linux's free_swap_and_cache). */
+    struct frame *f = sw->area.slot[slot].count == 1 ? swap_cache_lookup(&sw->cache, slot)
+                                                     : NULL;
+    swap_area_put(&sw->area, slot);
+    if (f && f->mapcount == 0 && !(f->flags & FRAME_LOCKED)) {
+        if (f->flags & FRAME_READAHEAD)
+            ra_note_miss(&sw->ra);
+        sw->st.cache_dropped++;
+        swap_cache_drop(sw, f);
+    }
+}
+
+static void hook_cached_unmapped(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    (void)mm;
+    (void)gpa;
+    uint64_t slot = f->swap_slot;
+    if (f->mapcount != 0 || (f->flags & FRAME_LOCKED) || !swap_area_in_use(&sw->area, slot) ||
+        sw->area.slot[slot].count != 0)
+        return; /* still mapped elsewhere, or an entry still wants the data */
+    sw->st.cache_dropped++;
+    swap_cache_drop(sw, f); /* the unmapping leaf's reference keeps f until its put */
+}
+
+static void hook_write_cached(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    (void)mm;
+    (void)gpa;
+    if (f->mapcount != 1 || (f->flags & FRAME_LOCKED))
+        return; /* shared: the writer gets a copy, the cached frame stays */
+    swap_cache_drop(sw, f);
+    sw->st.released++;
+}
+
+static size_t hook_reclaim(struct guest_mm *mm, bool urgent, void *ctx)
+{
+    (void)mm;
+    return reclaim_direct(of(ctx), urgent);
+}
+
+const struct mm_swap_hooks swap_mm_hooks = {
+    .frame_added = hook_frame_added,
+    .entry_dropped = hook_entry_dropped,
+    .write_cached = hook_write_cached,
+    .cached_unmapped = hook_cached_unmapped,
+    .reclaim = hook_reclaim,
+};
+
+void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    (void)fp;
+    if (f->flags & FRAME_SWAPCACHE)
+        pv_err("swap: frame of slot %llu freed while cached",
+               (unsigned long long)f->swap_slot);
+    if (f == sw->recent)
+        sw->recent = NULL;
+    lru_del(&sw->lru, f);
+}

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_swap_readahead
+test_swap_readahead_SRCS := swap/readahead.c

@@ -1,0 +1,525 @@
+/*
+ * Unit tests for reclaim (swap/reclaim.c, with the LRU and the fault-path
+ * hooks): eviction order, durability, write errors, shared frames, aging
+ * with accessed bits and with the rights-clearing fallback, watermarks,
+ * direct / urgent reclaim and OOM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/host_log.h"
+#include "tests/unit/test_swap_env.h"
+
+#define MiB (1ull << 20)
+#define RAM (1 * MiB)
+#define RAM_END (9 * MiB)
+#define DISK_PAGES 512u
+#define SMALL_ARENA (1536u << 10) /* ~370 frames */
+
+static struct swap_env *big(const struct s2pt_format *fmt, bool use_ad)
+{
+    struct swap_env *env = swap_env_new(fmt, use_ad, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
+                                        RA_CLUSTER, 8);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
+    env->m->mm.huge_anon = false;
+    return env;
+}
+
+static gpa_t pg(unsigned i) { return RAM + (gpa_t)i * PAGE_SIZE; }
+
+static void set_accessed(struct swap_env *env, gpa_t gpa)
+{
+    struct s2_info e;
+    struct s2_slot sl;
+    s2pt_lookup_slot(&env->m->mm.s2, gpa, &e, &sl);
+    assert_int_equal(e.state, S2_PRESENT);
+    uint64_t *t = hpa_va(sl.table);
+    t[sl.idx] |= env->m->fmt->accessed_bit;
+}
+
+static uint64_t slot_of(struct swap_env *env, gpa_t gpa)
+{
+    struct s2_info e = mm_env_lookup(env->m, gpa);
+    assert_int_equal(e.state, S2_SWAP);
+    return swp_offset(e.swap);
+}
+
+/* Forget the latest fault's frame (reclaim spares it): tests decide. */
+static void no_recent(struct swap_env *env) { env->sw.recent = NULL; }
+
+static uint64_t writes(const struct swap_env *env) { return env->sw.area.st.write_requests; }
+
+/* ---- eviction order ---------------------------------------------------------------- */
+
+/* zero -> zero frame, no I/O; clean cached -> dropped, no I/O; dirty ->
+ * written. */
+static void reclaim_order(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct swap *sw = &env->sw;
+    swap_env_fill(env, pg(0), 1); /* C: will be made clean-cached */
+    no_recent(env);
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    assert_true(swap_env_has(env, pg(0), 1)); /* swapped in: cached, clean */
+    assert_true(mm_env_lookup(env->m, pg(0)).rights == ACC_RX);
+
+    swap_env_write64(env, pg(1), 0);   /* Z: a written page of zeros */
+    swap_env_fill(env, pg(2), 2);      /* D: dirty */
+    no_recent(env);
+    uint64_t w0 = writes(env);
+    size_t free0 = frame_free_count(&env->m->fp);
+    host_log_clear();
+    assert_int_equal(swap_reclaim(sw, 3), 3);
+    assert_int_equal(frame_free_count(&env->m->fp), free0 + 3);
+    assert_int_equal(sw->st.zero_recovered, 1);
+    assert_int_equal(sw->st.clean_dropped, 1);
+    assert_int_equal(sw->st.outs, 2); /* C earlier, D now */
+    assert_int_equal(writes(env), w0 + 1);
+    struct s2_info z = mm_env_lookup(env->m, pg(1));
+    assert_int_equal(z.state, S2_PRESENT);
+    assert_true(z.hpa == mm_env_zero_hpa(env->m));
+    assert_true(z.rights == ACC_RX);
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    assert_int_equal(swap_env_state(env, pg(2)), S2_SWAP);
+    swap_env_check(env);
+    /* everything reads back; the zero page writes through cow-zero */
+    assert_true(swap_env_has(env, pg(0), 1));
+    assert_true(swap_env_has(env, pg(2), 2));
+    assert_int_equal(swap_env_read64(env, pg(1)), 0);
+    swap_env_write64(env, pg(1) + 8, 77);
+    assert_int_equal(swap_env_read64(env, pg(1) + 8), 77);
+    assert_int_equal(env->m->mm.stats.count[RES_COW_ZERO], 1);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(reclaim_order)
+
+/* Pages reclaimed together get neighbouring slots and one write request. */
+static void batched_writes(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    for (unsigned i = 0; i < 40; i++)
+        swap_env_fill(env, pg(i), 100 + i);
+    no_recent(env);
+    uint64_t w0 = writes(env);
+    assert_int_equal(swap_reclaim(&env->sw, 40), 40);
+    /* batches of RECLAIM_BATCH pages, each one request */
+    assert_int_equal(writes(env), w0 + 2);
+    for (unsigned i = 0; i < 40; i++)
+        assert_int_equal(slot_of(env, pg(i)), 1 + i); /* oldest first */
+    for (unsigned i = 0; i < 40; i++)
+        assert_true(swap_env_has(env, pg(i), 100 + i));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(batched_writes)
+
+/* ---- durability --------------------------------------------------------------------- */
+
+#define DUR_PAGES 48u
+
+static struct {
+    struct swap_env *env;
+    void (*inner)(struct frame_pool *, struct frame *, void *);
+    uint64_t tags[DUR_PAGES]; /* 0: page of zeros */
+    unsigned checked;
+} dur;
+
+/* Every page's data must exist somewhere other than the frame being freed. */
+static void durable_on_free(struct frame_pool *fp, struct frame *f, void *ctx)
+{
+    struct swap_env *env = dur.env;
+    static uint64_t want[PAGE_SIZE / 8];
+    for (unsigned i = 0; i < DUR_PAGES; i++) {
+        for (size_t k = 0; k < PAGE_SIZE / 8; k++)
+            want[k] = dur.tags[i] ? dur.tags[i] * 0x9e3779b97f4a7c15ull + k + 1 : 0;
+        struct s2_info e = mm_env_lookup(env->m, pg(i));
+        const void *have = NULL;
+        if (e.state == S2_PRESENT) {
+            if (e.leaf_hpa == frame_hpa(fp, f))
+                fail_msg("frame freed while gpa 0x%llx maps it", (unsigned long long)pg(i));
+            have = hpa_va(e.hpa);
+        } else if (e.state == S2_SWAP) {
+            have = swap_env_slot_data(env, swp_offset(e.swap));
+        } else {
+            fail_msg("page %u lost its entry", i);
+        }
+        if (memcmp(have, want, PAGE_SIZE) != 0)
+            fail_msg("page %u (%s) not durable when a frame was freed", i,
+                     e.state == S2_SWAP ? "swap entry" : "mapped");
+    }
+    dur.checked++;
+    dur.inner(fp, f, ctx);
+}
+
+static void nothing_freed_before_durable(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct frame_pool *fp = &env->m->fp;
+    memset(&dur, 0, sizeof(dur));
+    dur.env = env;
+    for (unsigned i = 0; i < DUR_PAGES; i++) {
+        dur.tags[i] = i % 5 == 0 ? 0 : 1000 + i;
+        if (dur.tags[i])
+            swap_env_fill(env, pg(i), dur.tags[i]);
+        else
+            swap_env_write64(env, pg(i), 0);
+    }
+    /* two merged (shared) frames among them */
+    dur.tags[43] = dur.tags[42];
+    swap_env_fill(env, pg(43), dur.tags[43]);
+    assert_int_equal(mm_merge_pages(&env->m->mm, pg(42), pg(43)), 0);
+    /* one clean cached page */
+    no_recent(env);
+    assert_int_equal(swap_reclaim(&env->sw, 1), 1);
+    assert_true(swap_env_has(env, pg(1), dur.tags[1]));
+    no_recent(env);
+
+    dur.inner = fp->on_free;
+    fp->on_free = durable_on_free;
+    swap_reclaim(&env->sw, 1000);
+    fp->on_free = dur.inner;
+    assert_true(dur.checked >= DUR_PAGES - 2);
+    for (unsigned i = 0; i < DUR_PAGES; i++)
+        assert_int_not_equal(mm_env_lookup(env->m, pg(i)).state, S2_NONE);
+    swap_env_check(env);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(nothing_freed_before_durable)
+
+/* ---- write errors ------------------------------------------------------------------- */
+
+static void write_error_keeps_page(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct swap *sw = &env->sw;
+    for (unsigned i = 0; i < 3; i++)
+        swap_env_fill(env, pg(i), 10 + i);
+    hpa_t before = mm_env_lookup(env->m, pg(1)).hpa;
+    /* slot 2's sectors refuse writes */
+    blk_file_set_bad(&env->blk, 2 * 8, 3 * 8, BLK_FAIL_WRITE);
+    no_recent(env);
+    host_log_clear();
+    assert_int_equal(swap_reclaim(sw, 3), 2);
+    assert_int_equal(sw->st.write_failed, 1);
+    assert_int_equal(sw->area.bad, 1);
+    assert_int_equal(sw->area.slot[2].state, SLOT_BAD);
+    assert_true(host_log_contains("slot marked bad"));
+    /* the page that hit the bad slot is resident, unchanged, on the
+     * active list, not cached */
+    struct s2_info e = mm_env_lookup(env->m, pg(1));
+    assert_int_equal(e.state, S2_PRESENT);
+    assert_true(e.hpa == before);
+    struct frame *f = frame_of(&env->m->fp, e.hpa);
+    assert_true(f->flags & FRAME_ACTIVE);
+    assert_false(f->flags & (FRAME_SWAPCACHE | FRAME_LOCKED));
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    assert_int_equal(swap_env_state(env, pg(2)), S2_SWAP);
+    swap_env_check(env);
+    /* next time it gets another slot */
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    assert_int_not_equal(slot_of(env, pg(1)), 2);
+    for (unsigned i = 0; i < 3; i++)
+        assert_true(swap_env_has(env, pg(i), 10 + i));
+
+    /* the three are clean and cached now: dropped without I/O */
+    uint64_t w0 = writes(env);
+    no_recent(env);
+    assert_int_equal(swap_reclaim(sw, 3), 3);
+    assert_int_equal(sw->st.clean_dropped, 3);
+    assert_int_equal(writes(env), w0);
+    /* a transient failure of a merged request: retried page by page */
+    blk_file_set_bad(&env->blk, 0, 0, 0);
+    for (unsigned i = 10; i < 14; i++)
+        swap_env_fill(env, pg(i), 50 + i);
+    blk_file_fail_write_in(&env->blk, 1);
+    no_recent(env);
+    assert_int_equal(swap_reclaim(sw, 4), 4);
+    assert_int_equal(sw->area.bad, 1);
+    for (unsigned i = 10; i < 14; i++)
+        assert_true(swap_env_has(env, pg(i), 50 + i));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(write_error_keeps_page)
+
+/* ---- shared frames -------------------------------------------------------------------- */
+
+static void shared_frames(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct swap *sw = &env->sw;
+    swap_env_fill(env, pg(3), 9);
+    swap_env_fill(env, pg(7), 9);
+    assert_int_equal(mm_merge_pages(&env->m->mm, pg(3), pg(7)), 0);
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    uint64_t s = slot_of(env, pg(3));
+    assert_int_equal(slot_of(env, pg(7)), s);
+    assert_int_equal(sw->area.slot[s].count, 2);
+    swap_env_check(env);
+    /* one swap-in brings the frame back for both */
+    assert_true(swap_env_has(env, pg(3), 9));
+    assert_true(swap_env_has(env, pg(7), 9));
+    assert_int_equal(env->m->mm.stats.count[RES_SWAP_IN], 1);
+    assert_int_equal(env->m->mm.stats.count[RES_SWAP_MINOR], 1);
+    struct s2_info a = mm_env_lookup(env->m, pg(3)), b = mm_env_lookup(env->m, pg(7));
+    assert_true(a.hpa == b.hpa);
+    assert_int_equal(frame_of(&env->m->fp, a.hpa)->mapcount, 2);
+    assert_int_equal(sw->area.slot[s].count, 0); /* only the cache holds it */
+    /* a write to one copies; the other keeps the cached frame */
+    swap_env_write64(env, pg(7), 5);
+    assert_int_equal(env->m->mm.stats.count[RES_COW_COPY], 1);
+    assert_true(swap_env_has(env, pg(3), 9));
+    assert_int_equal(swap_env_read64(env, pg(7)), 5);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(shared_frames)
+
+/* ---- aging --------------------------------------------------------------------------- */
+
+static void second_chance(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct swap *sw = &env->sw;
+    swap_env_fill(env, pg(0), 1); /* oldest: the inactive tail */
+    swap_env_fill(env, pg(1), 2);
+    set_accessed(env, pg(0));
+    no_recent(env);
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    assert_int_equal(sw->st.referenced, 1);
+    assert_int_equal(swap_env_state(env, pg(0)), S2_PRESENT);
+    assert_int_equal(swap_env_state(env, pg(1)), S2_SWAP);
+    struct frame *f = frame_of(&env->m->fp, mm_env_lookup(env->m, pg(0)).hpa);
+    assert_true(f->flags & FRAME_ACTIVE);
+    /* the bit was cleared: with nothing else left, it goes next */
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(second_chance)
+
+/* The last faulted-in frame is not evicted before its access completes. */
+static void recent_fault_protected(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    swap_env_fill(env, pg(0), 1);
+    swap_env_fill(env, pg(1), 2); /* the latest fault */
+    assert_int_equal(swap_reclaim(&env->sw, 2), 1);
+    assert_int_equal(swap_env_state(env, pg(1)), S2_PRESENT);
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(recent_fault_protected)
+
+/* Without A/D bits, aging takes rights away and the use faults them back. */
+static void fallback_rights(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, false);
+    struct swap *sw = &env->sw;
+    assert_false(env->m->mm.s2.use_ad);
+    swap_env_fill(env, pg(0), 1);
+    swap_env_fill(env, pg(1), 2);
+    no_recent(env);
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    /* both looked referenced once (rights present), lost their rights,
+     * were aged back; the older went */
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    struct s2_info e = mm_env_lookup(env->m, pg(1));
+    assert_int_equal(e.state, S2_PRESENT);
+    assert_int_equal(e.rights, 0);
+    /* a use restores the rights through the reprotect fault ... */
+    mm_env_expect(env->m, pg(1), ACC_R, FAULT_MAPPED, RES_REPROTECT);
+    assert_true(mm_env_lookup(env->m, pg(1)).rights != 0);
+    /* ... and a write through cow-reuse; the data never moved */
+    mm_env_expect(env->m, pg(1), ACC_W, FAULT_MAPPED, RES_COW_REUSE);
+    assert_true(swap_env_has(env, pg(1), 2));
+    assert_true(swap_env_has(env, pg(0), 1));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(fallback_rights)
+
+/* ---- watermarks, direct reclaim, OOM ------------------------------------------------------ */
+
+static void test_watermarks(void **state)
+{
+    (void)state;
+    struct reclaim_marks wm;
+    reclaim_marks_for(100, &wm);
+    assert_int_equal(wm.min, 8);
+    assert_int_equal(wm.low, 16);
+    assert_int_equal(wm.high, 24);
+    reclaim_marks_for(65536, &wm); /* 256 MiB */
+    assert_int_equal(wm.min, 512);
+    assert_int_equal(wm.low, 1024);
+    assert_int_equal(wm.high, 1536);
+    reclaim_marks_for(1u << 30, &wm);
+    assert_int_equal(wm.min, 4096);
+}
+
+/* A small pool and a guest three times its size: direct reclaim keeps free
+ * frames above min and the data survives. */
+static void direct_reclaim(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, SMALL_ARENA, 2048, NULL, 0, RA_CLUSTER, 8);
+    struct swap *sw = &env->sw;
+    size_t nframes = env->m->fp.nframes;
+    unsigned npages = (unsigned)(3 * nframes);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM + npages * PAGE_SIZE, "ram"), 0);
+    env->m->mm.huge_anon = false;
+    assert_int_equal(env->m->mm.reclaim_low, sw->wm.low);
+    for (unsigned i = 0; i < npages; i++) {
+        swap_env_fill(env, pg(i), 7 + i);
+        assert_true(frame_free_count(&env->m->fp) >= sw->wm.min);
+    }
+    assert_true(sw->st.direct > 0);
+    assert_true(sw->st.outs > nframes);
+    assert_int_equal(sw->st.urgent, 0);
+    swap_env_check(env);
+    for (unsigned i = 0; i < npages; i++)
+        if (!swap_env_has(env, pg(i), 7 + i))
+            fail_msg("[%s] page %u lost", fmt->name, i);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(direct_reclaim)
+
+/* No direct reclaim (reclaim_low 0): allocation fails, the urgent hook frees
+ * frames and the fault is resolved on the second try. */
+static void urgent_reclaim(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, SMALL_ARENA, 2048, NULL, 0, RA_OFF, 0);
+    struct swap *sw = &env->sw;
+    unsigned npages = (unsigned)(2 * env->m->fp.nframes);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM + npages * PAGE_SIZE, "ram"), 0);
+    env->m->mm.reclaim_low = 0;
+    for (unsigned i = 0; i < npages; i++)
+        swap_env_fill(env, pg(i), 3 + i);
+    assert_int_equal(sw->st.direct, 0);
+    assert_true(sw->st.urgent > 0);
+    assert_int_equal(env->m->mm.stats.count[RES_OOM], 0);
+    for (unsigned i = 0; i < npages; i++)
+        assert_true(swap_env_has(env, pg(i), 3 + i));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(urgent_reclaim)
+
+/* Without a device only zero pages can go: zeros fit, data runs out. */
+static void oom_without_device(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, SMALL_ARENA, 0, NULL, 0, RA_CLUSTER, 8);
+    struct swap *sw = &env->sw;
+    unsigned npages = (unsigned)(3 * env->m->fp.nframes);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM + 2 * npages * PAGE_SIZE, "ram"), 0);
+    for (unsigned i = 0; i < npages; i++)
+        swap_env_write64(env, pg(i), 0); /* guests zero a lot of memory */
+    assert_true(sw->st.zero_recovered > npages / 2);
+    unsigned i;
+    for (i = npages; i < 2 * npages; i++) {
+        uint64_t v = i;
+        if (mm_write(&env->m->mm, pg(i), &v, sizeof(v)) != 0)
+            break;
+    }
+    assert_true(i < 2 * npages);
+    struct fault_outcome o = mm_env_fault(env->m, pg(i), ACC_W);
+    assert_int_equal(o.kind, FAULT_OOM);
+    assert_int_equal(o.res, RES_OOM);
+    char buf[256];
+    swap_describe_oom(sw, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "swap none: 0 of 0 slots used"));
+    assert_non_null(strstr(buf, "nothing left to reclaim"));
+    /* what was written is still there */
+    for (unsigned k = npages; k < i; k++)
+        assert_int_equal(swap_env_read64(env, pg(k)), k);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(oom_without_device)
+
+/* A full swap device: dirty pages stay, the guest is paused with OOM. */
+static void oom_swap_full(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, SMALL_ARENA, 32, NULL, 0, RA_CLUSTER, 8);
+    struct swap *sw = &env->sw;
+    unsigned npages = (unsigned)(2 * env->m->fp.nframes);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM + npages * PAGE_SIZE, "ram"), 0);
+    unsigned i;
+    for (i = 0; i < npages; i++) {
+        uint64_t v = i + 1;
+        if (mm_write(&env->m->mm, pg(i), &v, sizeof(v)) != 0)
+            break;
+    }
+    assert_true(i < npages);
+    assert_int_equal(sw->area.used, sw->area.nslots);
+    assert_true(sw->st.swap_full > 0);
+    assert_int_equal(mm_env_fault(env->m, pg(i), ACC_W).kind, FAULT_OOM);
+    /* nothing lost: resident pages hold their data, the others' slots do
+     * (reading those back would need a frame: that is the OOM) */
+    for (unsigned k = 0; k < i; k++) {
+        struct s2_info e = mm_env_lookup(env->m, pg(k));
+        if (e.state == S2_PRESENT) {
+            assert_int_equal(swap_env_read64(env, pg(k)), k + 1);
+            continue;
+        }
+        assert_int_equal(e.state, S2_SWAP);
+        uint64_t v;
+        memcpy(&v, swap_env_slot_data(env, swp_offset(e.swap)), sizeof(v));
+        assert_int_equal(v, k + 1);
+    }
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(oom_swap_full)
+
+/* Background ticks bring free frames back to high; frames of a split 2 MiB
+ * block, which no fault put on the LRU, are adopted. */
+static void ticks_and_adoption(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, 6u << 20, 2048, NULL, 0, RA_CLUSTER, 8);
+    struct swap *sw = &env->sw;
+    struct guest_mm *mm = &env->m->mm;
+    assert_int_equal(mm_add_anon(mm, 2 * MiB, 4 * MiB, "huge"), 0);
+    mm->huge_anon = true;
+    swap_env_write64(env, 2 * MiB, 42);
+    assert_int_equal(mm_env_lookup(env->m, 2 * MiB).size, HUGE_2M);
+    assert_int_equal(lru_total(&sw->lru), 0); /* 2 MiB blocks are never listed */
+    /* cut the block: the rest becomes 511 independent frames */
+    assert_int_equal(mm_unmap_range(mm, 2 * MiB + 511 * PAGE_SIZE, 4 * MiB), 0);
+    assert_int_equal(reclaim_adopt(sw, env->m->fp.nframes), 511);
+    assert_int_equal(sw->st.adopted, 511);
+
+    mm->reclaim_low = 0; /* only ticks reclaim here */
+    assert_int_equal(mm_add_anon(mm, 8 * MiB, 16 * MiB, "ram"), 0);
+    mm->huge_anon = false;
+    for (gpa_t g = 8 * MiB; frame_free_count(&env->m->fp) >= sw->wm.high; g += PAGE_SIZE)
+        swap_env_write64(env, g, g);
+    size_t freed = reclaim_tick(sw);
+    assert_true(freed > 0);
+    assert_true(frame_free_count(&env->m->fp) >= sw->wm.high);
+    assert_int_equal(sw->st.ticks, 1);
+    assert_int_equal(reclaim_tick(sw), 0); /* above high: nothing to do */
+    assert_int_equal(swap_env_read64(env, 2 * MiB), 42);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(ticks_and_adoption)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reclaim_order_both),
+        cmocka_unit_test(batched_writes_both),
+        cmocka_unit_test(nothing_freed_before_durable_both),
+        cmocka_unit_test(write_error_keeps_page_both),
+        cmocka_unit_test(shared_frames_both),
+        cmocka_unit_test(second_chance_both),
+        cmocka_unit_test(recent_fault_protected_both),
+        cmocka_unit_test(fallback_rights_both),
+        cmocka_unit_test(test_watermarks),
+        cmocka_unit_test(direct_reclaim_both),
+        cmocka_unit_test(urgent_reclaim_both),
+        cmocka_unit_test(oom_without_device_both),
+        cmocka_unit_test(oom_swap_full_both),
+        cmocka_unit_test(ticks_and_adoption_both),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -11,6 +11,8 @@
 #include "efi/efi_glue.h"
 #include "ept/frame.h"
 #include "guest/bzimage.h"
+#include "swap/swap_area.h"
+#include "swap/swap_cache.h"
 #include "vmm/fmt.h"
 #include "vmm/log.h"
 #include "vmm/paging.h"
@@ -19,7 +21,11 @@
 #include <string.h>
 
 #define HV_STACK_SIZE (64 * 1024)
-#define HV_HEAP_SIZE (2 * 1024 * 1024)
+#define HV_HEAP_BASE_SIZE (4 * 1024 * 1024)
+/* Swap metadata is sized for the disk found after ExitBootServices; reserve
+ * enough for a swap area of up to SWAP_RESERVE_BYTES (larger disks are
+ * refused with a message naming the size). */
+#define SWAP_RESERVE_BYTES (16ull << 30)
 #define POOL_ALIGN (2 * 1024 * 1024)
 #define POOL_SLACK (4 * 1024 * 1024) /* zero frame, alignment, rounding */
 
@@ -137,7 +143,9 @@ static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
         say(LOG_ERROR, "cannot allocate the hypervisor stack (%s)", efi_status_name(st));
         return st;
     }
-    bi->heap_size = HV_HEAP_SIZE;
+    bi->heap_size = HV_HEAP_BASE_SIZE + swap_cache_meta_size(cfg->frames / PAGE_SIZE) +
+                    (cfg->swap != CONFIG_SWAP_NONE
+                         ? swap_area_meta_size(SWAP_RESERVE_BYTES / PAGE_SIZE) : 0);
     st = alloc_pages(bi->heap_size, PAGE_SIZE, &bi->heap_base);
     if (EFI_ERROR(st)) {
         say(LOG_ERROR, "cannot allocate the hypervisor heap (%s)", efi_status_name(st));

@@ -118,6 +118,11 @@ static bool layout_fits(hpa_t base, hpa_t end, size_t n, struct layout *l)
 
 int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
 {
+    return frame_pool_init_max(fp, base, size, SIZE_MAX);
+}
+
+int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t max_frames)
+{
     memset(fp, 0, sizeof(*fp));
     if (size == 0 || base + size < base)
         return -PV_EINVAL;
@@ -132,6 +137,8 @@ int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
         n++;
     while (n > 0 && !layout_fits(base, end, n, &l))
         n--;
+    if (n > max_frames)
+        n = max_frames;
     if (n < 2) /* the zero frame and at least one frame */
         return -PV_EINVAL;
     layout_fits(base, end, n, &l);

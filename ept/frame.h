@@ -94,6 +94,10 @@ struct frame_pool {
  * is too small to hold metadata, the zero frame and at least one frame.
  */
 int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size);
+/* Same, with at most max_frames frames (the zero frame included): the
+ * boot path makes the pool exactly as large as the configured `frames`
+ * although its allocation is rounded up. */
+int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t max_frames);
 
 /* One frame, refcount 1, flags as given, contents undefined; NULL if none. */
 struct frame *frame_alloc(struct frame_pool *fp, uint32_t flags);

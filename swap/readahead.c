@@ -36,6 +36,8 @@ int ra_set_policy(struct ra_state *ra, enum ra_policy policy, uint32_t pages)
     ra->win = pages < RA_AUTO_MAX_PAGES ? pages : RA_AUTO_MAX_PAGES;
     ra->have_last = false;
     ra->last = 0;
+    ra->last_key = 0;
+    ra->stride = 1;
     ra->hits_since = 0;
     return 0;
 }
@@ -55,7 +57,11 @@ static struct ra_window clip(uint64_t start, uint64_t end, uint64_t lo, uint64_t
     return w;
 }
 
-/* Auto: the new window size from the hits since the last major fault. */
+static uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+static bool is_stride(uint64_t d) { return d >= 1 && d <= RA_AUTO_STRIDE_MAX; }
+
+/* Auto: the new window size (see readahead.h). */
 static uint32_t auto_size(struct ra_state *ra, uint64_t key)
 {
     uint64_t h = ra->hits_since;
@@ -63,10 +69,14 @@ static uint32_t auto_size(struct ra_state *ra, uint64_t key)
 
     if (!ra->have_last)
         return ra->win;
-    if (h == 0)
-        t = (key == ra->last + 1 || key + 1 == ra->last) ? 2 : 1;
+    uint64_t d = distance(key, ra->last_key);
+    ra->stride = is_stride(d) ? d : 1;
+    if (h > 0)
+        t = roundup_pow2((h + 1) * ra->stride + 1);
+    else if (is_stride(d))
+        t = roundup_pow2(d + 1);
     else
-        t = roundup_pow2(h + 2);
+        t = 1;
     if (t < ra->win / 2)
         t = ra->win / 2;
     if (t > RA_AUTO_MAX_PAGES)
@@ -99,6 +109,7 @@ struct ra_window ra_plan(struct ra_state *ra, uint64_t key, uint64_t lo, uint64_
         }
         ra->win = w;
         ra->last = key;
+        ra->last_key = key;
         ra->have_last = true;
         ra->hits_since = 0;
         return clip(start, end, lo, hi, true);
@@ -108,10 +119,13 @@ struct ra_window ra_plan(struct ra_state *ra, uint64_t key, uint64_t lo, uint64_
     }
 }
 
-void ra_note_hit(struct ra_state *ra)
+void ra_note_hit(struct ra_state *ra, uint64_t page)
 {
     ra->st.hits++;
     ra->hits_since++;
+    uint64_t d = distance(page, ra->last_key);
+    ra->stride = is_stride(d) ? d : 1;
+    ra->last_key = page;
 }
 
 void ra_note_miss(struct ra_state *ra) { ra->st.misses++; }

@@ -18,23 +18,31 @@
  *             (in the spirit of Linux's swap_vma_readahead): the gpas in
  *             the window whose stage-2 entries are swap entries are read,
  *             wherever their slots are (contiguous slots still merge into
- *             one request). The window w (pages, a power of two) starts at
- *             N and is recomputed at every major fault at page p:
- *               h = readahead hits since the previous major fault
- *                   (a hit: a fault served by a page readahead brought in)
- *               t = 2 if h == 0 and p is next to the previous major fault
- *                     page (a sequential walk the window has not covered)
- *                   1 if h == 0 otherwise
- *                   roundup_pow2(h + 2) if h > 0
+ *             one request). It follows the swap faults' gpa pages: majors
+ *             (ra_plan) and readahead hits (ra_note_hit; a hit is a fault
+ *             served by a page readahead brought in). State: the window w
+ *             (pages, a power of two, starting at N), h = hits since the
+ *             last major fault, k = page of the last swap fault of either
+ *             kind, m = page of the last major fault, and the stride s:
+ *             d = |page - k| at each swap fault, s = d when
+ *             1 <= d <= RA_AUTO_STRIDE_MAX, else 1 (a jump is no stride).
+ *             At a major fault at page p (d = |p - k|, s updated first):
+ *               t = roundup_pow2((h + 1) * s + 1)   if h > 0
+ *                   roundup_pow2(d + 1)             if h == 0 and
+ *                                                   1 <= d <= RA_AUTO_STRIDE_MAX
+ *                   1                               otherwise
  *               w = clamp(max(t, w / 2), 1, RA_AUTO_MAX_PAGES)
- *             so the window doubles while its pages are used (h = w - 1
- *             gives t = 2w) and halves at most once per fault when they
- *             are not (a miss: a readahead page dropped unused, or simply
- *             no hit before the next major fault). The first fault uses N.
- *             Placement follows the direction of the last two major faults:
- *               p > previous: [p, p + w)        (walking up)
- *               p < previous: [p - w + 1, p + 1) (walking down)
- *               first fault or same page: [p & ~(w-1), +w) (aligned)
+ *             so the window doubles while a walk of stride s uses its pages
+ *             (sequential: h = w - 1 gives t = 2w), a short-stride walk
+ *             the window has not covered yet gets a window reaching the
+ *             next step, and the window halves at most once per fault when
+ *             its pages go unused (a miss: no hit before the next major
+ *             fault; readahead pages dropped unused are counted as misses).
+ *             The first fault uses N. Placement follows the direction from
+ *             m to p:
+ *               p > m: [p, p + w)          (walking up)
+ *               p < m: [p - w + 1, p + 1)  (walking down)
+ *               first fault or p == m: [p & ~(w-1), +w) (aligned)
  *             clipped to the region holding p.
  *
  * The window always contains the faulting key. Counters: faults planned,
@@ -55,6 +63,7 @@ enum ra_policy {
 #define RA_DEFAULT_PAGES 8u
 #define RA_MAX_PAGES 256u      /* CONFIG_READAHEAD_MAX_PAGES */
 #define RA_AUTO_MAX_PAGES 64u  /* auto window cap: one request's worth */
+#define RA_AUTO_STRIDE_MAX 8u  /* auto: longer jumps between faults are random */
 
 struct ra_stats {
     uint64_t faults;          /* windows planned (major faults) */
@@ -67,10 +76,12 @@ struct ra_stats {
 struct ra_state {
     enum ra_policy policy;
     uint32_t pages;           /* N: cluster size / auto starting window */
-    uint32_t win;             /* auto: current window */
-    uint64_t last;            /* auto: page of the previous major fault */
+    uint32_t win;             /* auto: current window w */
+    uint64_t last;            /* auto: m, page of the previous major fault */
+    uint64_t last_key;        /* auto: k, page of the previous swap fault */
+    uint64_t stride;          /* auto: s */
     bool have_last;
-    uint64_t hits_since;      /* auto: hits since the previous major fault */
+    uint64_t hits_since;      /* auto: h */
     struct ra_stats st;
 };
 
@@ -100,9 +111,10 @@ bool ra_by_gpa(const struct ra_state *ra);
  */
 struct ra_window ra_plan(struct ra_state *ra, uint64_t key, uint64_t lo, uint64_t hi);
 
-/* What happened: a fault served by a readahead page; a readahead page
- * dropped unused; pages read ahead and device requests for one swap-in. */
-void ra_note_hit(struct ra_state *ra);
+/* What happened: a fault at gpa page served by a readahead page; a
+ * readahead page dropped unused; pages read ahead and device requests for
+ * one swap-in. */
+void ra_note_hit(struct ra_state *ra, uint64_t page);
 void ra_note_miss(struct ra_state *ra);
 void ra_note_io(struct ra_state *ra, uint64_t pages_ahead, uint64_t requests);
 

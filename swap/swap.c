@@ -55,18 +55,6 @@ size_t swap_meta_size(const struct frame_pool *fp, const struct blkdev *dev)
     return l.total;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len,
-                                                      const char *fmt, ...)
-{
-    if (err && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        pv_vsnprintf(err, len, fmt, ap);
-        va_end(ap);
-    }
-    return -PV_EINVAL;
-}
-
 int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *meta,
               size_t meta_len, enum ra_policy policy, uint32_t ra_pages, char *err,
               size_t err_len)
@@ -81,10 +69,10 @@ int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *me
     sw->fp = fp;
     layout_for(fp, dev, &l);
     if (!meta || ((uintptr_t)meta % META_ALIGN) != 0 || meta_len < l.total)
-        return fail(err, err_len, "swap: metadata needs %zu bytes (8-byte aligned), got %zu",
+        return pv_fail(err, err_len, "swap: metadata needs %zu bytes (8-byte aligned), got %zu",
                     l.total, meta_len);
     if (ra_init(&sw->ra, policy, ra_pages) < 0)
-        return fail(err, err_len, "swap: bad readahead policy %d with %u pages", (int)policy,
+        return pv_fail(err, err_len, "swap: bad readahead policy %d with %u pages", (int)policy,
                     ra_pages);
     uint8_t *base = meta;
     if (dev) {
@@ -98,7 +86,7 @@ int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *me
     if (rc == 0)
         rc = swap_cache_init(&sw->cache, base + l.cache, l.cache_len, fp->nframes);
     if (rc < 0)
-        return fail(err, err_len, "swap: cannot lay out the metadata");
+        return pv_fail(err, err_len, "swap: cannot lay out the metadata");
     lru_init(&sw->lru);
     reclaim_marks_for(fp->nframes, &sw->wm);
     reclaim_adopt(sw, fp->nframes); /* frames mapped before swap existed */

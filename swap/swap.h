@@ -116,7 +116,7 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  * Lines for the final stats block / the monitor, fixed shape:
  *   swap device NAME slots N used N bad N
  *   swap readahead POLICY
- *   swap outs N / swap ins N / swap ins-minor N
+ *   swap outs N / swap ins N / swap ins-minor N             (one line each)
  *   swap readahead-pages N / swap readahead-hits N / swap readahead-misses N
  *   swap read-requests N / swap write-requests N
  *   swap zero-recovered N / swap clean-dropped N / swap cache-dropped N

@@ -181,8 +181,13 @@ static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot)
         return rc;
     }
     rc = map_cached(sw, f, gpa, slot);
-    if (rc < 0)
-        return rc; /* out of rmap items / table pages: it stays cached */
+    if (rc < 0) {
+        /* Out of rmap items / table pages: it stays cached (the retry is a
+         * minor fault), listed so that reclaim can still drop it. */
+        if (!(f->flags & FRAME_LRU))
+            lru_add(&sw->lru, f, LRU_INACTIVE);
+        return rc;
+    }
     sw->st.ins++;
     return 0;
 }
@@ -215,7 +220,7 @@ int swap_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx)
         return rc;
     if (f->flags & FRAME_READAHEAD) {
         f->flags &= ~FRAME_READAHEAD;
-        ra_note_hit(&sw->ra);
+        ra_note_hit(&sw->ra, gpa >> PAGE_SHIFT);
     }
     sw->st.ins_minor++;
     return MM_SWAPIN_MINOR;

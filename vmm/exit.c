@@ -214,6 +214,13 @@ void vcpu_run_loop(struct vcpu *v)
         v->exits[e.kind]++;
         exit_handler h = handlers[e.kind] ? handlers[e.kind] : handle_default;
         h(v, &e);
+        if (v->tick) {
+            uint64_t now = rdtsc();
+            if (now >= v->next_tick) {
+                v->tick(v);
+                v->next_tick = now + v->tick_interval;
+            }
+        }
     }
     pv_info("vcpu: guest stopped: %s", v->stop_reason);
 }

@@ -13,6 +13,7 @@
 #include "vmm/exit_fault.h"
 #include "vmm/log.h"
 #include "vmm/power.h"
+#include "swap/swap.h"
 
 void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
 {
@@ -37,18 +38,23 @@ void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
                       (unsigned long long)e->rip);
         }
         return;
-    case FAULT_OOM:
+    case FAULT_OOM: {
+        char why[200] = "nothing reclaimable";
+        if (v->swap)
+            swap_describe_oom(v->swap, why, sizeof(why));
         vcpu_stop(v, PV_EXIT_FAILURE,
-                  "guest paused: out of host frames at gpa 0x%llx "
-                  "(%zu frames in the pool, %zu free, nothing reclaimable without swap)",
+                  "guest paused: out of host frames at gpa 0x%llx (%zu frames, %zu free): %s",
                   (unsigned long long)e->u.fault.gpa, v->mm->fp->nframes,
-                  frame_free_count(v->mm->fp));
+                  frame_free_count(v->mm->fp), why);
         return;
+    }
     case FAULT_ERROR:
     default:
         v->ops->dump(v);
-        vcpu_stop(v, PV_EXIT_FAILURE, "stage-2 fault at gpa 0x%llx: %s",
-                  (unsigned long long)e->u.fault.gpa, fault_res_name(o.res));
+        vcpu_stop(v, PV_EXIT_FAILURE, "guest stopped at gpa 0x%llx: %s",
+                  (unsigned long long)e->u.fault.gpa,
+                  v->swap && swap_last_error(v->swap)[0] ? swap_last_error(v->swap)
+                                                         : fault_res_name(o.res));
         return;
     }
 }

@@ -15,6 +15,22 @@
 #define PM1_SLP_EN (1u << 13)
 #define PCI_PORTS 8
 
+/* Legacy IDE channels: the guest gets no disks (pagevisor boots from one
+ * and may swap to another), so their ports read as an empty bus (all-ones)
+ * and writes are dropped, even though the controller is hidden from PCI:
+ * a driver could still probe the fixed ports. */
+static const struct { uint16_t port, count; } ide_ports[] = {
+    { 0x1F0, 8 }, { 0x3F6, 1 }, { 0x170, 8 }, { 0x376, 1 },
+};
+
+static bool is_ide_port(uint16_t port)
+{
+    for (size_t i = 0; i < sizeof(ide_ports) / sizeof(ide_ports[0]); i++)
+        if (port >= ide_ports[i].port && port < ide_ports[i].port + ide_ports[i].count)
+            return true;
+    return false;
+}
+
 static uint32_t size_mask(uint8_t size)
 {
     return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
@@ -57,6 +73,8 @@ void io_policy_ports(const struct vcpu *v,
         trap(ctx, d->pm1b_cnt, 2);
     trap(ctx, KBC_COMMAND, 1);
     trap(ctx, DEBUG_EXIT_PORT, 4);
+    for (size_t i = 0; i < sizeof(ide_ports) / sizeof(ide_ports[0]); i++)
+        trap(ctx, ide_ports[i].port, ide_ports[i].count);
 }
 
 /* A PM1 control write: S5 with SLP_EN is the guest powering off. */
@@ -94,7 +112,7 @@ void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
     bool pci = port >= PCI_CONFIG_ADDRESS && port < PCI_CONFIG_ADDRESS + PCI_PORTS;
     if (e->u.io.in) {
         uint32_t val = pci ? pci_filter_in(port, size)
-                     : port == DEBUG_EXIT_PORT ? size_mask(size)
+                     : (port == DEBUG_EXIT_PORT || is_ide_port(port)) ? size_mask(size)
                      : port_in(port, size);
         uint64_t *rax = &v->gpr[GPR_RAX];
         /* IN writes AL/AX (merging) or EAX (zero-extending to RAX). */
@@ -107,6 +125,8 @@ void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
     uint32_t val = (uint32_t)v->gpr[GPR_RAX] & size_mask(size);
     if (pci)
         pci_filter_out(v, port, size, val);
+    else if (is_ide_port(port))
+        return; /* the guest owns no disk */
     else if (port == serial_port() + UART_DATA || port == serial_port() + UART_LCR)
         console_out(port, val);
     else if (d->pm1a_cnt && port == d->pm1a_cnt)

@@ -7,6 +7,8 @@
  *               on and tracked so hypervisor lines never land mid-line.
  *   PCI config  0xCF8-0xCFF: devices the guest must not see are hidden
  *               (see vmm/pci_filter.c); 0xCF9 resets are caught.
+ *   IDE         the legacy ATA ports read as an empty bus, writes dropped:
+ *               the disks belong to pagevisor (boot ESP, swap).
  *   power       the guest's ACPI PM1 control ports (S5 = guest power-off),
  *               the keyboard controller reset (0x64 <- 0xFE), and QEMU's
  *               debug-exit port 0xF4: the guest stops, pagevisor reports.

@@ -6,6 +6,8 @@
 #include "ept/frame.h"
 #include "guest/guest.h"
 #include "swap/probe.h"
+#include "swap/swap.h"
+#include "vmm/clock.h"
 #include "vmm/acpi.h"
 #include "vmm/arch.h"
 #include "vmm/boot_info.h"
@@ -29,6 +31,42 @@ static struct guest_mm mm;
 static struct vcpu vcpu;
 static struct guest_layout layout;
 static struct swap_probe swapdev;   /* swapdev.dev: the swap disk, once probed */
+static struct swap swap;
+
+/* Background reclaim: the exit loop calls this at most every
+ * RECLAIM_TICK_MS of TSC time (SVM has no preemption timer; exits are
+ * frequent enough under any real workload, and direct reclaim covers the
+ * rest). */
+#define RECLAIM_TICK_MS 10
+static void reclaim_step(struct vcpu *v)
+{
+    reclaim_tick(v->swap);
+}
+
+/* Swap (or, without a swap disk, zero-page recovery) for the guest's mm. */
+static int setup_swap(const struct pv_config *cfg)
+{
+    struct blkdev *dev = cfg->swap != CONFIG_SWAP_NONE ? swapdev.dev : NULL;
+    size_t meta_len = swap_meta_size(&pool, dev);
+    void *meta = heap_alloc(meta_len, PAGE_SIZE, "swap metadata");
+    if (!meta)
+        return -1;
+    char err[256];
+    if (swap_init(&swap, &mm, dev, meta, meta_len, (enum ra_policy)cfg->readahead,
+                  cfg->readahead_pages, err, sizeof(err)) < 0) {
+        pv_err("swap: %s", err);
+        return -1;
+    }
+    pv_info("swap: %s; readahead %s (%u pages); %llu KiB of metadata",
+            dev ? dev->name : "no device: only all-zero pages can be reclaimed",
+            cfg->readahead == CONFIG_READAHEAD_OFF ? "off"
+            : cfg->readahead == CONFIG_READAHEAD_AUTO ? "auto" : "cluster",
+            cfg->readahead_pages, (unsigned long long)(meta_len >> 10));
+    vcpu.swap = &swap;
+    vcpu.tick = reclaim_step;
+    vcpu.tick_interval = clock_ms_to_ticks(clock_tsc_hz(), RECLAIM_TICK_MS);
+    return 0;
+}
 
 static int under_qemu(const struct cpu_features *f)
 {
@@ -82,6 +120,8 @@ static enum pv_exit run_guest(struct boot_info *bi)
         return PV_EXIT_FAILURE;
     }
     guest_layout_describe(&layout, log_line, NULL);
+    if (setup_swap(&bi->cfg) < 0)
+        return PV_EXIT_FAILURE;
 
     vcpu.mm = &mm;
     vcpu.layout = &layout;
@@ -119,7 +159,10 @@ void hv_main(struct boot_info *bi)
                 (unsigned long long)ai.fadt, ai.pm1a_cnt, ai.s5_found ? "found" : "missing");
     }
 
-    if (frame_pool_init(&pool, bi->pool_base, bi->pool_size) < 0) {
+    /* `frames` host frames back the guest: its data, the stage-2 tables
+     * that map it, and the shared zero frame all count against them. */
+    if (frame_pool_init_max(&pool, bi->pool_base, bi->pool_size,
+                            bi->cfg.frames / PAGE_SIZE + 1) < 0) {
         pv_err("frame pool: cannot initialise %llu MiB at 0x%llx",
                (unsigned long long)(bi->pool_size >> 20), (unsigned long long)bi->pool_base);
         hv_poweroff(PV_EXIT_FAILURE);

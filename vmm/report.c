@@ -3,6 +3,7 @@
 #include "ept/frame.h"
 #include "vmm/heap.h"
 #include "vmm/log.h"
+#include "swap/swap.h"
 
 static void stat_line(void *ctx, const char *line)
 {
@@ -25,6 +26,8 @@ void report_final(const struct vcpu *v)
     pv_info("stats frames peak %zu", fp->peak_used);
     pv_info("stats stage2 tables %llu", (unsigned long long)v->mm->s2.tables);
     pv_info("stats stage2 invalidations %llu", (unsigned long long)v->mm->s2.invalidations);
+    if (v->swap)
+        swap_render_stats(v->swap, stat_line, NULL);
     pv_info("stats heap used %llu", (unsigned long long)heap_used());
     pv_info("stats end");
 }

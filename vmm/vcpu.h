@@ -67,6 +67,7 @@ struct vm_exit {
 };
 
 struct vcpu;
+struct swap;
 
 /* What a vendor backend offers the generic layer. */
 struct vcpu_ops {
@@ -100,6 +101,11 @@ struct vcpu {
     const struct guest_layout *layout;
     uint64_t exits[EXIT_KIND_COUNT];
     uint64_t entries;
+    struct swap *swap;         /* NULL: no reclaim */
+    /* Periodic work (background reclaim), called from the exit loop at
+     * most every tick_interval TSC ticks. */
+    void (*tick)(struct vcpu *v);
+    uint64_t tick_interval, next_tick;
     bool stopped;
     int stop_status;           /* enum pv_exit */
     char stop_reason[128];

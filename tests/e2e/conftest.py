@@ -129,12 +129,12 @@ def qemu(request):
         pytest.skip(f"QEMU platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none"):
+    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT):
         # swap: a disk image attached as a modern virtio-blk device, or "none"
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
                "--accel", accel, "--mem", mem, "--swap", swap,
-               "--timeout", str(QEMU_TIMEOUT), "--", *extra]
-        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", QEMU_TIMEOUT)
+               "--timeout", str(timeout), "--", *extra]
+        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
         consoles.append(c)
         return c
 

@@ -23,7 +23,8 @@ def check_core_boot(con, backend):
     m = con.expect_line(CORE_UP)
     frames = int(m.group(2))
     # 48M of frames were asked for: the pool must hold at least that many.
-    assert frames >= 48 * 256, f"pool has {frames} frames, config asked for {48 * 256}"
+    # frames 48M: exactly that many frames, plus the shared zero frame
+    assert frames == 48 * 256 + 1, f"pool has {frames} frames, config asked for {48 * 256}"
     assert int(m.group(3)) == frames - 1, "only the zero frame may be in use at core up"
     con.expect_line(r"\[pv\] power off: status 0 \(success\)")
     return con.wait_exit()

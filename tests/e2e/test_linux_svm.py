@@ -38,7 +38,7 @@ def test_linux_boots_verifies_memory_and_powers_off(qemu, make_esp, guest_kit):
     assert 200 * MIB < memtotal <= 256 * MIB, f"MemTotal {memtotal} for memory 256M"
     con.expect_line(r"pv-guest: check meminfo: PASS")
     con.expect_line(r"pv-guest: check cpus: PASS")
-    con.expect_line(r"memcheck: PASS bytes=(\d+)")
+    con.expect_line(r"memcheck: PASS bytes=(\d+) ")
     con.expect_line(r"pv-guest: checks done passed=3 failed=0")
     con.expect_line(r"\[pv\] vcpu: guest stopped: guest powered off \(ACPI S5\)")
     con.expect_line(r"\[pv\] stats end")

@@ -10,19 +10,27 @@ import re
 import pytest
 
 from conftest import accel_decision
-from test_linux_svm import READY, linux_conf, stats
 
+READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
 MIB = 1024 * 1024
 # Bochs models the UART's baud rate: at Linux's default 9600 baud the boot
 # log alone costs minutes, and output still queued when the guest halts is
 # lost. 115200 keeps both small.
-BOCHS_OPTIONS = "console=ttyS0,115200"
+BOCHS_CONSOLE = "console=ttyS0,115200"
 HALTED = r"guest halted with interrupts disabled \(power-off without ACPI\)"
 
 
-def vmx_conf(memory):
-    conf = linux_conf(memory=memory, extra="pv.memcheck=80")
-    return conf.replace("console=ttyS0 ", BOCHS_OPTIONS + " ")
+def linux_conf(memory, console="console=ttyS0", memcheck=80):
+    """The default guest kit: boot, run every check, power off."""
+    return (f"linux /vmlinuz\ninitrd /initrd.img\nmemory {memory}\n"
+            f"options {console} panic=-1 pv.check=meminfo,cpus,memcheck "
+            f"pv.memcheck={memcheck}\n")
+
+
+def stats(output):
+    """{('exit', 'cpuid'): 12, ('fault', 'zero-map'): 40, ...} from the final block."""
+    return {(group, name): int(value) for group, name, value in
+            re.findall(r"\[pv\] stats (\S+) (\S+) (\d+)\r*\n", output)}
 
 
 def check_guest_run(con, memory_mib, stop_reason):
@@ -60,7 +68,8 @@ def check_guest_run(con, memory_mib, stop_reason):
 
 def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     kernel, initrd = guest_kit
-    esp = make_esp(vmx_conf("128M"), add={kernel: "vmlinuz", initrd: "initrd.img"})
+    esp = make_esp(linux_conf("128M", console=BOCHS_CONSOLE),
+                   add={kernel: "vmlinuz", initrd: "initrd.img"})
     con = bochs(esp)
     con.expect_line(r"\[pv\] virtualization: using vmx\+ept")
     # Bochs's OVMF leaves IA32_FEATURE_CONTROL unlocked: pagevisor locks it.
@@ -90,7 +99,7 @@ def test_linux_boots_under_nested_kvm(qemu, make_esp, guest_kit):
         pytest.skip(f"nested KVM offers SVM, not VMX ({reason}); "
                     "tests/e2e/test_linux_svm.py covers that backend")
     kernel, initrd = guest_kit
-    esp = make_esp(linux_conf(memory="256M", extra="pv.memcheck=85"),
+    esp = make_esp(linux_conf("256M", memcheck=85),
                    add={kernel: "vmlinuz", initrd: "initrd.img"})
     con = qemu(esp, accel="kvm", mem="1G")
     con.expect_line(r"\[pv\] virtualization: using vmx\+ept")

@@ -18,7 +18,6 @@
 #define HOT_PCT 90u
 #define DISCARD_EVERY 5000u
 #define MERGE_EVERY 3000u
-#define MERGE_WINDOW 64u
 #define CORRUPT_EVERY 1500u
 #define SWITCH_EVERY 20000u
 #define INJECT_READ_ONE_IN 150u
@@ -273,32 +272,25 @@ static void discard(struct ssim *s)
     s->discards++;
 }
 
-/* Merge identical present anon pages in a window (a dedup scanner). */
+/* Make a page a twin of another and merge them (same-page merging), so
+ * shared frames get swapped out and in. */
 static void merge_pass(struct ssim *s)
 {
-    gpa_t base = RAM_START + below(s, (RAM_END - RAM_START) / PAGE_SIZE - MERGE_WINDOW) *
-                                 PAGE_SIZE;
-    gpa_t first[NFILL] = { 0 };
-    for (unsigned i = 0; i < MERGE_WINDOW; i++) {
-        gpa_t g = base + i * PAGE_SIZE;
-        struct s2_info e;
-        s2pt_lookup(&s->mm.s2, g, &e);
-        if (e.state != S2_PRESENT || !frame_of(&s->fp, e.hpa) ||
-            frame_of(&s->fp, e.hpa) == s->fp.zero)
-            continue;
-        const uint8_t *p = hpa_va(e.hpa);
-        for (unsigned v = 1; v < NFILL; v++) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            if (w != fill_values[v])
-                continue;
-            if (!first[v])
-                first[v] = g;
-            else if (mm_merge_pages(&s->mm, first[v], g) == 0)
-                s->merges++;
-            break;
-        }
-    }
+    uint64_t n = (RAM_END - RAM_START) / PAGE_SIZE;
+    gpa_t a = RAM_START + below(s, n) * PAGE_SIZE;
+    gpa_t b = RAM_START + below(s, n) * PAGE_SIZE;
+    if (a == b)
+        return;
+    uint8_t buf[PAGE_SIZE];
+    cpu_access(s, a, PAGE_SIZE, false, buf);
+    if (memcmp(buf, s->ref + a, PAGE_SIZE) != 0)
+        ssim_fail(s, a, "page read for merging differs from the reference");
+    do_write(s, b, buf, PAGE_SIZE);
+    int rc = mm_merge_pages(&s->mm, a, b);
+    if (rc == 0)
+        s->merges++;
+    else if (rc == 1)
+        ssim_fail(s, b, "twin pages compare different");
 }
 
 static void background(struct ssim *s)
@@ -329,8 +321,11 @@ static uint64_t next_page(struct ssim *s, enum trace t)
     switch (t) {
     case T_SEQ:
         return (s->cursor++ / WORDS_PER_PAGE_VISIT) % GUEST_PAGES;
-    case T_STRIDE:
-        return (s->cursor++ / WORDS_PER_PAGE_VISIT * STRIDE_PAGES) % GUEST_PAGES;
+    case T_STRIDE: {
+        /* every STRIDE_PAGES-th page; each sweep starts one page further */
+        uint64_t v = s->cursor++ / WORDS_PER_PAGE_VISIT * STRIDE_PAGES;
+        return (v + v / GUEST_PAGES) % GUEST_PAGES;
+    }
     case T_HOTCOLD:
         if (below(s, 100) < HOT_PCT)
             return s->hot[below(s, sizeof(s->hot) / sizeof(s->hot[0]))];

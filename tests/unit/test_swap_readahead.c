@@ -23,10 +23,11 @@ static void expect_win(struct ra_state *ra, uint64_t key, uint64_t lo, uint64_t 
     assert_int_equal(w.by_gpa, ra->policy == RA_AUTO);
 }
 
-static void hits(struct ra_state *ra, unsigned n)
+/* Readahead hits at pages [lo, hi). */
+static void hits(struct ra_state *ra, uint64_t lo, uint64_t hi)
 {
-    while (n--)
-        ra_note_hit(ra);
+    for (uint64_t p = lo; p < hi; p++)
+        ra_note_hit(ra, p);
 }
 
 static void test_off(void **state)
@@ -86,19 +87,19 @@ static void test_auto_grows(void **state)
     struct ra_state ra;
     assert_int_equal(ra_init(&ra, RA_AUTO, 8), 0);
     assert_true(ra_by_gpa(&ra));
-    expect_win(&ra, 100, 0, 1000, 96, 104); /* first: aligned, start size */
-    hits(&ra, 3);                           /* 101..103 used */
-    expect_win(&ra, 104, 0, 1000, 104, 112); /* h 3 -> 8, upwards */
-    hits(&ra, 7);
+    expect_win(&ra, 100, 0, 1000, 96, 104);  /* first: aligned, start size */
+    hits(&ra, 101, 104);                     /* h 3, stride 1 */
+    expect_win(&ra, 104, 0, 1000, 104, 112); /* roundup(4 + 1) = 8, upwards */
+    hits(&ra, 105, 112);
     expect_win(&ra, 112, 0, 1000, 112, 128); /* h 7 -> 16 */
-    hits(&ra, 15);
+    hits(&ra, 113, 128);
     expect_win(&ra, 128, 0, 1000, 128, 160); /* 32 */
-    hits(&ra, 31);
+    hits(&ra, 129, 160);
     expect_win(&ra, 160, 0, 1000, 160, 224); /* 64 */
-    hits(&ra, 63);
+    hits(&ra, 161, 224);
     expect_win(&ra, 224, 0, 1000, 224, 288); /* capped at 64 */
     assert_int_equal(ra.win, RA_AUTO_MAX_PAGES);
-    hits(&ra, 63);
+    hits(&ra, 225, 288);
     expect_win(&ra, 980, 0, 1000, 980, 1000); /* clipped to the region */
 }
 
@@ -119,15 +120,34 @@ static void test_auto_shrinks(void **state)
     expect_win(&ra, 201, 0, 1000, 201, 203);
     /* ... walking down too */
     expect_win(&ra, 200, 0, 1000, 199, 201);
-    /* one hit: h + 2 = 3 -> 4 */
-    hits(&ra, 1);
+    /* one hit, stride 1: roundup(2 + 1) = 4 */
+    hits(&ra, 199, 200);
     expect_win(&ra, 50, 0, 1000, 47, 51);
-    /* some hits keep it: a stride-2 walk in an 8-page window uses 3 */
+    /* a stride-2 walk using 3 pages of an 8-page window: roundup(4 * 2 + 1) */
     assert_int_equal(ra_set_policy(&ra, RA_AUTO, 8), 0);
     expect_win(&ra, 16, 0, 1000, 16, 24);
-    hits(&ra, 3);
-    expect_win(&ra, 24, 0, 1000, 24, 32);
-    assert_int_equal(ra.win, 8);
+    ra_note_hit(&ra, 18);
+    ra_note_hit(&ra, 20);
+    ra_note_hit(&ra, 22);
+    expect_win(&ra, 24, 0, 1000, 24, 40);
+    assert_int_equal(ra.win, 16);
+}
+
+/* A stride-3 walk grows the window again from 1. */
+static void test_auto_stride(void **state)
+{
+    (void)state;
+    struct ra_state ra;
+    assert_int_equal(ra_init(&ra, RA_AUTO, 1), 0);
+    expect_win(&ra, 0, 0, 1000, 0, 1);
+    expect_win(&ra, 3, 0, 1000, 3, 7);   /* no hit, near: roundup(3 + 1) */
+    ra_note_hit(&ra, 6);
+    expect_win(&ra, 9, 0, 1000, 9, 17);  /* roundup(2 * 3 + 1) */
+    ra_note_hit(&ra, 12);
+    ra_note_hit(&ra, 15);
+    expect_win(&ra, 18, 0, 1000, 18, 34); /* roundup(3 * 3 + 1) */
+    /* a far jump with no hit: stays at least half */
+    expect_win(&ra, 500, 0, 1000, 500, 508);
 }
 
 static void test_auto_edges(void **state)
@@ -138,8 +158,9 @@ static void test_auto_edges(void **state)
     expect_win(&ra, 108, 100, 110, 104, 110); /* aligned, clipped both ways */
     assert_int_equal(ra_set_policy(&ra, RA_AUTO, 8), 0);
     expect_win(&ra, 2, 0, 10, 0, 8);
-    hits(&ra, 7);
-    expect_win(&ra, 1, 0, 10, 0, 2); /* 16 wide, downwards, clipped at 0 */
+    hits(&ra, 3, 8); /* h 5; then 1 is 6 pages back: stride 6, capped at 64 */
+    expect_win(&ra, 1, 0, 10, 0, 2); /* downwards, clipped at 0 */
+    assert_int_equal(ra.win, RA_AUTO_MAX_PAGES);
     /* the same page twice (a fault after the page was dropped again) */
     assert_int_equal(ra_set_policy(&ra, RA_AUTO, 4), 0);
     expect_win(&ra, 10, 0, 100, 8, 12);
@@ -156,7 +177,7 @@ static void test_stats_and_switching(void **state)
     struct ra_state ra;
     assert_int_equal(ra_init(&ra, RA_AUTO, 8), 0);
     expect_win(&ra, 100, 0, 1000, 96, 104);
-    hits(&ra, 2);
+    hits(&ra, 101, 103);
     ra_note_miss(&ra);
     ra_note_io(&ra, 7, 2);
     assert_int_equal(ra.st.faults, 1);
@@ -187,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_auto_grows),
         cmocka_unit_test(test_auto_shrinks),
+        cmocka_unit_test(test_auto_stride),
         cmocka_unit_test(test_auto_edges),
         cmocka_unit_test(test_stats_and_switching),
     };

@@ -62,7 +62,10 @@ static int fix_control_registers(struct vmx_state *s)
     uint64_t cr0 = read_cr0(), cr4 = read_cr4();
     uint64_t want_cr0 = (cr0 | s->cr0_fixed[0]) & s->cr0_fixed[1];
     uint64_t want_cr4 = (cr4 | s->cr4_fixed[0] | VMX_CR4_VMXE) & s->cr4_fixed[1];
-    if (cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_XSAVE) {
+    /* XSAVE state is usable by the guest only if the host may follow it
+     * (CR4.OSXSAVE allowed in VMX operation). */
+    if ((cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_XSAVE) &&
+        (s->cr4_fixed[1] & VMX_CR4_OSXSAVE)) {
         struct cpuid_regs x = cpuid(CPUID_XSAVE_LEAF, 0);
         s->xcr0_supported = ((uint64_t)x.edx << 32) | x.eax;
     }

@@ -49,6 +49,20 @@ void vcpu_stop(struct vcpu *v, int status, const char *fmt, ...)
     v->stop_status = status;
 }
 
+void vcpu_dump_gprs(struct vcpu *v)
+{
+    static const char *const names[GPR_COUNT] = {
+        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    };
+    for (int i = 0; i < GPR_COUNT; i += 4)
+        pv_err("guest %-3s=%016llx %-3s=%016llx %-3s=%016llx %-3s=%016llx",
+               names[i], (unsigned long long)(i == GPR_RSP ? v->ops->get_rsp(v) : v->gpr[i]),
+               names[i + 1], (unsigned long long)v->gpr[i + 1],
+               names[i + 2], (unsigned long long)v->gpr[i + 2],
+               names[i + 3], (unsigned long long)v->gpr[i + 3]);
+}
+
 void vcpu_skip(struct vcpu *v, const struct vm_exit *e)
 {
     v->ops->set_rip(v, e->rip + e->insn_len);

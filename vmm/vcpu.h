@@ -118,6 +118,8 @@ void vcpu_run_loop(struct vcpu *v);
 /* Stop the guest: the loop ends and the reason is reported. */
 void vcpu_stop(struct vcpu *v, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Log the guest's general registers (for the backends' dump). */
+void vcpu_dump_gprs(struct vcpu *v);
 /* Advance RIP past the exiting instruction (insn_len must be known). */
 void vcpu_skip(struct vcpu *v, const struct vm_exit *e);
 

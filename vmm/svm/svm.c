@@ -223,16 +223,7 @@ static void svm_dump(struct vcpu *v)
            (unsigned long long)vmcb_rd64(vmcb, VMCB_CR3),
            (unsigned long long)vmcb_rd64(vmcb, VMCB_CR4),
            (unsigned long long)vmcb_rd64(vmcb, VMCB_EFER));
-    static const char *const names[GPR_COUNT] = {
-        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-    };
-    for (int i = 0; i < GPR_COUNT; i += 4)
-        pv_err("guest %-3s=%016llx %-3s=%016llx %-3s=%016llx %-3s=%016llx",
-               names[i], (unsigned long long)(i == GPR_RSP ? svm_get_rsp(v) : v->gpr[i]),
-               names[i + 1], (unsigned long long)v->gpr[i + 1],
-               names[i + 2], (unsigned long long)v->gpr[i + 2],
-               names[i + 3], (unsigned long long)v->gpr[i + 3]);
+    vcpu_dump_gprs(v);
     pv_err("vmcb exitcode=0x%llx exitinfo1=0x%llx exitinfo2=0x%llx exitintinfo=0x%llx",
            (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITCODE),
            (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITINFO1),

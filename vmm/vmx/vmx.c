@@ -169,16 +169,7 @@ static void vmx_dump(struct vcpu *v)
     pv_err("guest cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
            (unsigned long long)cr0, (unsigned long long)read_cr2(), (unsigned long long)cr3,
            (unsigned long long)cr4, (unsigned long long)efer);
-    static const char *const names[GPR_COUNT] = {
-        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-    };
-    for (int i = 0; i < GPR_COUNT; i += 4)
-        pv_err("guest %-3s=%016llx %-3s=%016llx %-3s=%016llx %-3s=%016llx",
-               names[i], (unsigned long long)(i == GPR_RSP ? vmx_get_rsp(v) : v->gpr[i]),
-               names[i + 1], (unsigned long long)v->gpr[i + 1],
-               names[i + 2], (unsigned long long)v->gpr[i + 2],
-               names[i + 3], (unsigned long long)v->gpr[i + 3]);
+    vcpu_dump_gprs(v);
 }
 
 const struct vcpu_ops vmx_ops = {

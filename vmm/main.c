@@ -150,6 +150,7 @@ void hv_main(struct boot_info *bi)
     memmap_summarize(&bi->memmap, &sum);
     paging_init(bi->pt_base, bi->pt_size, sum.top, bi->cpu.page1gb);
     heap_init(bi->heap_base, bi->heap_size);
+    clock_init(); /* TSC rate for timeouts and periodic work */
 
     struct acpi_info ai;
     if (acpi_init(&ai, bi->acpi_rsdp) == 0) {

@@ -100,6 +100,11 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     assert "[pv] swap: ata0-slave" in con.output()
     assert s[("swap", "outs")] > 0 and s[("swap", "ins")] > 0
     assert s[("frames", "peak")] <= 80 * 256 + 1
+    # Background reclaim ran on its tick, bounded by the VMX-preemption
+    # timer even while the guest ran without exiting.
+    assert "[pv] vmx: preemption timer every 10 ms" in con.output()
+    assert s.get(("exit", "preemption-timer"), 0) > 0
+    assert re.search(r"\[pv\] stats swap reclaim direct \d+ urgent \d+ ticks [1-9]", con.output())
 
 
 def test_linux_boots_under_nested_kvm(qemu, make_esp, guest_kit):

@@ -113,6 +113,9 @@ enum vmx_seg {
 #define VMX_PIN_NMI_EXITING         (1u << 3)
 #define VMX_PIN_VIRTUAL_NMIS        (1u << 5)
 #define VMX_PIN_PREEMPT_TIMER       (1u << 6)
+/* Guest-state field: the VMX-preemption timer's start value, loaded on every
+ * VM entry (counts down at the TSC rate >> IA32_VMX_MISC[4:0]). */
+#define VMCS_PREEMPT_TIMER_VALUE    0x482Eu
 #define VMX_PIN_POSTED_INTR         (1u << 7)
 
 /* ---- primary processor-based VM-execution controls ---- */

@@ -66,6 +66,8 @@ static int enter_once(struct vcpu *v, struct vmx_state *s, struct vm_exit *e)
 {
     if (s->flush_pending)
         flush_ept(s);
+    if (s->preempt_value)
+        vmcs_write(s, VMCS_PREEMPT_TIMER_VALUE, s->preempt_value);
     int rc = vmx_enter(v->gpr, s->launched);
     if (rc != VMX_ENTER_EXITED) {
         uint32_t err = rc == VMX_ENTER_FAIL_VALID ? (uint32_t)vmread(VMCS_INSN_ERROR) : 0;

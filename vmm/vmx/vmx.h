@@ -43,6 +43,7 @@ struct vmx_state {
     bool invept_single, invept_all;
     bool flush_pending;             /* EPT changed: INVEPT before the next entry */
     bool hlt_activity;              /* entry in the HLT activity state works */
+    uint32_t preempt_value;         /* preemption timer start value; 0 = off */
     uint64_t xcr0_supported;        /* CPUID.(0xD,0) EDX:EAX */
     uint32_t write_errors;          /* failed VMWRITEs during setup */
     /* the last exit, for the dump */

@@ -38,6 +38,7 @@
 
 /* IA32_VMX_MISC */
 #define VMX_MISC_ACTIVITY_HLT (1ull << 6)
+#define VMX_MISC_PREEMPT_RATE_MASK 0x1Full /* timer ticks every 2^rate TSC ticks */
 
 enum vmx_ctl_word {
     VMX_CTL_PIN,

@@ -12,12 +12,15 @@
  */
 #include "ept/s2pt_ept.h"
 #include "vmm/arch.h"
+#include "vmm/clock.h"
 #include "vmm/heap.h"
 #include "vmm/io_policy.h"
 #include "vmm/log.h"
 #include "vmm/msr_policy.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
+
+#define VMX_PREEMPT_MS 10 /* background work at least this often */
 
 #define VMX_BITMAP_SIZE 4096u
 #define IO_PORTS_PER_BITMAP 0x8000u
@@ -82,7 +85,10 @@ static int alloc_bitmaps(struct vcpu *v, struct vmx_state *s)
 static const struct {
     uint32_t wanted, optional;
 } policy[VMX_CTL_WORDS] = {
-    [VMX_CTL_PIN] = { 0, 0 },
+    /* The preemption timer bounds how long the guest runs without an exit,
+     * so background reclaim gets its tick even from a guest that never
+     * exits on its own. */
+    [VMX_CTL_PIN] = { 0, VMX_PIN_PREEMPT_TIMER },
     [VMX_CTL_PROC] = { VMX_PROC_HLT_EXITING | VMX_PROC_IO_BITMAPS | VMX_PROC_MSR_BITMAPS |
                            VMX_PROC_SECONDARY,
                        VMX_PROC_MWAIT_EXITING | VMX_PROC_MONITOR_EXITING },
@@ -184,6 +190,13 @@ int vmx_setup_controls(struct vcpu *v, struct vmx_state *s, const struct vmx_fea
     if (s->vpid)
         vmcs_write(s, VMCS_VPID, s->vpid);
     s->hlt_activity = (rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_ACTIVITY_HLT) != 0;
+    if (s->ctl[VMX_CTL_PIN] & VMX_PIN_PREEMPT_TIMER) {
+        unsigned rate = (unsigned)(rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPT_RATE_MASK);
+        uint64_t ticks = clock_ms_to_ticks(clock_tsc_hz(), VMX_PREEMPT_MS) >> rate;
+        s->preempt_value = ticks == 0 ? 1 : ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks;
+        pv_info("vmx: preemption timer every %u ms (value %u, rate 2^%u)", VMX_PREEMPT_MS,
+                s->preempt_value, rate);
+    }
 
     pv_info("vmx: controls pin 0x%x proc 0x%x proc2 0x%x exit 0x%x entry 0x%x",
             s->ctl[VMX_CTL_PIN], s->ctl[VMX_CTL_PROC], p2, s->ctl[VMX_CTL_EXIT],

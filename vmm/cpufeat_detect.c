@@ -8,12 +8,6 @@
 
 #include <string.h>
 
-#define CPUID_VENDOR 0x0u
-#define CPUID_FEATURES 0x1u
-#define CPUID_HV_BASE 0x40000000u
-#define CPUID_EXT_MAX 0x80000000u
-#define CPUID_EXT_FEATURES 0x80000001u
-#define CPUID_SVM 0x8000000Au
 
 static void copy_sig(char out[13], uint32_t a, uint32_t b, uint32_t c)
 {

@@ -8,6 +8,7 @@
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
 #include "vmm/fmt.h"
+#include "vmm/gpr_frame.h"
 #include "vmm/guest_walk.h"
 #include "vmm/io_policy.h"
 #include "vmm/log.h"
@@ -31,6 +32,13 @@ static const char *const kind_names[EXIT_KIND_COUNT] = {
     [EXIT_CR_ACCESS] = "cr-access", [EXIT_EXCEPTION] = "exception",
     [EXIT_CACHE_INVD] = "invd", [EXIT_ENTRY_FAILED] = "entry-failed", [EXIT_OTHER] = "other",
 };
+
+_Static_assert(GPR_OFF_RAX == GPR_RAX * 8 && GPR_OFF_RCX == GPR_RCX * 8 &&
+                   GPR_OFF_RDX == GPR_RDX * 8 && GPR_OFF_RBX == GPR_RBX * 8 &&
+                   GPR_OFF_RBP == GPR_RBP * 8 && GPR_OFF_RSI == GPR_RSI * 8 &&
+                   GPR_OFF_RDI == GPR_RDI * 8 && GPR_OFF_R8 == GPR_R8 * 8 &&
+                   GPR_OFF_R15 == GPR_R15 * 8 && GPR_OFF_R12 == GPR_R12 * 8,
+               "vmm/gpr_frame.h must match enum gpr");
 
 const char *exit_kind_name(enum exit_kind k)
 {

@@ -10,20 +10,7 @@
  * VMRUN, then the reverse. The host keeps GIF=0 after #VMEXIT: physical
  * interrupts stay pending until the next VMRUN delivers them to the guest.
  */
-#define RCX 8
-#define RDX 16
-#define RBX 24
-#define RBP 40
-#define RSI 48
-#define RDI 56
-#define R8 64
-#define R9 72
-#define R10 80
-#define R11 88
-#define R12 96
-#define R13 104
-#define R14 112
-#define R15 120
+#include "vmm/gpr_frame.h"
 
     .text
     .globl svm_vmrun
@@ -42,20 +29,20 @@ svm_vmrun:
     movq %rdx, %rax
     vmsave                   /* host hidden state */
 
-    movq RCX(%rsi), %rcx
-    movq RDX(%rsi), %rdx
-    movq RBX(%rsi), %rbx
-    movq RBP(%rsi), %rbp
-    movq RDI(%rsi), %rdi
-    movq R8(%rsi), %r8
-    movq R9(%rsi), %r9
-    movq R10(%rsi), %r10
-    movq R11(%rsi), %r11
-    movq R12(%rsi), %r12
-    movq R13(%rsi), %r13
-    movq R14(%rsi), %r14
-    movq R15(%rsi), %r15
-    movq RSI(%rsi), %rsi     /* last: it was the pointer */
+    movq GPR_OFF_RCX(%rsi), %rcx
+    movq GPR_OFF_RDX(%rsi), %rdx
+    movq GPR_OFF_RBX(%rsi), %rbx
+    movq GPR_OFF_RBP(%rsi), %rbp
+    movq GPR_OFF_RDI(%rsi), %rdi
+    movq GPR_OFF_R8(%rsi), %r8
+    movq GPR_OFF_R9(%rsi), %r9
+    movq GPR_OFF_R10(%rsi), %r10
+    movq GPR_OFF_R11(%rsi), %r11
+    movq GPR_OFF_R12(%rsi), %r12
+    movq GPR_OFF_R13(%rsi), %r13
+    movq GPR_OFF_R14(%rsi), %r14
+    movq GPR_OFF_R15(%rsi), %r15
+    movq GPR_OFF_RSI(%rsi), %rsi     /* last: it was the pointer */
 
     movq 8(%rsp), %rax       /* guest vmcb */
     vmload
@@ -64,21 +51,21 @@ svm_vmrun:
 
     pushq %rsi               /* guest rsi; gpr[] now at 24(%rsp) */
     movq 24(%rsp), %rsi
-    movq %rcx, RCX(%rsi)
-    movq %rdx, RDX(%rsi)
-    movq %rbx, RBX(%rsi)
-    movq %rbp, RBP(%rsi)
-    movq %rdi, RDI(%rsi)
-    movq %r8, R8(%rsi)
-    movq %r9, R9(%rsi)
-    movq %r10, R10(%rsi)
-    movq %r11, R11(%rsi)
-    movq %r12, R12(%rsi)
-    movq %r13, R13(%rsi)
-    movq %r14, R14(%rsi)
-    movq %r15, R15(%rsi)
+    movq %rcx, GPR_OFF_RCX(%rsi)
+    movq %rdx, GPR_OFF_RDX(%rsi)
+    movq %rbx, GPR_OFF_RBX(%rsi)
+    movq %rbp, GPR_OFF_RBP(%rsi)
+    movq %rdi, GPR_OFF_RDI(%rsi)
+    movq %r8, GPR_OFF_R8(%rsi)
+    movq %r9, GPR_OFF_R9(%rsi)
+    movq %r10, GPR_OFF_R10(%rsi)
+    movq %r11, GPR_OFF_R11(%rsi)
+    movq %r12, GPR_OFF_R12(%rsi)
+    movq %r13, GPR_OFF_R13(%rsi)
+    movq %r14, GPR_OFF_R14(%rsi)
+    movq %r15, GPR_OFF_R15(%rsi)
     popq %rax
-    movq %rax, RSI(%rsi)
+    movq %rax, GPR_OFF_RSI(%rsi)
 
     popq %rax                /* host vmcb */
     vmload                   /* host FS/GS/TR back */

@@ -19,21 +19,7 @@
 #define VMX_ENTER_FAIL_VALID 1
 #define VMX_ENTER_FAIL_INVALID 2
 
-#define RAX 0
-#define RCX 8
-#define RDX 16
-#define RBX 24
-#define RBP 40
-#define RSI 48
-#define RDI 56
-#define R8 64
-#define R9 72
-#define R10 80
-#define R11 88
-#define R12 96
-#define R13 104
-#define R14 112
-#define R15 120
+#include "vmm/gpr_frame.h"
 
     .text
     .globl vmx_enter
@@ -52,21 +38,21 @@ vmx_enter:
     jbe .Lrefused               /* CF or ZF: the VMWRITE itself failed */
 
     testl %esi, %esi            /* ZF=1: never launched, use VMLAUNCH */
-    movq RAX(%rdi), %rax        /* MOVs keep the flags for the branch below */
-    movq RCX(%rdi), %rcx
-    movq RDX(%rdi), %rdx
-    movq RBX(%rdi), %rbx
-    movq RBP(%rdi), %rbp
-    movq RSI(%rdi), %rsi
-    movq R8(%rdi), %r8
-    movq R9(%rdi), %r9
-    movq R10(%rdi), %r10
-    movq R11(%rdi), %r11
-    movq R12(%rdi), %r12
-    movq R13(%rdi), %r13
-    movq R14(%rdi), %r14
-    movq R15(%rdi), %r15
-    movq RDI(%rdi), %rdi        /* last: it was the pointer */
+    movq GPR_OFF_RAX(%rdi), %rax        /* MOVs keep the flags for the branch below */
+    movq GPR_OFF_RCX(%rdi), %rcx
+    movq GPR_OFF_RDX(%rdi), %rdx
+    movq GPR_OFF_RBX(%rdi), %rbx
+    movq GPR_OFF_RBP(%rdi), %rbp
+    movq GPR_OFF_RSI(%rdi), %rsi
+    movq GPR_OFF_R8(%rdi), %r8
+    movq GPR_OFF_R9(%rdi), %r9
+    movq GPR_OFF_R10(%rdi), %r10
+    movq GPR_OFF_R11(%rdi), %r11
+    movq GPR_OFF_R12(%rdi), %r12
+    movq GPR_OFF_R13(%rdi), %r13
+    movq GPR_OFF_R14(%rdi), %r14
+    movq GPR_OFF_R15(%rdi), %r15
+    movq GPR_OFF_RDI(%rdi), %rdi        /* last: it was the pointer */
     jnz 1f
     vmlaunch
     jmp .Lrefused
@@ -86,22 +72,22 @@ vmx_enter:
 vmx_exit_stub:
     pushq %rdi                  /* guest rdi; gpr[] now at 8(%rsp) */
     movq 8(%rsp), %rdi
-    movq %rax, RAX(%rdi)
-    movq %rcx, RCX(%rdi)
-    movq %rdx, RDX(%rdi)
-    movq %rbx, RBX(%rdi)
-    movq %rbp, RBP(%rdi)
-    movq %rsi, RSI(%rdi)
-    movq %r8, R8(%rdi)
-    movq %r9, R9(%rdi)
-    movq %r10, R10(%rdi)
-    movq %r11, R11(%rdi)
-    movq %r12, R12(%rdi)
-    movq %r13, R13(%rdi)
-    movq %r14, R14(%rdi)
-    movq %r15, R15(%rdi)
+    movq %rax, GPR_OFF_RAX(%rdi)
+    movq %rcx, GPR_OFF_RCX(%rdi)
+    movq %rdx, GPR_OFF_RDX(%rdi)
+    movq %rbx, GPR_OFF_RBX(%rdi)
+    movq %rbp, GPR_OFF_RBP(%rdi)
+    movq %rsi, GPR_OFF_RSI(%rdi)
+    movq %r8, GPR_OFF_R8(%rdi)
+    movq %r9, GPR_OFF_R9(%rdi)
+    movq %r10, GPR_OFF_R10(%rdi)
+    movq %r11, GPR_OFF_R11(%rdi)
+    movq %r12, GPR_OFF_R12(%rdi)
+    movq %r13, GPR_OFF_R13(%rdi)
+    movq %r14, GPR_OFF_R14(%rdi)
+    movq %r15, GPR_OFF_R15(%rdi)
     popq %rax
-    movq %rax, RDI(%rdi)
+    movq %rax, GPR_OFF_RDI(%rdi)
     addq $8, %rsp               /* the gpr[] slot */
     xorl %eax, %eax             /* VMX_ENTER_EXITED */
 .Lreturn:

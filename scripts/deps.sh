@@ -10,7 +10,7 @@ set -euo pipefail
 
 base=(gcc make binutils gnu-efi qemu-system-x86 ovmf bochs bochsbios vgabios
       bochs-term mtools dosfstools busybox-static cpio libc6-dev libcmocka-dev
-      python3 python3-pytest python3-pexpect util-linux)
+      python3 python3-pytest python3-pexpect util-linux procps)
 fuzz=(clang libclang-rt-14-dev)
 
 want=("${base[@]}")

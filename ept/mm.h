@@ -32,9 +32,9 @@
 struct guest_mm;
 
 /*
- * Swap-in hook, installed by swap/ once a swap device exists: resolve the
- * swap entry at gpa (map the page back) and return 0, or a -PV_* error.
- * Until then a swap entry in the table is an error outcome.
+ * Swap-in hook, installed by swap_init() (swap/swap.h): resolve the swap
+ * entry at gpa (map the page back) and return 0, or a -PV_* error. Without
+ * a hook a swap entry in the table is an error outcome.
  */
 typedef int (*mm_swapin_fn)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e,
                             void *ctx);

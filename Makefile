@@ -25,10 +25,10 @@ EFI_LDS    := /usr/lib/elf_x86_64_efi.lds
 EFI_CRT0   := /usr/lib/crt0-efi-x86_64.o
 EFI_INC    := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
 
-HV_CFLAGS  := -std=gnu11 -O2 -g -I. $(WARN) -ffreestanding -fno-stack-protector \
+HV_CFLAGS  := -std=gnu11 -O2 -g -I. -I$(BUILD)/gen $(WARN) -ffreestanding -fno-stack-protector \
               -fno-strict-aliasing -fno-common -mno-red-zone -mgeneral-regs-only \
               -fpic -fshort-wchar -maccumulate-outgoing-args \
-              -DEFI_FUNCTION_WRAPPER -DPV_VERSION='"$(VERSION)"'
+              -DEFI_FUNCTION_WRAPPER
 HV_ASFLAGS := -I. -fpic -D__ASSEMBLY__
 
 # Everything in these folders is hypervisor code (one concept per file).
@@ -38,12 +38,21 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRCS)) \
            $(patsubst %.S,$(BUILD)/hv/%.o,$(HV_ASM))
 HDRS    := $(sort $(wildcard */*.h */*/*.h))
 
-.PHONY: all run test test-unit test-sim test-e2e bench fuzz deps clean esp
+.PHONY: all run test test-unit test-sim test-e2e test-tools check-layers bench fuzz deps clean esp FORCE
 all: $(BUILD)/pagevisor.efi
 
 # V=1 shows full commands.
 Q := $(if $(V),,@)
 say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
+
+# The version string lives in one generated header, rewritten only when the
+# version changes, so exactly the files that include it rebuild.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define PV_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+$(BUILD)/hv/efi/main.o: $(BUILD)/gen/version.h
 
 $(BUILD)/hv/efi/%.o: efi/%.c
 	@mkdir -p $(dir $@)
@@ -72,7 +81,14 @@ $(BUILD)/pagevisor.efi: $(BUILD)/pagevisor.so
 HOST_CFLAGS := -std=gnu11 -g -I. -DPV_HOST $(WARN)
 SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
-HOST_SUPPORT := tests/unit/host_log.c vmm/fmt.c
+HOST_SUPPORT := tests/unit/host_log.c vmm/lib/fmt.c
+
+# Per-folder source lists for host builds. Host tests use libc for string.c,
+# tests/unit/host_log.c for log.c, and never link the drivers' port access.
+EPT_SRCS      := $(sort $(wildcard ept/*.c))
+SWAP_SRCS     := $(sort $(wildcard swap/*.c))
+GUEST_SRCS    := $(sort $(wildcard guest/*.c))
+TEST_BLK_SRCS := tests/unit/blk_file.c
 
 UNIT_TESTS :=
 SIMS :=
@@ -130,7 +146,12 @@ test-sim: deps $(SIM_BINS)
 	@scripts/run-tests.sh sim $(SIM_BINS)
 test-e2e: deps all
 	@scripts/run-tests.sh e2e
-test: deps
+test-tools: deps
+	@scripts/run-tests.sh tools
+# Include boundaries between layers (scripts/check-layers.py, docs/design.md).
+check-layers:
+	@$(PYTHON) scripts/check-layers.py
+test: deps check-layers
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
 	@scripts/run-tests.sh all $(UNIT_BINS) -- $(SIM_BINS)
 

@@ -1,6 +1,6 @@
 /* UEFI text console output; see efi_glue.h. */
 #include "efi/efi_glue.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 #include <stdarg.h>
 

@@ -4,7 +4,7 @@
  * systemd-boot style ("/vmlinuz"; '/' and '\' both separate).
  */
 #include "efi/efi_glue.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #include <string.h>
 

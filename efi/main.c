@@ -8,15 +8,16 @@
  * returns an error status with every allocation given back: the firmware
  * goes on (to the next boot option) as if pagevisor had not run.
  */
+#include "version.h"
 #include "efi/efi_glue.h"
 #include "ept/frame.h"
 #include "guest/bzimage.h"
 #include "swap/swap_area.h"
 #include "swap/swap_cache.h"
-#include "vmm/fmt.h"
-#include "vmm/log.h"
-#include "vmm/paging.h"
-#include "vmm/serial.h"
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/log.h"
+#include "vmm/arch/paging.h"
+#include "vmm/drivers/serial.h"
 
 #include <string.h>
 

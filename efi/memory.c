@@ -6,7 +6,7 @@
  * app leaves the firmware as it found it.
  */
 #include "efi/efi_glue.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #include <string.h>
 

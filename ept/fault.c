@@ -21,7 +21,7 @@
 #include "ept/mm.h"
 
 #include "ept/mm_internal.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #include <string.h>
 

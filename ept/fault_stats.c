@@ -1,7 +1,7 @@
 /* Fault counters and trace ring; see fault_stats.h for the contracts. */
 #include "ept/fault_stats.h"
 
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 #include <string.h>
 

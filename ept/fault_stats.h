@@ -14,7 +14,7 @@
 #define PV_EPT_FAULT_STATS_H
 
 #include "ept/s2pt.h"
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 
 /* How a fault was resolved. Keep fault_res_names[] (fault_stats.c) in the
  * same order. */

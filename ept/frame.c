@@ -32,7 +32,7 @@
 
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define RMAP_ITEMS(n) ((n) / 4 + 64)
 #define BITS_PER_WORD 64u

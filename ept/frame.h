@@ -29,8 +29,8 @@
 #ifndef PV_EPT_FRAME_H
 #define PV_EPT_FRAME_H
 
-#include "ept/list.h"
-#include "ept/types.h"
+#include "vmm/lib/list.h"
+#include "vmm/lib/types.h"
 
 #define SWAP_SLOT_NONE UINT64_MAX
 

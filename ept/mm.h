@@ -27,7 +27,7 @@
 #include "ept/frame.h"
 #include "ept/region.h"
 #include "ept/s2pt.h"
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 
 struct guest_mm;
 

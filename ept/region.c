@@ -10,8 +10,8 @@
  */
 #include "ept/region.h"
 #include "ept/region_tree.h"
-#include "vmm/fmt.h"
-#include "vmm/log.h"
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/log.h"
 
 #include <string.h>
 

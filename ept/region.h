@@ -17,8 +17,8 @@
 #ifndef PV_EPT_REGION_H
 #define PV_EPT_REGION_H
 
-#include "ept/list.h"
-#include "ept/types.h"
+#include "vmm/lib/list.h"
+#include "vmm/lib/types.h"
 
 enum region_kind {
     REGION_ANON = 0,      /* RAM: demand-zero, swappable */

@@ -37,7 +37,7 @@
 #include <string.h>
 
 #include "ept/s2pt_walk.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define S2_RESERVE_MAX 8 /* two edges x (1G->2M->4K) plus a path, rounded up */
 

@@ -29,7 +29,7 @@
 #define PV_EPT_S2PT_H
 
 #include "ept/frame.h"
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 
 /* ---- swap entries (vendor-neutral value; formats encode it) ---- */
 typedef uint64_t swp_entry_t;

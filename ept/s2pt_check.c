@@ -9,8 +9,8 @@
 #include "ept/s2pt.h"
 
 #include "ept/s2pt_walk.h"
-#include "vmm/fmt.h"
-#include "vmm/log.h"
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/log.h"
 
 #define S2_LINE_LEN 160
 

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 /* System description table header */
 #define SDT_HDR_LEN 36u

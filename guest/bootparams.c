@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "guest/layout.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 static void wr8(uint8_t *bp, uint32_t off, uint8_t v) { bp[off] = v; }
 static void wr16(uint8_t *bp, uint32_t off, uint16_t v) { memcpy(bp + off, &v, 2); }

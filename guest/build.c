@@ -19,7 +19,7 @@
 #include "guest/entry.h"
 #include "guest/layout.h"
 #include "guest/size.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 #define WHY_MAX 192
 #define DESCRIBE_LINE_MAX 160

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "ept/types.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/types.h"
+#include "vmm/lib/fmt.h"
 
 #define BZ_JUMP_SHORT_OPCODE 0xebu /* jmp rel8 over the header */
 

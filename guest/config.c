@@ -12,9 +12,9 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "guest/config_values.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 #define ASCII_DEL 0x7f
 #define ASCII_SPACE 0x20

@@ -56,7 +56,7 @@
 #include <stdint.h>
 
 #include "guest/size.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define CONFIG_FILE_NAME "pagevisor.conf"
 

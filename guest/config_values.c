@@ -5,7 +5,7 @@
  */
 #include "guest/config_values.h"
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "guest/size.h"
 
 #define HEX_PREFIX_LEN 2u /* "0x" */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "guest/size.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 
 static int plan_add(struct layout_plan *p, gpa_t start, gpa_t end,

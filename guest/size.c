@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "ept/types.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/types.h"
+#include "vmm/lib/fmt.h"
 
 #define DECIMAL_BASE 10u
 

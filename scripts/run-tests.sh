@@ -5,6 +5,7 @@
 # usage: run-tests.sh unit BIN...          cmocka unit test binaries
 #        run-tests.sh sim BIN...           simulations (one test each)
 #        run-tests.sh e2e                  pytest tests/e2e
+#        run-tests.sh tools                pytest tests/tools (host Python tools)
 #        run-tests.sh all UNIT... -- SIM...
 # Exit status is non-zero when anything failed.
 set -uo pipefail
@@ -17,19 +18,37 @@ passed=0 failed=0 skipped=0
 failures=()
 
 run_unit() {
+    # cmocka's TAP output: "1..N" plans, then "ok K - name" / "not ok K - name".
+    # A binary that crashes or prints fewer results than it planned fails.
     for bin in "$@"; do
         name=$(basename "$bin")
         out="$logdir/unit-$name.log"
-        "$bin" >"$out" 2>&1
+        CMOCKA_MESSAGE_OUTPUT=tap "$bin" >"$out" 2>&1
         rc=$?
-        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-        p=${p:-0} f=${f:-0}
-        if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi  # crashed
+        plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | awk '{s += $1} END {print s + 0}')
+        p=$(grep -c '^ok [0-9]' "$out")
+        f=$(grep -c '^not ok [0-9]' "$out")
+        if [ $((p + f)) -lt "$plan" ] || { [ $rc -ne 0 ] && [ "$f" = 0 ]; }; then
+            f=$((f + 1))  # crashed or stopped early
+        fi
         passed=$((passed + p)); failed=$((failed + f))
         printf 'unit  %-24s %3d passed %3d failed\n' "$name" "$p" "$f"
-        if [ "$f" != 0 ]; then failures+=("unit $name (log: $out)"); grep -E 'FAILED|ERROR|Failure|error:|runtime error' "$out" | head -10; fi
+        if [ "$f" != 0 ]; then failures+=("unit $name (log: $out)"); grep -E '^not ok|^#|ERROR|Failure|error:|runtime error' "$out" | head -10; fi
     done
+}
+
+run_tools() {
+    # Host-side Python tools (layer check, log splitter, ...): pytest tests/tools
+    out="$logdir/tools.log"
+    (cd "$root" && "$PYTHON" -m pytest -q tests/tools 2>&1) >"$out"
+    rc=$?
+    line=$(grep -E '[0-9]+ (passed|failed)' "$out" | tail -1)
+    p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '^[0-9]+'); p=${p:-0}
+    f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | grep -oE '^[0-9]+' | awk '{s+=$1} END {print s+0}')
+    if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    printf 'tools %-24s %3d passed %3d failed\n' "pytest tests/tools" "$p" "$f"
+    [ "$f" != 0 ] && { failures+=("tools (log: $out)"); tail -20 "$out"; }
 }
 
 run_sim() {
@@ -71,6 +90,7 @@ case "$level" in
     unit) run_unit "$@" ;;
     sim) run_sim "$@" ;;
     e2e) run_e2e ;;
+    tools) run_tools ;;
     all)
         units=() sims=()
         while [ $# -gt 0 ] && [ "$1" != -- ]; do units+=("$1"); shift; done
@@ -78,6 +98,7 @@ case "$level" in
         sims=("$@")
         echo "== unit tests"; run_unit "${units[@]}"
         echo "== simulations"; run_sim "${sims[@]}"
+        echo "== host tools"; run_tools
         echo "== end-to-end tests"; run_e2e
         ;;
     *) echo "run-tests.sh: unknown level '$level'" >&2; exit 2 ;;

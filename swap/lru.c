@@ -1,7 +1,7 @@
 /* Active / inactive LRU lists (see lru.h). */
 #include "swap/lru.h"
 
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define NOT_LRU (FRAME_ZERO | FRAME_TABLE | FRAME_PINNED | FRAME_HUGE_HEAD | FRAME_HUGE_TAIL)
 

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 static bool pow2(uint32_t x) { return x && !(x & (x - 1)); }
 

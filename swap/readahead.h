@@ -51,7 +51,7 @@
 #ifndef PV_SWAP_READAHEAD_H
 #define PV_SWAP_READAHEAD_H
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 
 /* Values match enum config_readahead (guest/config.h). */
 enum ra_policy {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "swap/swap.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define WM_MIN_DIV 128u
 #define WM_MIN_FLOOR 8u

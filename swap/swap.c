@@ -11,15 +11,8 @@
 
 #include <string.h>
 
-#include "guest/config.h"
-#include "vmm/fmt.h"
-#include "vmm/log.h"
-
-_Static_assert((int)RA_OFF == (int)CONFIG_READAHEAD_OFF &&
-                   (int)RA_CLUSTER == (int)CONFIG_READAHEAD_CLUSTER &&
-                   (int)RA_AUTO == (int)CONFIG_READAHEAD_AUTO,
-               "enum ra_policy must match enum config_readahead");
-_Static_assert(RA_MAX_PAGES == CONFIG_READAHEAD_MAX_PAGES, "readahead page limits differ");
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/log.h"
 
 #define META_ALIGN 8u
 #define LINE_LEN 160u

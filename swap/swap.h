@@ -33,7 +33,7 @@
 #define PV_SWAP_SWAP_H
 
 #include "ept/mm.h"
-#include "swap/blkdev.h"
+#include "vmm/drivers/blkdev.h"
 #include "swap/lru.h"
 #include "swap/readahead.h"
 #include "swap/reclaim.h"

@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define META_ALIGN 8u
 #define FNV32_OFFSET 2166136261u

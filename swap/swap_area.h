@@ -34,8 +34,8 @@
 #ifndef PV_SWAP_SWAP_AREA_H
 #define PV_SWAP_SWAP_AREA_H
 
-#include "ept/types.h"
-#include "swap/blkdev.h"
+#include "vmm/lib/types.h"
+#include "vmm/drivers/blkdev.h"
 
 #define SWAP_SIGNATURE "SWAPSPACE2"
 #define SWAP_SIGNATURE_LEN 10

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define HASH_MUL 0x9e3779b97f4a7c15ull /* 2^64 / golden ratio */
 #define MIN_CAP 16u

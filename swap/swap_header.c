@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 #define U32_BYTES 4u
 

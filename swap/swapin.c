@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "swap/swap.h"
-#include "vmm/fmt.h"
-#include "vmm/log.h"
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/log.h"
 
 #define RAM_MEMTYPE MT_WB /* guest RAM, as the fault path maps it */
 

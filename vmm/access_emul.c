@@ -9,7 +9,7 @@
 #include "vmm/exit_fault.h"
 #include "vmm/guest_walk.h"
 #include "vmm/insn.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #define CR0_PE (1ull << 0)
 #define EFER_LMA (1ull << 10)

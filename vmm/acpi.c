@@ -1,6 +1,6 @@
 /* Minimal ACPI table walk; see acpi.h. */
 #include "vmm/acpi.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 
 #include <string.h>
 

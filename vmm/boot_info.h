@@ -8,7 +8,7 @@
 #define PV_VMM_BOOT_INFO_H
 
 #include "guest/config.h"
-#include "vmm/cpufeat.h"
+#include "vmm/arch/cpufeat.h"
 #include "vmm/memmap.h"
 
 #include <stdint.h>

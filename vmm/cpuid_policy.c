@@ -1,6 +1,6 @@
 /* The guest's view of CPUID; see cpuid_policy.h for what changes. */
 #include "vmm/cpuid_policy.h"
-#include "vmm/cpufeat.h"
+#include "vmm/arch/cpufeat.h"
 
 #include <string.h>
 

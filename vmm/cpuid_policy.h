@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#include "vmm/cpuid_regs.h"
+#include "vmm/arch/cpuid_regs.h"
 
 /* Exactly 12 bytes, no terminator in the registers: EBX "Page",
  * ECX "Viso", EDX "r PV". Unknown to Linux, so it enables no

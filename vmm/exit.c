@@ -4,14 +4,14 @@
  * handler goes to handle_default, which dumps the guest state and stops
  * the guest with a message naming the exit: never a silent hang.
  */
-#include "vmm/arch.h"
+#include "vmm/arch/arch.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 #include "vmm/gpr_frame.h"
 #include "vmm/guest_walk.h"
 #include "vmm/io_policy.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 #include "vmm/msr_policy.h"
 #include "vmm/power.h"
 #include "vmm/vcpu.h"

@@ -11,7 +11,7 @@
  */
 #include "ept/frame.h"
 #include "vmm/exit_fault.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 #include "vmm/power.h"
 #include "swap/swap.h"
 

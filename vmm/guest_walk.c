@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 
 #define LEAF_SHIFT PAGE_SHIFT
 #define IDX_BITS_64 9u  /* 512 eight-byte entries per table */

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "vmm/insn_attr.h"
 
 /* Opcodes given meaning beyond their length. */

@@ -1,9 +1,9 @@
 /* Guest port I/O policy; see io_policy.h. */
 #include "vmm/io_policy.h"
-#include "vmm/arch.h"
-#include "vmm/log.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/log.h"
 #include "vmm/power.h"
-#include "vmm/serial.h"
+#include "vmm/drivers/serial.h"
 
 #define UART_DATA 0
 #define UART_LCR 3

@@ -5,16 +5,16 @@
  */
 #include "ept/frame.h"
 #include "guest/guest.h"
-#include "swap/probe.h"
+#include "vmm/drivers/probe.h"
 #include "swap/swap.h"
-#include "vmm/clock.h"
+#include "vmm/arch/clock.h"
 #include "vmm/acpi.h"
-#include "vmm/arch.h"
+#include "vmm/arch/arch.h"
 #include "vmm/boot_info.h"
-#include "vmm/cpu_tables.h"
-#include "vmm/heap.h"
-#include "vmm/log.h"
-#include "vmm/paging.h"
+#include "vmm/arch/cpu_tables.h"
+#include "vmm/lib/heap.h"
+#include "vmm/lib/log.h"
+#include "vmm/arch/paging.h"
 #include "vmm/power.h"
 #include "vmm/report.h"
 #include "vmm/svm/svm.h"
@@ -22,6 +22,13 @@
 #include "vmm/vcpu.h"
 
 #include <string.h>
+
+/* The config parser's readahead choices are swap's policies, value for value. */
+_Static_assert((int)RA_OFF == (int)CONFIG_READAHEAD_OFF &&
+                   (int)RA_CLUSTER == (int)CONFIG_READAHEAD_CLUSTER &&
+                   (int)RA_AUTO == (int)CONFIG_READAHEAD_AUTO,
+               "enum ra_policy must match enum config_readahead");
+_Static_assert(RA_MAX_PAGES == CONFIG_READAHEAD_MAX_PAGES, "readahead page limits differ");
 
 #define REGION_POOL 256
 #define TRACE_EVENTS 4096

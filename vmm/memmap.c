@@ -1,6 +1,6 @@
 /* Vendor-neutral memory map and its summary; see memmap.h. */
 #include "vmm/memmap.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 #define KIB 1024ull
 #define MIB (1024ull * KIB)

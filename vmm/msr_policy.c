@@ -1,8 +1,8 @@
 /* Guest MSR policy; see msr_policy.h for what is trapped and why. */
 #include "vmm/msr_policy.h"
-#include "vmm/cpufeat.h"
-#include "vmm/log.h"
-#include "vmm/msr_safe.h"
+#include "vmm/arch/cpufeat.h"
+#include "vmm/lib/log.h"
+#include "vmm/arch/msr_safe.h"
 
 #define MSR_IA32_APIC_BASE 0x01Bu
 #define MSR_IA32_FEATURE_CONTROL 0x03Au

@@ -10,9 +10,9 @@
  * dropped and counted: the guest does not own the chipset. The guest ACPI
  * tables omit MCFG, so the guest uses these ports and not ECAM.
  */
-#include "vmm/arch.h"
+#include "vmm/arch/arch.h"
 #include "vmm/io_policy.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 #include "vmm/power.h"
 
 #define CFG_ENABLE (1u << 31)

@@ -1,7 +1,8 @@
 /* Power off; see power.h. */
 #include "vmm/power.h"
-#include "vmm/arch.h"
-#include "vmm/log.h"
+#include "vmm/arch/trap.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/log.h"
 
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_EN (1u << 13)
@@ -47,3 +48,5 @@ void hv_poweroff(enum pv_exit status)
     pv_err("power off did not take effect; halting");
     hv_halt_forever();
 }
+
+void trap_fatal_stop(void) { hv_poweroff(PV_EXIT_FAILURE); }

@@ -1,8 +1,8 @@
 /* Final statistics; see report.h. */
 #include "vmm/report.h"
 #include "ept/frame.h"
-#include "vmm/heap.h"
-#include "vmm/log.h"
+#include "vmm/lib/heap.h"
+#include "vmm/lib/log.h"
 #include "swap/swap.h"
 
 static void stat_line(void *ctx, const char *line)

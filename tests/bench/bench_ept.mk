@@ -1,5 +1,2 @@
 BENCHES += bench_ept
-bench_ept_SRCS := tests/bench/bench_ept.c \
-                  ept/mm.c ept/fault.c ept/mm_access.c ept/fault_stats.c \
-                  ept/region.c ept/region_tree.c ept/frame.c ept/s2pt.c \
-                  ept/s2pt_check.c ept/s2pt_ept.c ept/s2pt_npt.c
+bench_ept_SRCS := tests/bench/bench_ept.c $(EPT_SRCS)

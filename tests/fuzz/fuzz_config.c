@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "guest/config.h"
 #include "guest/size.h"
 

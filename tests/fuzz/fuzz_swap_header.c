@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "swap/blk_file.h"
+#include "tests/unit/blk_file.h"
 #include "swap/swap_area.h"
 #include "tests/unit/test_swap_mkswap.h"
 

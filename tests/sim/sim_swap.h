@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "ept/mm.h"
-#include "swap/blk_file.h"
+#include "tests/unit/blk_file.h"
 #include "swap/swap.h"
 
 #define KiB (1ull << 10)

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "guest/config.h"
 
 static struct pv_config cfg;

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 struct fmt_rng {
     uint64_t s;

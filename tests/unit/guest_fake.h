@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "guest/bzimage.h"
 
 /* ---- bzImage ------------------------------------------------------------- */

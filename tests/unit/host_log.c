@@ -4,8 +4,8 @@
  * environment (e.g. PV_LOG=1 build/host/tests/test_x).
  */
 #include "tests/unit/host_log.h"
-#include "vmm/fmt.h"
-#include "vmm/log.h"
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
-#include "swap/ata.h"
+#include "vmm/lib/types.h"
+#include "vmm/drivers/ata.h"
 
 static uint16_t id[ATA_IDENTIFY_WORDS];
 

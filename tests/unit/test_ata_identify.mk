@@ -1,2 +1,2 @@
 UNIT_TESTS += test_ata_identify
-test_ata_identify_SRCS := swap/ata.c vmm/clock.c
+test_ata_identify_SRCS := vmm/drivers/ata.c vmm/arch/clock.c

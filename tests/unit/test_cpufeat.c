@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/cpufeat.h"
+#include "vmm/arch/cpufeat.h"
 
 /* Skylake-class values with EPT/VPID/unrestricted guest; the EPT/VPID cap
  * has 4-level walks, WB, 2M, 1G, A/D, INVEPT single+all. */

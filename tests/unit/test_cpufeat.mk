@@ -1,2 +1,2 @@
 UNIT_TESTS += test_cpufeat
-test_cpufeat_SRCS := vmm/cpufeat.c
+test_cpufeat_SRCS := vmm/arch/cpufeat.c

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/cpufeat.h"
+#include "vmm/arch/cpufeat.h"
 #include "vmm/cpuid_policy.h"
 
 static struct cpuid_regs apply(uint32_t leaf, uint32_t subleaf, struct cpuid_regs in)

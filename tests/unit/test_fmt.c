@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/fmt_compare.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 /* pv_snprintf without the format attribute, for formats the compiler
  * rightly warns about (unknown conversions, ignored flags, NULL %s) but

@@ -1,3 +1,3 @@
 UNIT_TESTS += test_fmt
-# vmm/fmt.c is linked into every host test already (HOST_SUPPORT)
-test_fmt_SRCS :=
+# vmm/lib/fmt.c is linked into every host test already (HOST_SUPPORT)
+test_fmt_SRCS := 

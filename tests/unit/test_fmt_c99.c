@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/fmt_compare.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 
 /* Without the format attribute: these formats draw (correct) warnings. */
 static int raw(char *buf, size_t size, const char *fmt, ...)

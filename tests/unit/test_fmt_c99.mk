@@ -1,3 +1,3 @@
 UNIT_TESTS += test_fmt_c99
-# vmm/fmt.c is linked into every host test already (HOST_SUPPORT)
-test_fmt_c99_SRCS :=
+# vmm/lib/fmt.c is linked into every host test already (HOST_SUPPORT)
+test_fmt_c99_SRCS := 

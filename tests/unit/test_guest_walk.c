@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "vmm/guest_walk.h"
 #include "vmm/insn.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "vmm/insn.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

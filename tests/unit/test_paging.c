@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/paging.h"
+#include "vmm/arch/paging.h"
 
 #define TABLE 4096ull
 #define ENTRIES 512ull

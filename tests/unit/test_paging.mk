@@ -1,2 +1,2 @@
 UNIT_TESTS += test_paging
-test_paging_SRCS := vmm/paging.c
+test_paging_SRCS := vmm/arch/paging.c

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/test_pci_fake.h"
-#include "vmm/pci.h"
+#include "vmm/drivers/pci.h"
 
 static int setup(void **state)
 {

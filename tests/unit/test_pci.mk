@@ -1,2 +1,2 @@
 UNIT_TESTS += test_pci
-test_pci_SRCS := vmm/pci.c vmm/paging_mmio.c vmm/heap.c
+test_pci_SRCS := vmm/drivers/pci.c vmm/arch/paging_mmio.c vmm/lib/heap.c

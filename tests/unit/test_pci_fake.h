@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "vmm/pci.h"
+#include "vmm/drivers/pci.h"
 
 #define FAKE_FUNCS 32
 

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
-#include "swap/probe.h"
+#include "vmm/lib/types.h"
+#include "vmm/drivers/probe.h"
 #include "tests/unit/test_pci_fake.h"
 
 static struct pv_config cfg_for(enum config_swap s)

@@ -1,4 +1,2 @@
 UNIT_TESTS += test_pci_swap_choice
-test_pci_swap_choice_SRCS := swap/probe.c swap/swap_header.c swap/virtio_blk.c swap/virtio_pci.c \
-                             swap/virtio_ring.c swap/ata.c vmm/pci.c vmm/paging_mmio.c \
-                             vmm/heap.c vmm/clock.c
+test_pci_swap_choice_SRCS := vmm/drivers/probe.c swap/swap_header.c vmm/drivers/virtio_blk.c vmm/drivers/virtio_pci.c vmm/drivers/virtio_ring.c vmm/drivers/ata.c vmm/drivers/pci.c vmm/arch/paging_mmio.c vmm/lib/heap.c vmm/arch/clock.c

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
+#include "vmm/lib/types.h"
 #include "guest/size.h"
 
 /* Parses a C string through an exact-size heap copy, so ASan sees overreads. */

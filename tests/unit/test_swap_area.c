@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "swap/blk_file.h"
+#include "tests/unit/blk_file.h"
 #include "swap/swap_area.h"
 #include "tests/unit/host_log.h"
 #include "tests/unit/test_swap_mkswap.h"

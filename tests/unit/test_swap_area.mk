@@ -1,2 +1,2 @@
 UNIT_TESTS += test_swap_area
-test_swap_area_SRCS := swap/swap_area.c swap/swap_header.c swap/blk_file.c
+test_swap_area_SRCS := swap/swap_area.c swap/swap_header.c $(TEST_BLK_SRCS)

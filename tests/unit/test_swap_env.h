@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "swap/blk_file.h"
+#include "tests/unit/blk_file.h"
 #include "tests/unit/test_swap_mkswap.h"
 #include "swap/swap.h"
 #include "tests/unit/mm_env.h"

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
-#include "swap/virtio_blk.h"
+#include "vmm/lib/types.h"
+#include "vmm/drivers/virtio_blk.h"
 #include "tests/unit/host_log.h"
 
 #define DISK_SECTORS 2048u      /* 1 MiB */

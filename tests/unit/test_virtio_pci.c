@@ -7,9 +7,9 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
-#include "swap/virtio_blk.h"
-#include "swap/virtio_pci.h"
+#include "vmm/lib/types.h"
+#include "vmm/drivers/virtio_blk.h"
+#include "vmm/drivers/virtio_pci.h"
 #include "tests/unit/test_pci_fake.h"
 
 #define VCAP_BODY 14u        /* struct virtio_pci_cap after id/next */

@@ -1,3 +1,2 @@
 UNIT_TESTS += test_virtio_pci
-test_virtio_pci_SRCS := swap/virtio_pci.c swap/virtio_ring.c vmm/pci.c vmm/paging_mmio.c \
-                        vmm/heap.c vmm/clock.c
+test_virtio_pci_SRCS := vmm/drivers/virtio_pci.c vmm/drivers/virtio_ring.c vmm/drivers/pci.c vmm/arch/paging_mmio.c vmm/lib/heap.c vmm/arch/clock.c

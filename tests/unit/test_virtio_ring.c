@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "ept/types.h"
-#include "swap/virtio_ring.h"
+#include "vmm/lib/types.h"
+#include "vmm/drivers/virtio_ring.h"
 
 static void *ring_mem(uint16_t size)
 {

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_virtio_ring
-test_virtio_ring_SRCS := swap/virtio_ring.c
+test_virtio_ring_SRCS := vmm/drivers/virtio_ring.c

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/arch.h"
+#include "vmm/arch/arch.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx_controls.h"
 #include "vmm/vmx/vmx_cr.h"

@@ -9,10 +9,10 @@
  * intercepted, so the guest halts the CPU itself and its interrupts wake it.
  */
 #include "vmm/svm/svm.h"
-#include "vmm/arch.h"
-#include "vmm/heap.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/heap.h"
 #include "vmm/io_policy.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 #include "vmm/msr_policy.h"
 #include "vmm/svm/vmcb.h"
 

@@ -2,7 +2,7 @@
 #ifndef PV_VMM_SVM_SVM_H
 #define PV_VMM_SVM_SVM_H
 
-#include "vmm/cpufeat.h"
+#include "vmm/arch/cpufeat.h"
 #include "vmm/vcpu.h"
 
 extern const struct vcpu_ops svm_ops;

@@ -5,7 +5,7 @@
  * encodings (CPUID, RDMSR/WRMSR, INVD: 2 bytes; VMMCALL and the other SVM
  * instructions: 3 bytes).
  */
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 #include "vmm/svm/svm.h"
 #include "vmm/svm/vmcb.h"
 

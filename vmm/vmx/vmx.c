@@ -10,8 +10,8 @@
  * mappings of every VPID for this EPT pointer, so no INVVPID is needed.
  */
 #include "vmm/vmx/vmx.h"
-#include "vmm/arch.h"
-#include "vmm/log.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx_decode.h"
 #include "vmm/vmx/vmx_insn.h"

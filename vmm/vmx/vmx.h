@@ -11,7 +11,7 @@
 #ifndef PV_VMM_VMX_VMX_H
 #define PV_VMM_VMX_VMX_H
 
-#include "vmm/cpufeat.h"
+#include "vmm/arch/cpufeat.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmx/vmx_controls.h"
 #include "vmm/vmx/vmx_cr.h"

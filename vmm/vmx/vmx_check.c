@@ -6,8 +6,8 @@
  * loading, 41: machine check). Neither says which field is wrong, so the
  * relevant fields are re-checked here and every broken rule is logged.
  */
-#include "vmm/arch.h"
-#include "vmm/log.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_decode.h"

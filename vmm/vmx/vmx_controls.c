@@ -1,6 +1,6 @@
 /* VMX control words from capability MSRs; see vmx_controls.h. */
 #include "vmm/vmx/vmx_controls.h"
-#include "vmm/arch.h"
+#include "vmm/arch/arch.h"
 
 #define CTL_BITS 32
 #define ALLOWED1_SHIFT 32

@@ -15,8 +15,8 @@
  * valid for every instruction exit handled here.
  */
 #include "ept/s2pt.h"
-#include "vmm/arch.h"
-#include "vmm/log.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_decode.h"

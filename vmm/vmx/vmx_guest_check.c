@@ -1,6 +1,6 @@
 /* Guest-state VM-entry checks as a diagnostic; see vmx_guest_check.h. */
 #include "vmm/vmx/vmx_guest_check.h"
-#include "vmm/fmt.h"
+#include "vmm/lib/fmt.h"
 #include "vmm/vmx/vmx_cr.h"
 
 #include <stdarg.h>

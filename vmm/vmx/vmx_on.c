@@ -6,9 +6,9 @@
  * Contract: runs once, on the CPU that will run the guest, after the
  * hypervisor's own GDT/IDT/paging are in place and before any VMCS access.
  */
-#include "vmm/arch.h"
-#include "vmm/heap.h"
-#include "vmm/log.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/heap.h"
+#include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_decode.h"

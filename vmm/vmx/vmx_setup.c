@@ -11,11 +11,11 @@
  * through the guest's IDT. No exception exits.
  */
 #include "ept/s2pt_ept.h"
-#include "vmm/arch.h"
-#include "vmm/clock.h"
-#include "vmm/heap.h"
+#include "vmm/arch/arch.h"
+#include "vmm/arch/clock.h"
+#include "vmm/lib/heap.h"
 #include "vmm/io_policy.h"
-#include "vmm/log.h"
+#include "vmm/lib/log.h"
 #include "vmm/msr_policy.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"

@@ -8,9 +8,9 @@
  * EFER and PAT MSRs, and RIP = vmx_exit_stub. HOST_RSP is written by
  * vmx_enter on every entry (the stack depth is the caller's).
  */
-#include "vmm/arch.h"
-#include "vmm/cpu_tables.h"
-#include "vmm/log.h"
+#include "vmm/arch/arch.h"
+#include "vmm/arch/cpu_tables.h"
+#include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_insn.h"

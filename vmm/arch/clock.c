@@ -1,0 +1,98 @@
+/* TSC calibration and deadlines; see clock.h. */
+#include "vmm/arch/clock.h"
+#include "vmm/arch/arch.h"
+#include "vmm/lib/log.h"
+
+/* i8254 PIT, channel 2 gated through system control port B. */
+#define PIT_HZ 1193182u
+#define PIT_CH2_DATA 0x42
+#define PIT_MODE 0x43
+#define PIT_MODE_CH2_LOHI_MODE0 0xB0u   /* channel 2, lo/hi byte, mode 0, binary */
+#define PORT_B 0x61
+#define PORT_B_GATE2 0x01u
+#define PORT_B_SPEAKER 0x02u
+#define PORT_B_OUT2 0x20u
+#define CALIBRATE_MS 10u
+#define CALIBRATE_SPINS 10000000u       /* give up on a PIT that never fires */
+
+#define CPUID_MAX_LEAF 0x0u
+#define CPUID_TSC_CRYSTAL 0x15u
+#define CPUID_FREQ 0x16u
+#define MHZ 1000000ull
+#define MS_PER_S 1000u
+
+static uint64_t tsc_hz = CLOCK_NOMINAL_HZ;
+static bool calibrated;
+
+uint64_t clock_ms_to_ticks(uint64_t hz, uint32_t ms)
+{
+    uint64_t per_ms = hz / MS_PER_S;
+    if (per_ms && ms > UINT64_MAX / per_ms)
+        return UINT64_MAX;
+    return per_ms * ms;
+}
+
+/* Ticks of the TSC during CALIBRATE_MS of PIT channel 2; 0 if it never ran out. */
+static uint64_t pit_measure(void)
+{
+    uint32_t latch = PIT_HZ / (MS_PER_S / CALIBRATE_MS);
+    uint8_t b = inb(PORT_B);
+    outb(PORT_B, (uint8_t)((b & ~PORT_B_SPEAKER) | PORT_B_GATE2));
+    outb(PIT_MODE, PIT_MODE_CH2_LOHI_MODE0);
+    outb(PIT_CH2_DATA, (uint8_t)latch);
+    outb(PIT_CH2_DATA, (uint8_t)(latch >> 8));
+    uint64_t t0 = rdtsc();
+    uint32_t spins = 0;
+    while (!(inb(PORT_B) & PORT_B_OUT2))
+        if (++spins == CALIBRATE_SPINS)
+            break;
+    uint64_t t1 = rdtsc();
+    outb(PORT_B, b);
+    return spins == CALIBRATE_SPINS ? 0 : t1 - t0;
+}
+
+static uint64_t cpuid_hz(void)
+{
+    uint32_t max = cpuid(CPUID_MAX_LEAF, 0).eax;
+    if (max >= CPUID_TSC_CRYSTAL) {
+        struct cpuid_regs r = cpuid(CPUID_TSC_CRYSTAL, 0);
+        if (r.eax && r.ebx && r.ecx)
+            return (uint64_t)r.ecx * r.ebx / r.eax;
+    }
+    if (max >= CPUID_FREQ) {
+        struct cpuid_regs r = cpuid(CPUID_FREQ, 0);
+        if (r.eax)
+            return r.eax * MHZ;
+    }
+    return 0;
+}
+
+void clock_init(void)
+{
+    if (calibrated)
+        return;
+    calibrated = true;
+    const char *how = "pit";
+    uint64_t hz = pit_measure() * (MS_PER_S / CALIBRATE_MS);
+    if (!hz) {
+        how = "cpuid";
+        hz = cpuid_hz();
+    }
+    if (!hz) {
+        pv_warn("clock: cannot calibrate the TSC; assuming %llu MHz",
+                (unsigned long long)(CLOCK_NOMINAL_HZ / MHZ));
+        return;
+    }
+    tsc_hz = hz;
+    pv_debug("clock: tsc %llu MHz (%s)", (unsigned long long)(hz / MHZ), how);
+}
+
+uint64_t clock_tsc_hz(void) { return tsc_hz; }
+
+uint64_t clock_deadline(uint32_t ms)
+{
+    uint64_t now = rdtsc(), d = clock_ms_to_ticks(tsc_hz, ms);
+    return now + d < now ? UINT64_MAX : now + d;
+}
+
+bool clock_passed(uint64_t deadline) { return rdtsc() >= deadline; }

@@ -1,0 +1,368 @@
+/* virtio-blk, polled; see virtio_blk.h. */
+#include "vmm/drivers/virtio_blk.h"
+#include "vmm/lib/types.h"
+#include "vmm/arch/arch.h"
+#include "vmm/arch/clock.h"
+#include "vmm/lib/fmt.h"
+#include "vmm/lib/heap.h"
+#include "vmm/lib/log.h"
+
+#include <string.h>
+
+#define WANTED_FEATURES (VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_RO | \
+                         VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH | VIRTIO_F_ACCESS_PLATFORM)
+#define CHAIN_EXTRA 2u          /* header and status descriptors */
+#define BLK_SIZE_MAX 4096u      /* larger logical blocks than a page are refused */
+#define PIECES 128u             /* data pieces per batch in rw() */
+
+static const char *status_name(uint8_t s)
+{
+    switch (s) {
+    case VIRTIO_BLK_S_IOERR: return "I/O error";
+    case VIRTIO_BLK_S_UNSUPP: return "unsupported request";
+    case VIRTIO_BLK_STATUS_UNSET: return "no status written";
+    default: return "unknown status";
+    }
+}
+
+static const char *type_name(uint32_t t)
+{
+    return t == VIRTIO_BLK_T_IN ? "read" : t == VIRTIO_BLK_T_OUT ? "write" : "flush";
+}
+
+int virtio_blk_chain(const struct virtio_blk_io *io, uint64_t hdr_addr, uint64_t status_addr,
+                     uint32_t size_max, struct vring_buf *bufs, unsigned max)
+{
+    unsigned n = 0;
+    if (max < CHAIN_EXTRA)
+        return -PV_EINVAL;
+    bufs[n++] = (struct vring_buf){ hdr_addr, sizeof(struct virtio_blk_hdr), false };
+    for (unsigned i = 0; i < io->nsegs; i++) {
+        uint64_t addr = va_hpa(io->segs[i].buf);
+        uint32_t left = io->segs[i].len;
+        while (left) {
+            uint32_t len = size_max && left > size_max ? size_max : left;
+            if (n + 1 >= max)   /* keep room for the status */
+                return -PV_EINVAL;
+            bufs[n++] = (struct vring_buf){ addr, len, io->type == VIRTIO_BLK_T_IN };
+            addr += len;
+            left -= len;
+        }
+    }
+    bufs[n++] = (struct vring_buf){ status_addr, sizeof(uint8_t), true };
+    return (int)n;
+}
+
+static int check_io(const struct virtio_blk *vb, const struct virtio_blk_io *io)
+{
+    if (io->type == VIRTIO_BLK_T_FLUSH)
+        return io->nsegs == 0 ? 0 : -PV_EINVAL;
+    if (io->type != VIRTIO_BLK_T_IN && io->type != VIRTIO_BLK_T_OUT)
+        return -PV_EINVAL;
+    if (!io->nsegs || io->nsegs > BLK_MAX_SEGS)
+        return -PV_EINVAL;
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < io->nsegs; i++) {
+        if (!io->segs[i].len || io->segs[i].len % vb->blk_size)
+            return -PV_EINVAL;
+        bytes += io->segs[i].len;
+    }
+    uint64_t sectors = bytes / VIRTIO_BLK_SECTOR;
+    if ((io->sector * VIRTIO_BLK_SECTOR) % vb->blk_size || io->sector > vb->bd.sectors ||
+        sectors > vb->bd.sectors - io->sector)
+        return -PV_EINVAL;
+    struct vring_buf bufs[VIRTIO_BLK_QUEUE_MAX];
+    unsigned limit = vb->q.vr.size < vb->seg_max + CHAIN_EXTRA ? vb->q.vr.size
+                                                               : vb->seg_max + CHAIN_EXTRA;
+    if (limit > VIRTIO_BLK_QUEUE_MAX)
+        limit = VIRTIO_BLK_QUEUE_MAX;
+    return virtio_blk_chain(io, 0, 0, vb->size_max, bufs, limit) < 0 ? -PV_EINVAL : 0;
+}
+
+static void mark_broken(struct virtio_blk *vb)
+{
+    vb->broken = true;
+    if (vb->vp.common)
+        virtio_pci_fail(&vb->vp);
+}
+
+static void account(struct virtio_blk *vb, const struct virtio_blk_io *io)
+{
+    uint64_t sectors = 0;
+    for (unsigned i = 0; i < io->nsegs; i++)
+        sectors += io->segs[i].len / VIRTIO_BLK_SECTOR;
+    if (io->type == VIRTIO_BLK_T_IN) {
+        vb->bd.reads++;
+        vb->bd.sectors_read += sectors;
+    } else if (io->type == VIRTIO_BLK_T_OUT) {
+        vb->bd.writes++;
+        vb->bd.sectors_written += sectors;
+    }
+}
+
+/* One finished request: its status becomes the io's result. */
+static int complete(struct virtio_blk *vb, struct virtio_blk_io *io, uint8_t status)
+{
+    if (status == VIRTIO_BLK_S_OK) {
+        io->result = 0;
+        account(vb, io);
+        return 0;
+    }
+    io->result = -PV_EIO;
+    vb->bd.errors++;
+    pv_err("%s: %s at sector %llu failed: %s (status %u)", vb->bd.name, type_name(io->type),
+           (unsigned long long)io->sector, status_name(status), (unsigned)status);
+    return -PV_EIO;
+}
+
+/* Put ios[i] on the ring in slot s; false when the ring is full. */
+static bool add_io(struct virtio_blk *vb, struct virtio_blk_io *io, unsigned s)
+{
+    struct virtio_blk_slot *slot = &vb->slots[s];
+    struct vring_buf bufs[VIRTIO_BLK_QUEUE_MAX];
+    slot->hdr.type = io->type;
+    slot->hdr.reserved = 0;
+    slot->hdr.sector = io->type == VIRTIO_BLK_T_FLUSH ? 0 : io->sector;
+    slot->status = VIRTIO_BLK_STATUS_UNSET;
+    int n = virtio_blk_chain(io, va_hpa(&slot->hdr), va_hpa(&slot->status), vb->size_max, bufs,
+                             VIRTIO_BLK_QUEUE_MAX);
+    return n > 0 && vring_add(&vb->q.vr, bufs, (unsigned)n, (uint16_t)s) >= 0;
+}
+
+int virtio_blk_submit(struct virtio_blk *vb, struct virtio_blk_io *ios, unsigned n)
+{
+    if (vb->broken)
+        return -PV_EIO;
+    for (unsigned i = 0; i < n; i++)
+        if (check_io(vb, &ios[i]) < 0)
+            return -PV_EINVAL;
+    int owner[VIRTIO_BLK_MAX_INFLIGHT];   /* io index per slot, -1 when free */
+    for (unsigned s = 0; s < VIRTIO_BLK_MAX_INFLIGHT; s++)
+        owner[s] = -1;
+    unsigned next = 0, done = 0, free_slot = 0;
+    int rc = 0;
+    while (done < n) {
+        bool added = false;
+        while (next < n) {
+            while (free_slot < VIRTIO_BLK_MAX_INFLIGHT && owner[free_slot] >= 0)
+                free_slot++;
+            if (free_slot == VIRTIO_BLK_MAX_INFLIGHT || !add_io(vb, &ios[next], free_slot))
+                break;
+            owner[free_slot] = (int)next++;
+            added = true;
+        }
+        if (added) {
+            vring_publish(&vb->q.vr);
+            vb->kick(vb);
+        }
+        uint64_t deadline = clock_deadline(vb->timeout_ms);
+        int got;
+        uint16_t s;
+        uint32_t len;
+        while ((got = vring_pop_used(&vb->q.vr, &s, &len)) == 0) {
+            if (clock_passed(deadline)) {
+                pv_err("%s: no completion within %u ms (%u requests in flight); "
+                       "device marked failed", vb->bd.name, vb->timeout_ms,
+                       vring_outstanding(&vb->q.vr));
+                mark_broken(vb);
+                vb->bd.errors++;
+                return -PV_EIO;
+            }
+            pause();
+        }
+        if (got < 0 || s >= VIRTIO_BLK_MAX_INFLIGHT || owner[s] < 0) {
+            pv_err("%s: the device returned a request that was not in flight; "
+                   "device marked failed", vb->bd.name);
+            mark_broken(vb);
+            vb->bd.errors++;
+            return -PV_EIO;
+        }
+        if (complete(vb, &ios[owner[s]], vb->slots[s].status) < 0)
+            rc = -PV_EIO;
+        owner[s] = -1;
+        if (s < free_slot)
+            free_slot = s;
+        done++;
+    }
+    return rc;
+}
+
+/* Data pieces per device request: seg_max, and what the queue can chain. */
+static unsigned pieces_per_request(const struct virtio_blk *vb)
+{
+    unsigned m = vb->q.vr.size - CHAIN_EXTRA;
+    if (vb->seg_max < m)
+        m = vb->seg_max;
+    return m < PIECES ? m : PIECES;
+}
+
+static int virtio_blk_rw(struct blkdev *d, bool write, uint64_t sector,
+                         const struct blk_seg *segs, unsigned nsegs)
+{
+    struct virtio_blk *vb = d->priv;
+    uint32_t type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+    if (!nsegs || nsegs > BLK_MAX_SEGS)
+        return -PV_EINVAL;
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < nsegs; i++) {
+        if (!segs[i].len || segs[i].len % vb->blk_size)
+            return -PV_EINVAL;
+        bytes += segs[i].len;
+    }
+    if (sector > d->sectors || bytes / VIRTIO_BLK_SECTOR > d->sectors - sector ||
+        (sector * VIRTIO_BLK_SECTOR) % vb->blk_size)
+        return -PV_EINVAL;
+    if (vb->broken)
+        return -PV_EIO;
+
+    /* Cut segments into pieces (<= size_max, whole blocks), group them into
+     * device requests of <= seg_max pieces, submit in batches. */
+    uint32_t piece_max = vb->size_max ? vb->size_max - vb->size_max % vb->blk_size : 0;
+    if (vb->size_max && !piece_max)
+        piece_max = vb->blk_size;
+    struct blk_seg pieces[PIECES];
+    struct virtio_blk_io ios[VIRTIO_BLK_MAX_INFLIGHT];
+    unsigned per = pieces_per_request(vb), seg = 0;
+    uint32_t off = 0;
+    uint64_t at = sector;
+    int rc = 0;
+    while (seg < nsegs) {
+        unsigned np = 0, nio = 0;
+        while (seg < nsegs && nio < VIRTIO_BLK_MAX_INFLIGHT && np + per <= PIECES) {
+            struct virtio_blk_io *io = &ios[nio++];
+            *io = (struct virtio_blk_io){ type, at, &pieces[np], 0, 0 };
+            while (seg < nsegs && io->nsegs < per) {
+                uint32_t len = segs[seg].len - off;
+                if (piece_max && len > piece_max)
+                    len = piece_max;
+                pieces[np++] = (struct blk_seg){ (uint8_t *)segs[seg].buf + off, len };
+                io->nsegs++;
+                at += len / VIRTIO_BLK_SECTOR;
+                off += len;
+                if (off == segs[seg].len) {
+                    seg++;
+                    off = 0;
+                }
+            }
+        }
+        int r = virtio_blk_submit(vb, ios, nio);
+        if (r < 0) {
+            rc = r;
+            if (vb->broken)
+                break;
+        }
+    }
+    return rc;
+}
+
+static int virtio_blk_flush(struct blkdev *d)
+{
+    struct virtio_blk *vb = d->priv;
+    if (!(vb->features & VIRTIO_BLK_F_FLUSH))
+        return vb->broken ? -PV_EIO : 0;   /* no volatile cache to flush */
+    struct virtio_blk_io io = { VIRTIO_BLK_T_FLUSH, 0, NULL, 0, 0 };
+    return virtio_blk_submit(vb, &io, 1);
+}
+
+static const struct blkdev_ops virtio_blk_ops = { virtio_blk_rw, virtio_blk_flush };
+
+void virtio_blk_bind(struct virtio_blk *vb, uint64_t capacity)
+{
+    vb->bd.ops = &virtio_blk_ops;
+    vb->bd.priv = vb;
+    vb->bd.sectors = capacity;
+    vb->bd.sector_size = VIRTIO_BLK_SECTOR;
+    if (vb->blk_size < VIRTIO_BLK_SECTOR)
+        vb->blk_size = VIRTIO_BLK_SECTOR;
+    if (!vb->seg_max)
+        vb->seg_max = 1;
+    if (!vb->timeout_ms)
+        vb->timeout_ms = VIRTIO_BLK_TIMEOUT_MS;
+}
+
+static void kick_device(struct virtio_blk *vb) { virtio_queue_kick(&vb->q); }
+
+/* Device limits from its configuration, for the features accepted. */
+static int read_limits(struct virtio_blk *vb, char *err, size_t err_len)
+{
+    vb->seg_max = VIRTIO_BLK_QUEUE_MAX;
+    if (vb->features & VIRTIO_BLK_F_SEG_MAX) {
+        uint32_t m = virtio_pci_dev_read32(&vb->vp, VIRTIO_BLK_CFG_SEG_MAX);
+        if (m && m < vb->seg_max)
+            vb->seg_max = m;
+    }
+    vb->size_max = 0;
+    if (vb->features & VIRTIO_BLK_F_SIZE_MAX)
+        vb->size_max = virtio_pci_dev_read32(&vb->vp, VIRTIO_BLK_CFG_SIZE_MAX);
+    vb->blk_size = VIRTIO_BLK_SECTOR;
+    if (vb->features & VIRTIO_BLK_F_BLK_SIZE) {
+        uint32_t b = virtio_pci_dev_read32(&vb->vp, VIRTIO_BLK_CFG_BLK_SIZE);
+        if (b < VIRTIO_BLK_SECTOR || b > BLK_SIZE_MAX || (b & (b - 1))) {
+            pv_snprintf(err, err_len, "%s: logical block size %u is not supported "
+                        "(512..4096, a power of two)", vb->bd.name, b);
+            return -PV_EINVAL;
+        }
+        vb->blk_size = b;
+    }
+    return 0;
+}
+
+int virtio_blk_init(struct virtio_blk *vb, struct pci_addr a, char *err, size_t err_len)
+{
+    memset(vb, 0, sizeof(*vb));
+    char where[16];
+    pci_addr_format(a, where, sizeof(where));
+    pv_snprintf(vb->bd.name, sizeof(vb->bd.name), "virtio-blk %s", where);
+    vb->vp.name = vb->bd.name;
+    struct pci_func f;
+    if (!pci_func_read(a, &f) || f.vendor != VIRTIO_PCI_VENDOR ||
+        (f.device != VIRTIO_PCI_DEVICE_MODERN_BASE + VIRTIO_ID_BLOCK &&
+         f.device != VIRTIO_PCI_DEVICE_TRANSITIONAL_BLK)) {
+        pv_snprintf(err, err_len, "%s: not a virtio-blk function", where);
+        return -PV_ENOENT;
+    }
+    struct virtio_pci_caps caps;
+    if (virtio_pci_find_caps(a, &caps) < 0) {
+        pv_snprintf(err, err_len, "%s: no VIRTIO_F_VERSION_1 (legacy device); "
+                    "use disable-legacy=on", vb->bd.name);
+        return -PV_EINVAL;
+    }
+    int rc = virtio_pci_map(&vb->vp, a, &caps, err, err_len);
+    if (rc < 0)
+        return rc;
+    if (caps.device.length < VIRTIO_BLK_CFG_MIN_LEN) {
+        pv_snprintf(err, err_len, "%s: device configuration is only %u bytes", vb->bd.name,
+                    caps.device.length);
+        return -PV_EINVAL;
+    }
+    uint64_t offered;
+    rc = virtio_pci_start(&vb->vp, WANTED_FEATURES, &offered, &vb->features, err, err_len);
+    if (rc < 0)
+        return rc;
+    if (vb->features & VIRTIO_BLK_F_RO) {
+        virtio_pci_fail(&vb->vp);
+        pv_snprintf(err, err_len, "%s: the disk is read-only; swap needs to write", vb->bd.name);
+        return -PV_EINVAL;
+    }
+    if ((rc = read_limits(vb, err, err_len)) < 0 ||
+        (rc = virtio_pci_setup_queue(&vb->vp, 0, VIRTIO_BLK_QUEUE_MAX, &vb->q, err,
+                                     err_len)) < 0) {
+        virtio_pci_fail(&vb->vp);
+        return rc;
+    }
+    vb->slots = heap_alloc(VIRTIO_BLK_MAX_INFLIGHT * sizeof(struct virtio_blk_slot), 64,
+                           "virtio-blk requests");
+    if (!vb->slots) {
+        virtio_pci_fail(&vb->vp);
+        pv_snprintf(err, err_len, "%s: no memory for request headers", vb->bd.name);
+        return -PV_ENOMEM;
+    }
+    vb->kick = kick_device;
+    virtio_pci_driver_ok(&vb->vp);
+    virtio_blk_bind(vb, virtio_pci_dev_read64(&vb->vp, VIRTIO_BLK_CFG_CAPACITY));
+    pv_debug("%s: features 0x%llx (offered 0x%llx), queue %u, seg_max %u, size_max %u, "
+             "block %u", vb->bd.name, (unsigned long long)vb->features,
+             (unsigned long long)offered, (unsigned)vb->q.vr.size, vb->seg_max, vb->size_max,
+             vb->blk_size);
+    return 0;
+}

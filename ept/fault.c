@@ -21,6 +21,7 @@
 #include "ept/mm.h"
 
 #include "ept/mm_internal.h"
+#include "vmm/lib/cycles.h"
 #include "vmm/lib/log.h"
 
 #include <string.h>
@@ -427,7 +428,7 @@ static enum fault_res resolve(struct fault_ctx *c, struct fault_event *ev)
 int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
                     struct fault_outcome *out)
 {
-    uint64_t t0 = pv_rdtsc();
+    uint64_t t0 = rdtsc();
     /* An exit that reports no access kind was at least a read. */
     uint32_t access = (f->access & ACC_RWX) ? (f->access & ACC_RWX) : ACC_R;
     struct fault_ctx c;
@@ -462,7 +463,7 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
         out->res = resolve(&c, &ev);
     }
     ev.res = (uint8_t)out->res;
-    uint64_t dt = pv_rdtsc() - t0;
+    uint64_t dt = rdtsc() - t0;
     ev.cycles = dt > CYCLES_MAX ? CYCLES_MAX : (uint32_t)dt;
     fault_account(&mm->stats, &mm->trace, &ev);
     return 0;

@@ -45,18 +45,6 @@ enum fault_res {
 
 const char *fault_res_name(enum fault_res res);
 
-/* Timestamp counter (host and hypervisor are both x86-64). */
-static inline uint64_t pv_rdtsc(void)
-{
-#if defined(__x86_64__)
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-#else
-    return 0;
-#endif
-}
-
 /* One traced fault. entry_state/entry_rights: what stage-2 held for the gpa
  * when the handler looked (S2_NONE when it never looked, e.g. open bus). */
 struct fault_event {

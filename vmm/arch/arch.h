@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "vmm/arch/cpuid_regs.h"
+#include "vmm/lib/cycles.h" /* rdtsc */
 
 /* MSRs */
 #define MSR_IA32_FEATURE_CONTROL 0x03Au
@@ -89,13 +90,6 @@ DEFINE_READ_CR(4)
 static inline void write_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
-}
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }

@@ -5,6 +5,7 @@
  * the guest with a message naming the exit: never a silent hang.
  */
 #include "vmm/arch/arch.h"
+#include "vmm/arch/exception.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
 #include "vmm/lib/fmt.h"
@@ -17,11 +18,6 @@
 #include "vmm/vcpu.h"
 
 #include <stdarg.h>
-
-#define EXC_UD 6
-#define EXC_GP 13
-#define EXC_HAS_ERROR_MASK ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
-                            (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
 
 static const char *const kind_names[EXIT_KIND_COUNT] = {
     [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "rdmsr", [EXIT_MSR_WRITE] = "wrmsr",
@@ -176,8 +172,7 @@ static void handle_hypercall(struct vcpu *v, struct vm_exit *e)
 static void handle_exception(struct vcpu *v, struct vm_exit *e)
 {
     uint8_t vec = e->u.exc.vector;
-    bool has_error = vec < 32 && (EXC_HAS_ERROR_MASK & (1u << vec));
-    v->ops->inject_exception(v, vec, has_error, e->u.exc.error);
+    v->ops->inject_exception(v, vec, exc_has_error_code(vec), e->u.exc.error);
 }
 
 static void handle_invd(struct vcpu *v, struct vm_exit *e)

@@ -10,8 +10,6 @@
 #include "vmm/lib/log.h"
 #include "vmm/arch/msr_safe.h"
 
-#define EXC_GP 13
-#define EXC_PF 14
 #define PF_ERR_P (1u << 0)
 #define PF_ERR_W (1u << 1)
 #define PF_ERR_I (1u << 4)

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#define EXC_COUNT 32
+#include "vmm/arch/exception.h"
 
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;

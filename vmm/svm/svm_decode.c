@@ -6,13 +6,13 @@
  * VMMCALL and the other SVM instructions: 3 bytes).
  */
 #include "vmm/svm/svm_decode.h"
+#include "vmm/arch/exception.h"
 #include "vmm/svm/vmcb.h"
 
 #define LEN_TWO_BYTE_OPCODE 2   /* 0F xx */
 #define LEN_SVM_INSN 3          /* 0F 01 xx */
 #define LEN_MAX 15              /* the architectural limit of one instruction */
 #define MSR_EXIT_WRITE 1
-#define EXC_UD 6
 
 static uint8_t insn_len(const struct svm_exit_fields *f, uint8_t fixed)
 {

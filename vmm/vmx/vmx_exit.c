@@ -16,14 +16,12 @@
  */
 #include "ept/s2pt.h"
 #include "vmm/arch/arch.h"
+#include "vmm/arch/exception.h"
 #include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_decode.h"
 #include "vmm/vmx/vmx_insn.h"
-
-#define EXC_UD 6
-#define EXC_GP 13
 
 static uint8_t exit_insn_len(void)
 {

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "vmm/lib/size_mask.h"
 #include "vmm/lib/types.h"
 #include "vmm/insn_attr.h"
 
@@ -75,14 +76,9 @@ static int cur_take(struct cursor *c, unsigned n, bool sign, uint64_t *v)
         x |= (uint64_t)c->bytes[c->pos + i] << (8 * i);
     c->pos += n;
     if (sign && n < 8 && n > 0 && (x >> (8 * n - 1)) & 1)
-        x |= ~insn_size_mask(n);
+        x |= ~access_size_mask(n);
     *v = x;
     return 0;
-}
-
-uint64_t insn_size_mask(unsigned n)
-{
-    return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
 }
 
 /* Prefix bytes; returns false at the first byte that is not one. */
@@ -458,25 +454,25 @@ int insn_decode(const uint8_t *bytes, size_t avail, int mode, struct insn *out)
 
 uint64_t insn_extend(uint64_t raw, const struct insn *in)
 {
-    uint64_t v = raw & insn_size_mask(in->size);
+    uint64_t v = raw & access_size_mask(in->size);
     if (in->ext == INSN_EXT_SIGN && in->size < 8 && in->size > 0 &&
         ((v >> (8 * in->size - 1)) & 1))
-        v |= ~insn_size_mask(in->size);
-    return v & insn_size_mask(in->dst_size);
+        v |= ~access_size_mask(in->size);
+    return v & access_size_mask(in->dst_size);
 }
 
 uint64_t insn_merge_reg(uint64_t old, uint64_t value, const struct insn *in)
 {
-    const uint64_t byte = insn_size_mask(1);
+    const uint64_t byte = access_size_mask(1);
     if (in->reg_high8)
         return (old & ~(byte << 8)) | ((value & byte) << 8);
     switch (in->dst_size) {
     case 1:
     case 2:
-        return (old & ~insn_size_mask(in->dst_size)) |
-               (value & insn_size_mask(in->dst_size));
+        return (old & ~access_size_mask(in->dst_size)) |
+               (value & access_size_mask(in->dst_size));
     case 4:
-        return value & insn_size_mask(4);
+        return value & access_size_mask(4);
     default:
         return value;
     }
@@ -488,9 +484,9 @@ uint64_t insn_store_value(uint64_t reg_value, const struct insn *in)
     case INSN_STORE_REG:
         if (in->reg_high8)
             reg_value >>= 8;
-        return reg_value & insn_size_mask(in->size);
+        return reg_value & access_size_mask(in->size);
     case INSN_STORE_IMM:
-        return in->imm & insn_size_mask(in->size);
+        return in->imm & access_size_mask(in->size);
     default:
         return 0;
     }

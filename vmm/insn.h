@@ -173,9 +173,6 @@ struct insn {
 int insn_decode(const uint8_t *bytes, size_t avail, int mode,
                 struct insn *out);
 
-/* All-ones of n bytes (n = 1, 2, 4 or 8). */
-uint64_t insn_size_mask(unsigned n);
-
 /*
  * The value a LOAD puts in its register, from the raw memory value
  * (low insn->size bytes of raw): zero- or sign-extended to dst_size, as

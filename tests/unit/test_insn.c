@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "vmm/lib/size_mask.h"
 #include "vmm/lib/types.h"
 #include "vmm/insn.h"
 
@@ -434,8 +435,8 @@ static void test_extend(void **state)
     assert_int_equal(insn_extend(0x7fffffff, &slq), 0x7fffffffull);
     assert_int_equal(insn_extend(0x1ffffffffull, &mov), 0xffffffffull);
     /* open bus: all-ones of the access size, then the instruction's rule */
-    assert_int_equal(insn_extend(insn_size_mask(zbl.size), &zbl), 0xffull);
-    assert_int_equal(insn_extend(insn_size_mask(swq.size), &swq), ~0ull);
+    assert_int_equal(insn_extend(access_size_mask(zbl.size), &zbl), 0xffull);
+    assert_int_equal(insn_extend(access_size_mask(swq.size), &swq), ~0ull);
 }
 
 static void test_store_value(void **state)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vmm/drivers/pci.h"
+#include "vmm/lib/size_mask.h"
 
 #define FAKE_FUNCS 32
 
@@ -57,7 +58,7 @@ static inline uint32_t fake_read(void *ctx, struct pci_addr a, uint16_t reg, uns
     fake_reads++;
     struct fake_fn *f = fake_find(a);
     if (!f)
-        return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+        return (uint32_t)access_size_mask(size);
     return fake_get(&f->cfg[reg], size);
 }
 

@@ -3,6 +3,7 @@
 #include "vmm/arch/arch.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
+#include "vmm/lib/size_mask.h"
 #include "vmm/arch/paging_mmio.h"
 
 #include <string.h>
@@ -82,7 +83,7 @@ static bool reachable(struct pci_addr a, uint16_t reg, unsigned size)
 static uint32_t cfg_read(struct pci_addr a, uint16_t reg, unsigned size)
 {
     if (!reachable(a, reg, size))
-        return size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+        return (uint32_t)access_size_mask(size);
     return ops->read(ops->ctx, a, reg, size);
 }
 

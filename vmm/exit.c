@@ -8,69 +8,13 @@
 #include "vmm/arch/exception.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
-#include "vmm/lib/fmt.h"
-#include "vmm/gpr_frame.h"
 #include "vmm/guest_walk.h"
 #include "vmm/io_policy.h"
+#include "vmm/lib/cycles.h"
 #include "vmm/lib/log.h"
 #include "vmm/msr_policy.h"
 #include "vmm/power.h"
 #include "vmm/vcpu.h"
-
-#include <stdarg.h>
-
-static const char *const kind_names[EXIT_KIND_COUNT] = {
-    [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "rdmsr", [EXIT_MSR_WRITE] = "wrmsr",
-    [EXIT_IO] = "io", [EXIT_HLT] = "hlt", [EXIT_STAGE2_FAULT] = "stage2-fault",
-    [EXIT_STAGE2_MISCONF] = "stage2-misconfig", [EXIT_SHUTDOWN] = "shutdown",
-    [EXIT_HYPERCALL] = "hypercall", [EXIT_INTR] = "interrupt",
-    [EXIT_PREEMPT_TIMER] = "preemption-timer", [EXIT_XSETBV] = "xsetbv",
-    [EXIT_CR_ACCESS] = "cr-access", [EXIT_EXCEPTION] = "exception",
-    [EXIT_CACHE_INVD] = "invd", [EXIT_ENTRY_FAILED] = "entry-failed", [EXIT_OTHER] = "other",
-};
-
-_Static_assert(GPR_OFF_RAX == GPR_RAX * 8 && GPR_OFF_RCX == GPR_RCX * 8 &&
-                   GPR_OFF_RDX == GPR_RDX * 8 && GPR_OFF_RBX == GPR_RBX * 8 &&
-                   GPR_OFF_RBP == GPR_RBP * 8 && GPR_OFF_RSI == GPR_RSI * 8 &&
-                   GPR_OFF_RDI == GPR_RDI * 8 && GPR_OFF_R8 == GPR_R8 * 8 &&
-                   GPR_OFF_R15 == GPR_R15 * 8 && GPR_OFF_R12 == GPR_R12 * 8,
-               "vmm/gpr_frame.h must match enum gpr");
-
-const char *exit_kind_name(enum exit_kind k)
-{
-    return (unsigned)k < EXIT_KIND_COUNT && kind_names[k] ? kind_names[k] : "?";
-}
-
-void vcpu_stop(struct vcpu *v, int status, const char *fmt, ...)
-{
-    if (v->stopped)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    pv_vsnprintf(v->stop_reason, sizeof(v->stop_reason), fmt, ap);
-    va_end(ap);
-    v->stopped = true;
-    v->stop_status = status;
-}
-
-void vcpu_dump_gprs(struct vcpu *v)
-{
-    static const char *const names[GPR_COUNT] = {
-        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-    };
-    for (int i = 0; i < GPR_COUNT; i += 4)
-        pv_err("guest %-3s=%016llx %-3s=%016llx %-3s=%016llx %-3s=%016llx",
-               names[i], (unsigned long long)(i == GPR_RSP ? v->ops->get_rsp(v) : v->gpr[i]),
-               names[i + 1], (unsigned long long)v->gpr[i + 1],
-               names[i + 2], (unsigned long long)v->gpr[i + 2],
-               names[i + 3], (unsigned long long)v->gpr[i + 3]);
-}
-
-void vcpu_skip(struct vcpu *v, const struct vm_exit *e)
-{
-    v->ops->set_rip(v, e->rip + e->insn_len);
-}
 
 static void handle_default(struct vcpu *v, struct vm_exit *e)
 {
@@ -127,27 +71,21 @@ static int read_guest(void *ctx, uint64_t gpa, void *dst, size_t len)
     return mm_read(ctx, gpa, dst, len);
 }
 
-/* Where the guest's own page tables send gva, level by level. */
+/* Where the guest's own page tables send gva; when they do not, every
+ * entry the walk read, top level first, the failing one last. */
 static void dump_guest_walk(struct vcpu *v, uint64_t gva)
 {
     uint64_t cr0, cr3, cr4, efer, gpa = 0;
     uint32_t flags = 0;
+    struct gw_trace t;
     v->ops->get_paging(v, &cr0, &cr3, &cr4, &efer);
-    int rc = guest_walk(cr0, cr3, cr4, efer, gva, read_guest, v->mm, &gpa, &flags);
+    int rc = guest_walk_traced(cr0, cr3, cr4, efer, gva, read_guest, v->mm, &gpa, &flags, &t);
     if (rc < 0) {
         pv_err("guest walk of 0x%llx: fails (%d)", (unsigned long long)gva, rc);
-        uint64_t e = cr3 & ~0xFFFull;
-        for (int level = 4; level >= 1; level--) {
-            unsigned idx = (gva >> (12 + 9 * (level - 1))) & 0x1FF;
-            uint64_t entry = 0;
-            if (mm_read(v->mm, e + idx * 8, &entry, 8) < 0)
-                break;
-            pv_err("  level %d table 0x%llx [%u] = 0x%016llx", level,
-                   (unsigned long long)e, idx, (unsigned long long)entry);
-            if (!(entry & 1) || (level > 1 && (entry & 0x80)))
-                break;
-            e = entry & 0x000FFFFFFFFFF000ull;
-        }
+        for (unsigned i = 0; i < t.steps; i++)
+            pv_err("  level %u table 0x%llx [%u] = 0x%016llx", t.step[i].level,
+                   (unsigned long long)t.step[i].table, t.step[i].index,
+                   (unsigned long long)t.step[i].entry);
     } else {
         pv_err("guest walk of 0x%llx: gpa 0x%llx flags 0x%x", (unsigned long long)gva,
                (unsigned long long)gpa, flags);

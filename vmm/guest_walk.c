@@ -25,6 +25,8 @@
 #define LA57_BITS 57u
 #define LINEAR32_LIMIT (1ull << 32)
 
+_Static_assert(LEVELS_LA57 <= GW_LEVELS_MAX, "a trace must hold the deepest walk");
+
 struct paging {
     unsigned levels;     /* tables walked, the root included */
     unsigned idx_bits;   /* index bits per level (the top may use fewer) */
@@ -127,12 +129,22 @@ int guest_walk(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
                uint64_t gva, guest_read_phys_fn read_phys, void *ctx,
                uint64_t *gpa_out, uint32_t *flags_out)
 {
+    return guest_walk_traced(cr0, cr3, cr4, efer, gva, read_phys, ctx, gpa_out, flags_out,
+                             NULL);
+}
+
+int guest_walk_traced(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
+                      uint64_t gva, guest_read_phys_fn read_phys, void *ctx,
+                      uint64_t *gpa_out, uint32_t *flags_out, struct gw_trace *trace)
+{
     uint32_t rights = GW_F_WRITE | GW_F_USER;
     uint32_t size_flag = 0;
     struct paging pg;
     uint64_t table, gpa = 0;
     int rc;
 
+    if (trace)
+        trace->steps = 0;
     if (!read_phys || !gpa_out)
         return -PV_EINVAL;
     if (!(cr0 & GW_CR0_PG)) {
@@ -153,6 +165,9 @@ int guest_walk(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
 
         if ((rc = read_entry(&pg, table, idx, read_phys, ctx, &e)))
             return rc;
+        if (trace && trace->steps < GW_LEVELS_MAX)
+            trace->step[trace->steps++] = (struct gw_step){
+                .level = level, .table = table, .index = (unsigned)idx, .entry = e };
         if (!(e & GW_PTE_P))
             return -PV_ENOENT;
         if (top_pdpt) {

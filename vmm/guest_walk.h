@@ -67,6 +67,28 @@ int guest_walk(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
                uint64_t gva, guest_read_phys_fn read_phys, void *ctx,
                uint64_t *gpa_out, uint32_t *flags_out);
 
+/* One paging-structure entry a walk read, for diagnostics. */
+#define GW_LEVELS_MAX 5u
+struct gw_step {
+    unsigned level;   /* the root is the mode's top level (5, 4, 3 or 2); 1 = PT */
+    uint64_t table;   /* guest-physical address of the table */
+    unsigned index;   /* the entry's index in it */
+    uint64_t entry;   /* the value read (32-bit entries zero-extended) */
+};
+struct gw_trace {
+    unsigned steps;   /* entries read, top level first */
+    struct gw_step step[GW_LEVELS_MAX];
+};
+
+/*
+ * guest_walk, recording in *trace every entry it read, including the one
+ * that ended a failed walk (not present, reserved bits). A walk that
+ * failed before reading anything, or with paging off, records no step.
+ */
+int guest_walk_traced(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
+                      uint64_t gva, guest_read_phys_fn read_phys, void *ctx,
+                      uint64_t *gpa_out, uint32_t *flags_out, struct gw_trace *trace);
+
 /*
  * Read up to len bytes of guest-virtual memory at gva (an instruction at
  * RIP), page by page. Returns the number of bytes read, which is less than

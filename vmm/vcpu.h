@@ -111,10 +111,12 @@ struct vcpu {
     char stop_reason[128];
 };
 
-const char *exit_kind_name(enum exit_kind k);
-
-/* Run the guest until it stops (power-off, fatal exit, error). */
+/* The dispatch loop (vmm/exit.c). Run the guest until it stops (power-off,
+ * fatal exit, error). */
 void vcpu_run_loop(struct vcpu *v);
+
+/* Services for the handlers (vmm/vcpu.c). */
+const char *exit_kind_name(enum exit_kind k);
 /* Stop the guest: the loop ends and the reason is reported. */
 void vcpu_stop(struct vcpu *v, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

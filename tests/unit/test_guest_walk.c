@@ -353,6 +353,70 @@ static void test_fetch_paging_off(void **state)
     assert_int_equal(guest_fetch(0, 0, 0, 0, GMEM_SIZE, read_phys, g, buf, 6), -PV_EIO);
 }
 
+/* The trace holds every entry read, top first, including the one that
+ * ended a failed walk: what the shutdown dump prints (vmm/exit.c). */
+static void test_trace(void **state)
+{
+    struct gmem *g = *state;
+    uint64_t root = new_table(g), gpa;
+    uint32_t flags;
+    struct gw_trace t;
+    const uint64_t gva = 0xffffffff81234567ull;
+    uint64_t *leaf = map64(g, root, 4, gva, 1, 0x456000 | PTE_TABLE);
+
+    assert_int_equal(guest_walk_traced(CR0, root, CR4_LONG, EFER_LONG, gva, read_phys, g,
+                                       &gpa, &flags, &t), 0);
+    assert_int_equal(gpa, 0x456567);
+    assert_int_equal(t.steps, 4);
+    uint64_t table = root;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned level = 4 - i, idx = (gva >> (12 + 9 * (level - 1))) & 511;
+        assert_int_equal(t.step[i].level, level);
+        assert_int_equal(t.step[i].table, table);
+        assert_int_equal(t.step[i].index, idx);
+        assert_int_equal(t.step[i].entry, *pte64(g, table, idx));
+        table = t.step[i].entry & GW_PTE_ADDR;
+    }
+    assert_int_equal(t.step[3].entry, *leaf);
+
+    /* the PDPT entry is not present: two steps, the second one is 0 */
+    uint64_t pml4e = *pte64(g, root, (gva >> 39) & 511);
+    uint64_t *pdpte = pte64(g, pml4e & GW_PTE_ADDR, (gva >> 30) & 511);
+    uint64_t saved = *pdpte;
+    *pdpte = 0;
+    assert_int_equal(guest_walk_traced(CR0, root, CR4_LONG, EFER_LONG, gva, read_phys, g,
+                                       &gpa, &flags, &t), -PV_ENOENT);
+    assert_int_equal(t.steps, 2);
+    assert_int_equal(t.step[1].level, 3);
+    assert_int_equal(t.step[1].entry, 0);
+    /* a reserved bit ends the walk at the entry that holds it */
+    *pdpte = saved | GW_PTE_PS | (1ull << 13); /* 1 GiB page, reserved address bit */
+    assert_int_equal(guest_walk_traced(CR0, root, CR4_LONG, EFER_LONG, gva, read_phys, g,
+                                       &gpa, &flags, &t), -PV_EINVAL);
+    assert_int_equal(t.steps, 2);
+    assert_int_equal(t.step[1].entry, *pdpte);
+    *pdpte = saved;
+
+    /* 32-bit paging with a 4 MiB page: one four-byte entry */
+    uint64_t pd = new_table(g);
+    *pte32(g, pd, 0x80123456u >> 22) = 0x00C00000u | (uint32_t)PTE_TABLE | (uint32_t)GW_PTE_PS;
+    assert_int_equal(guest_walk_traced(CR0, pd, GW_CR4_PSE, 0, 0x80123456u, read_phys, g,
+                                       &gpa, &flags, &t), 0);
+    assert_int_equal(t.steps, 1);
+    assert_int_equal(t.step[0].level, 2);
+    assert_int_equal(t.step[0].index, 0x80123456u >> 22);
+    assert_int_equal(gpa, 0x00D23456u);
+
+    /* nothing read: paging off, a non-canonical address */
+    t.steps = 99;
+    assert_int_equal(guest_walk_traced(1, 0, 0, 0, gva, read_phys, g, &gpa, &flags, &t), 0);
+    assert_int_equal(t.steps, 0);
+    t.steps = 99;
+    assert_int_equal(guest_walk_traced(CR0, root, CR4_LONG, EFER_LONG, 0x0000800000000000ull,
+                                       read_phys, g, &gpa, &flags, &t), -PV_EINVAL);
+    assert_int_equal(t.steps, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_legacy_32bit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_across_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_paging_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

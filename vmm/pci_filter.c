@@ -9,57 +9,69 @@
  * function reads as absent (all-ones). Writes to configuration space are
  * dropped and counted: the guest does not own the chipset. The guest ACPI
  * tables omit MCFG, so the guest uses these ports and not ECAM.
+ *
+ * The guest's CONFIG_ADDRESS is shadowed here; the host's configuration
+ * space is read through the hypervisor's own PCI access (vmm/drivers/pci.h,
+ * whose ops host tests replace with a fake configuration space).
  */
 #include "vmm/arch/arch.h"
+#include "vmm/drivers/pci.h"
 #include "vmm/io_policy.h"
 #include "vmm/lib/log.h"
+#include "vmm/lib/size_mask.h"
 #include "vmm/power.h"
 
 #define CFG_ENABLE (1u << 31)
-#define CFG_BDF_MASK 0x00FFFF00u     /* bus 23:16, device 15:11, function 10:8 */
+#define CFG_BUS_SHIFT 16             /* bus 23:16 */
+#define CFG_DEV_SHIFT 11             /* device 15:11 */
+#define CFG_FN_SHIFT 8               /* function 10:8 */
+#define CFG_BUS_MASK 0xFFu
+#define CFG_DEV_MASK 0x1Fu
+#define CFG_FN_MASK 0x7u
 #define CFG_REG_MASK 0xFCu
-#define CFG_CLASS_REG 0x08u          /* revision 7:0, class code 31:8 */
-#define CLASS_SHIFT 24
-#define SUBCLASS_SHIFT 16
-#define CLASS_BRIDGE 0x06u
-#define SUBCLASS_HOST 0x00u
-#define SUBCLASS_ISA 0x01u
 #define RESET_CONTROL_RESET (1u << 2)
 
 static uint32_t address;        /* the guest's view of CONFIG_ADDRESS */
 static uint64_t dropped_writes, hidden_reads;
 
-static uint32_t host_read32(uint32_t addr)
+static struct pci_addr function_of(uint32_t addr)
 {
-    outl(PCI_CONFIG_ADDRESS, addr);
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((uint16_t)PCI_CONFIG_DATA));
-    return v;
+    return (struct pci_addr){
+        .seg = 0,
+        .bus = (uint8_t)((addr >> CFG_BUS_SHIFT) & CFG_BUS_MASK),
+        .dev = (uint8_t)((addr >> CFG_DEV_SHIFT) & CFG_DEV_MASK),
+        .fn = (uint8_t)((addr >> CFG_FN_SHIFT) & CFG_FN_MASK),
+    };
 }
 
-static int visible(uint32_t addr)
+/* One read of the class dword (revision, prog-if, subclass, class): all
+ * ones when no function answers. */
+static bool visible(struct pci_addr a)
 {
-    uint32_t cls = host_read32(CFG_ENABLE | (addr & CFG_BDF_MASK) | CFG_CLASS_REG);
-    if (cls == 0xFFFFFFFFu)
-        return 0;
-    uint8_t base = (uint8_t)(cls >> CLASS_SHIFT), sub = (uint8_t)(cls >> SUBCLASS_SHIFT);
-    return base == CLASS_BRIDGE && (sub == SUBCLASS_HOST || sub == SUBCLASS_ISA);
+    uint32_t cls = pci_read32(a, PCI_REVISION);
+    if (cls == UINT32_MAX)
+        return false;
+    uint8_t base = (uint8_t)(cls >> (8 * (PCI_CLASS - PCI_REVISION)));
+    uint8_t sub = (uint8_t)(cls >> (8 * (PCI_SUBCLASS - PCI_REVISION)));
+    return base == PCI_CLASS_BRIDGE &&
+           (sub == PCI_SUBCLASS_HOST_BRIDGE || sub == PCI_SUBCLASS_ISA_BRIDGE);
 }
 
 uint32_t pci_filter_in(uint16_t port, uint8_t size)
 {
-    uint32_t ones = size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+    uint32_t ones = (uint32_t)access_size_mask(size);
     if (port == PCI_CONFIG_ADDRESS && size == 4)
         return address;
     if (port == PCI_RESET_CONTROL && size == 1)
-        return inb(PCI_RESET_CONTROL);
+        return inb(PCI_RESET_CONTROL); /* the chipset's own register */
     if (port < PCI_CONFIG_DATA || !(address & CFG_ENABLE))
         return ones;
-    if (!visible(address)) {
+    struct pci_addr a = function_of(address);
+    if (!visible(a)) {
         hidden_reads++;
         return ones;
     }
-    uint32_t v = host_read32(address & ~3u & (CFG_ENABLE | CFG_BDF_MASK | CFG_REG_MASK));
+    uint32_t v = pci_read32(a, (uint16_t)(address & CFG_REG_MASK));
     unsigned shift = (port - PCI_CONFIG_DATA) * 8;
     return (v >> shift) & ones;
 }
@@ -78,6 +90,7 @@ void pci_filter_out(struct vcpu *v, uint16_t port, uint8_t size, uint32_t value)
     }
     if (dropped_writes++ < 8)
         pv_debug("pci: dropped guest config write 0x%x to %02x:%02x.%x reg 0x%x",
-                 value, (address >> 16) & 0xFF, (address >> 11) & 0x1F, (address >> 8) & 7,
+                 value, (address >> CFG_BUS_SHIFT) & CFG_BUS_MASK,
+                 (address >> CFG_DEV_SHIFT) & CFG_DEV_MASK, (address >> CFG_FN_SHIFT) & CFG_FN_MASK,
                  (address & CFG_REG_MASK) + (port - PCI_CONFIG_DATA));
 }

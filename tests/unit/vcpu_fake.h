@@ -13,6 +13,7 @@
 #include "vmm/vcpu.h"
 
 #define FAKE_VCPU_INJECT_MAX 8
+#define FAKE_VCPU_SCRIPT_MAX 32
 
 struct fake_injection {
     uint8_t vector;
@@ -35,6 +36,9 @@ struct fake_vcpu {
     const struct vm_exit *script;
     size_t script_len, runs;
     long refuse_at;
+    /* RIP at each run() call: where the guest resumes after the previous
+     * exit was handled (resume_rip[0]: where it started). */
+    uint64_t resume_rip[FAKE_VCPU_SCRIPT_MAX];
 };
 
 static inline struct fake_vcpu *fake_of(struct vcpu *v)
@@ -46,6 +50,8 @@ static inline int fake_run(struct vcpu *v, struct vm_exit *e)
 {
     struct fake_vcpu *f = fake_of(v);
     size_t n = f->runs++;
+    if (n < FAKE_VCPU_SCRIPT_MAX)
+        f->resume_rip[n] = f->rip;
     if (f->refuse_at >= 0 && n == (size_t)f->refuse_at) {
         *e = (struct vm_exit){ .kind = EXIT_ENTRY_FAILED };
         return -1;

@@ -27,6 +27,15 @@ static int cpu_mode(uint64_t cr0, uint64_t efer)
     return (efer & EFER_LMA) ? 64 : (cr0 & CR0_PE) ? 32 : 16;
 }
 
+#define HIGH8_FIRST 4u /* AH, CH, DH, BH are encoded as 4..7 ... */
+
+/* The general register an instruction's register operand lives in:
+ * AH..BH are bits 15:8 of RAX..RBX, not SP..DI. */
+static unsigned operand_gpr(const struct insn *in)
+{
+    return in->reg_high8 ? in->reg - HIGH8_FIRST : in->reg;
+}
+
 static void set_gpr(struct vcpu *v, unsigned reg, uint64_t value)
 {
     if (reg == GPR_RSP)
@@ -61,20 +70,24 @@ int emulate_access(struct vcpu *v, const struct vm_exit *e, const struct fault_o
     }
     const char *what = fault_res_name(o->res);
     switch (in.kind) {
-    case INSN_LOAD:
+    case INSN_LOAD: {
         if (e->u.fault.access != ACC_R)
             return -1;
-        set_gpr(v, in.reg, insn_merge_reg(get_gpr(v, in.reg),
-                                          insn_extend(OPEN_BUS_VALUE, &in), &in));
+        unsigned reg = operand_gpr(&in);
+        set_gpr(v, reg, insn_merge_reg(get_gpr(v, reg), insn_extend(OPEN_BUS_VALUE, &in), &in));
         pv_debug("emulate: %s load of %u bytes at gpa 0x%llx -> all-ones", what, in.size,
                  (unsigned long long)e->u.fault.gpa);
         break;
+    }
     case INSN_STORE_REG:
-    case INSN_STORE_IMM:
+    case INSN_STORE_IMM: {
+        /* An immediate store names no register (in.reg is not one). */
+        uint64_t src = in.kind == INSN_STORE_REG ? get_gpr(v, operand_gpr(&in)) : 0;
         pv_debug("emulate: %s store of 0x%llx (%u bytes) at gpa 0x%llx dropped", what,
-                 (unsigned long long)insn_store_value(get_gpr(v, in.reg), &in), in.size,
+                 (unsigned long long)insn_store_value(src, &in), in.size,
                  (unsigned long long)e->u.fault.gpa);
         break;
+    }
     default:
         pv_err("emulate: %s access at gpa 0x%llx by a %s instruction (%u bytes at rip "
                "0x%llx) is not emulated", what, (unsigned long long)e->u.fault.gpa,

@@ -15,15 +15,18 @@
 #define PF_ERR_I (1u << 4)
 
 static const char *const mnemonics[EXC_COUNT] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-    "#BR bound range", "#UD invalid opcode", "#NM device not available",
-    "#DF double fault", "coprocessor overrun", "#TS invalid TSS",
-    "#NP segment not present", "#SS stack fault", "#GP general protection",
-    "#PF page fault", "reserved-15", "#MF x87 error", "#AC alignment check",
-    "#MC machine check", "#XM SIMD error", "#VE virtualization",
-    "#CP control protection", "reserved-22", "reserved-23", "reserved-24",
-    "reserved-25", "reserved-26", "reserved-27", "#HV hypervisor injection",
-    "#VC VMM communication", "#SX security", "reserved-31",
+    [EXC_DE] = "#DE divide error", [EXC_DB] = "#DB debug", [EXC_NMI] = "NMI",
+    [EXC_BP] = "#BP breakpoint", [EXC_OF] = "#OF overflow", [EXC_BR] = "#BR bound range",
+    [EXC_UD] = "#UD invalid opcode", [EXC_NM] = "#NM device not available",
+    [EXC_DF] = "#DF double fault", [9] = "coprocessor overrun", [EXC_TS] = "#TS invalid TSS",
+    [EXC_NP] = "#NP segment not present", [EXC_SS] = "#SS stack fault",
+    [EXC_GP] = "#GP general protection", [EXC_PF] = "#PF page fault", [15] = "reserved-15",
+    [EXC_MF] = "#MF x87 error", [EXC_AC] = "#AC alignment check",
+    [EXC_MC] = "#MC machine check", [EXC_XM] = "#XM SIMD error",
+    [EXC_VE] = "#VE virtualization", [EXC_CP] = "#CP control protection",
+    [22] = "reserved-22", [23] = "reserved-23", [24] = "reserved-24", [25] = "reserved-25",
+    [26] = "reserved-26", [27] = "reserved-27", [EXC_HV] = "#HV hypervisor injection",
+    [EXC_VC] = "#VC VMM communication", [EXC_SX] = "#SX security", [31] = "reserved-31",
 };
 
 const char *exception_mnemonic(uint64_t vector)

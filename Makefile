@@ -56,15 +56,15 @@ $(BUILD)/hv/efi/main.o: $(BUILD)/gen/version.h
 
 $(BUILD)/hv/efi/%.o: efi/%.c
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(HV_CFLAGS) $(EFI_INC) -MMD -c $< -o $@
+	$(call say,CC,$<)$(CC) $(HV_CFLAGS) $(EFI_INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/hv/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+	$(call say,CC,$<)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/hv/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(call say,AS,$<)$(CC) $(HV_ASFLAGS) -MMD -c $< -o $@
+	$(call say,AS,$<)$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
 
 -include $(HV_OBJS:.o=.d)
 

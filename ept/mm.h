@@ -92,6 +92,10 @@ struct gpa_fault {
     uint64_t rip;
     uint64_t gla;
     bool gla_valid;
+    /* The CPU was reading or updating the guest's own page tables on the
+     * way to the instruction's access (NPF EXITINFO1 bit 33; EPT: linear
+     * address valid, not the translation's final access). */
+    bool table_walk;
 };
 
 enum fault_kind {

@@ -142,10 +142,17 @@ if [ ! -f "$memcheck" ] || [ "$src/memcheck.c" -nt "$memcheck" ] || [ "$self" -n
     mv "$memcheck.tmp" "$memcheck"
 fi
 
+hostile=$cache/hostile
+if [ ! -f "$hostile" ] || [ "$src/hostile.c" -nt "$hostile" ] || [ "$self" -nt "$hostile" ]; then
+    gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$hostile.tmp" "$src/hostile.c" \
+        || die "building hostile failed (static linking needs libc6-dev: scripts/deps.sh)"
+    mv "$hostile.tmp" "$hostile"
+fi
+
 initrd=$out/initrd.img
 stale=0
 [ -f "$initrd" ] || stale=1
-for dep in "$src/init" "$memcheck" "$busybox" "$self"; do
+for dep in "$src/init" "$memcheck" "$hostile" "$busybox" "$self"; do
     if [ "$dep" -nt "$initrd" ]; then stale=1; fi
 done
 [ "$stale" -eq 1 ] || exit 0
@@ -172,6 +179,7 @@ for applet in $("$busybox" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
 install -m 0755 "$memcheck" "$stage/bin/memcheck"
+install -m 0755 "$hostile" "$stage/bin/hostile"
 install -m 0755 "$src/init" "$stage/init"
 # Fixed timestamps: the same inputs give the same archive.
 find "$stage" -exec touch -h -d @0 {} +

@@ -8,6 +8,9 @@
 #   --mem SIZE       machine memory (default 1G)
 #   --swap IMG|none  virtio-blk disk reserved for swap (default build/swap.img,
 #                    created with mkswap if missing)
+#   --swap-blkdebug CONF  attach the swap disk through QEMU's blkdebug driver
+#                    with this rule file ([inject-error] sections), to fail
+#                    chosen sectors' reads or writes
 #   --accel MODE     auto (default) | kvm | tcg
 #   --timeout SECS   stop QEMU after SECS (exit 124)
 # Exit status: 0 when pagevisor powered off with success, 1 on its failure
@@ -15,7 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-esp="" serial=stdio log="" mem=1G swap="$root/build/swap.img" accel=auto timeout=0
+esp="" serial=stdio log="" mem=1G swap="$root/build/swap.img" accel=auto timeout=0 blkdebug=
 while [ $# -gt 0 ]; do
     case "$1" in
         --esp) esp=$2; shift 2 ;;
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
         --log) log=$2; shift 2 ;;
         --mem) mem=$2; shift 2 ;;
         --swap) swap=$2; shift 2 ;;
+        --swap-blkdebug) blkdebug=$2; shift 2 ;;
         --accel) accel=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --) shift; break ;;
@@ -56,7 +60,12 @@ if [ "$swap" != none ]; then
         truncate -s 1G "$swap"
         /sbin/mkswap -q "$swap" >/dev/null 2>&1 || mkswap -q "$swap" >/dev/null
     fi
-    disks+=(-drive "if=none,id=swap,format=raw,file=$swap"
+    file="file=$swap"
+    if [ -n "$blkdebug" ]; then
+        [ -f "$blkdebug" ] || { echo "run-qemu.sh: --swap-blkdebug '$blkdebug': no such file" >&2; exit 2; }
+        file="file.driver=blkdebug,file.config=$blkdebug,file.image.filename=$swap"
+    fi
+    disks+=(-drive "if=none,id=swap,format=raw,$file"
             -device "virtio-blk-pci,drive=swap,disable-legacy=on,serial=pagevisor-swap")
 fi
 

@@ -194,6 +194,23 @@ static void queue_write(struct swap *sw, struct frame *f, size_t *nbatch)
 
 /* ---- one frame from the inactive tail ------------------------------------------- */
 
+/* The swap device is lost (its driver gave up on it): no page may leave
+ * memory for it any more, neither by a write nor by dropping a clean copy
+ * that could not be read back. Pages stay resident; zero pages can still
+ * go to the zero frame. Said once. See docs/decisions.md, "Swap devices". */
+static bool device_lost(struct swap *sw)
+{
+    if (!sw->area.dev || !sw->area.dev->failed)
+        return false;
+    if (!sw->dev_lost_noted) {
+        sw->dev_lost_noted = true;
+        pv_err("swap: %s has failed: swap-out stopped, pages stay resident; %llu slots "
+               "still hold pages that can no longer come back",
+               sw->area.dev->name, (unsigned long long)sw->area.used);
+    }
+    return true;
+}
+
 static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
 {
     struct lru *l = &sw->lru;
@@ -209,7 +226,9 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
         return;
     }
     if (n == 0) {
-        if (f->flags & FRAME_SWAPCACHE) {
+        if ((f->flags & FRAME_SWAPCACHE) && device_lost(sw)) {
+            lru_move(l, f, LRU_ACTIVE); /* the only copy that can still be read */
+        } else if (f->flags & FRAME_SWAPCACHE) {
             /* Only the cache holds it: readahead nobody used, or a page
              * whose gpa was unmapped. */
             if (f->flags & FRAME_READAHEAD)
@@ -244,6 +263,10 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
         if (f->flags & FRAME_SWAPCACHE)
             swap_cache_drop(sw, f);
         sw->st.zero_recovered++;
+        return;
+    }
+    if (device_lost(sw)) {
+        lru_move(l, f, LRU_ACTIVE);
         return;
     }
     if (f->flags & FRAME_SWAPCACHE) {

@@ -79,6 +79,7 @@ struct swap {
      * it as referenced rather than evict it before the retry. */
     struct frame *recent;
     char last_error[SWAP_ERR_LEN];
+    bool dev_lost_noted;      /* the "swap-out stopped" line was logged */
     /* scratch for one swap-in / one write batch (kept off the stack) */
     struct swap_io io[SWAP_IO_MAX];
     struct frame *batch[RECLAIM_BATCH];

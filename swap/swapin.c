@@ -175,9 +175,10 @@ static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot)
                    (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name,
                    sl->csum);
         else
-            report(sw, "swap: gpa 0x%llx: slot %llu on %s: read error: page not handed "
+            report(sw, "swap: gpa 0x%llx: slot %llu on %s: read error%s: page not handed "
                        "to the guest",
-                   (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name);
+                   (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name,
+                   sw->area.dev->failed ? " (the device has failed)" : "");
         return rc;
     }
     rc = map_cached(sw, f, gpa, slot);

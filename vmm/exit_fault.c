@@ -5,6 +5,8 @@
  *   open bus        emulate (reads all-ones, writes dropped), counted, logged
  *                   rate-limited by ept/
  *   denied          drop the write (ROM), as real ROM would
+ *   any of these three while the CPU walks the guest's page tables: stop
+ *                   the guest (garbage page tables), never emulate
  *   mmio            no device models yet: emulate as open bus
  *   oom / error     stop the guest with the sizes and the address: no frame
  *                   is ever freed while its data lives nowhere else
@@ -30,6 +32,19 @@ void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
     case FAULT_OPEN_BUS:
     case FAULT_DENIED:
     case FAULT_MMIO:
+        if (e->u.fault.table_walk) {
+            /* Not the instruction's access: emulating it would hand the
+             * instruction a value it never asked for. Page tables outside
+             * RAM are garbage a real machine would walk into #PF or a
+             * machine check; the guest is stopped, by name. */
+            v->ops->dump(v);
+            vcpu_stop(v, PV_EXIT_FAILURE,
+                      "guest page tables reach gpa 0x%llx (%s) while translating at rip "
+                      "0x%llx: garbage page tables",
+                      (unsigned long long)e->u.fault.gpa, fault_res_name(o.res),
+                      (unsigned long long)e->rip);
+            return;
+        }
         if (emulate_access(v, e, &o) < 0) {
             v->ops->dump(v);
             vcpu_stop(v, PV_EXIT_FAILURE,

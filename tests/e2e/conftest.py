@@ -129,11 +129,16 @@ def qemu(request):
         pytest.skip(f"QEMU platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT):
-        # swap: a disk image attached as a modern virtio-blk device, or "none"
+    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
+             blkdebug=None):
+        # swap: a disk image attached as a modern virtio-blk device, or "none";
+        # blkdebug: a blkdebug rule file the swap disk is attached through
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
                "--accel", accel, "--mem", mem, "--swap", swap,
-               "--timeout", str(timeout), "--", *extra]
+               "--timeout", str(timeout)]
+        if blkdebug:
+            cmd += ["--swap-blkdebug", blkdebug]
+        cmd += ["--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
         consoles.append(c)
         return c

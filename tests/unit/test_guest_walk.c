@@ -229,6 +229,67 @@ static void test_bad_addresses_and_modes(void **state)
     assert_int_equal(walk(g, GMEM_SIZE, CR4_LONG, EFER_LONG, 0x1000, &gpa, NULL), -PV_EIO);
 }
 
+/* Open bus, as the hypervisor's reader might see it above guest RAM. */
+static int read_ones(void *ctx, uint64_t gpa, void *dst, size_t len)
+{
+    struct gmem *g = ctx;
+    (void)gpa;
+    g->reads++;
+    memset(dst, 0xFF, len);
+    return 0;
+}
+
+/* Garbage guest page tables (a hostile guest can load any CR3): the walk
+ * ends after at most one read per level with an error or a translation,
+ * never loops, never reads where the entries do not point. */
+static void test_garbage_tables(void **state)
+{
+    struct gmem *g = *state;
+    uint64_t gpa = 0;
+    uint32_t flags;
+
+    /* a table whose every entry points back at itself: four levels of the
+     * same page, and the "leaf" names the table itself */
+    uint64_t self = new_table(g);
+    for (unsigned i = 0; i < 512; i++)
+        *pte64(g, self, i) = self | PTE_TABLE;
+    g->reads = 0;
+    assert_int_equal(walk(g, self, CR4_LONG, EFER_LONG, 0x7FFFFFFFF000ull, &gpa, &flags), 0);
+    assert_int_equal(g->reads, 4);
+    assert_true(gpa == (self | 0x000));
+    g->reads = 0;
+    assert_int_equal(walk(g, self, CR4_LONG | GW_CR4_LA57, EFER_LONG, 0x1234, &gpa, NULL), 0);
+    assert_int_equal(g->reads, 5);
+
+    /* every entry all-ones (tables in open bus): PS in the top level is
+     * reserved, and XD without EFER.NXE is too */
+    g->reads = 0;
+    assert_int_equal(guest_walk(CR0, 0xFFFFFFFFF000ull, CR4_LONG, EFER_LONG, 0x1000, read_ones,
+                                g, &gpa, NULL), -PV_EINVAL);
+    assert_int_equal(g->reads, 1);
+    assert_int_equal(guest_walk(CR0, 0, CR4_LONG, GW_EFER_LMA, 0x1000, read_ones, g, &gpa,
+                                NULL), -PV_EINVAL);
+    assert_int_equal(guest_walk(CR0, 0, GW_CR4_PAE, 0, 0x1000, read_ones, g, &gpa, NULL),
+                     -PV_EINVAL); /* PAE PDPTE reserved bits */
+    /* 32-bit paging: all-ones is a 4 MiB page only with PSE; without it a
+     * table at 0xFFFFF000 whose entries are all-ones again: a translation
+     * to the last page below 4 GiB, not a crash */
+    assert_int_equal(guest_walk(CR0, 0, 0, 0, 0x1000, read_ones, g, &gpa, NULL), 0);
+    assert_true(gpa == 0xFFFFF000ull);
+
+    /* entries that point far outside guest memory: the reader's error */
+    uint64_t root = new_table(g);
+    *pte64(g, root, 0) = 0x000FFFFFFFFFF000ull | PTE_TABLE;
+    g->reads = 0;
+    assert_int_equal(walk(g, root, CR4_LONG, EFER_LONG, 0x1000, &gpa, NULL), -PV_EIO);
+    assert_int_equal(g->reads, 2);
+    /* a large-page entry with reserved low address bits */
+    *pte64(g, root, 0) = (new_table(g) | PTE_TABLE);
+    uint64_t pdpt = *pte64(g, root, 0) & GW_PTE_ADDR;
+    *pte64(g, pdpt, 0) = 0x40002000ull | PTE_TABLE | GW_PTE_PS; /* 1 GiB, bit 13 set */
+    assert_int_equal(walk(g, root, CR4_LONG, EFER_LONG, 0x1000, &gpa, NULL), -PV_EINVAL);
+}
+
 static void test_la57(void **state)
 {
     struct gmem *g = *state;
@@ -432,6 +493,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fetch_across_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_paging_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_tables, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -247,6 +247,64 @@ static void write_error_keeps_page(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(write_error_keeps_page)
 
+/* A lost device (its driver set failed): nothing leaves memory for it any
+ * more — no write, no drop of a clean copy that could not come back — zero
+ * pages still go to the zero frame, it is said once, and a page that only
+ * the device holds is reported as lost to the failed device. */
+static void lost_device_keeps_pages(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct swap *sw = &env->sw;
+    const unsigned npages = 24; /* beyond one readahead window (8 slots) */
+    for (unsigned i = 0; i < npages; i++)
+        swap_env_fill(env, pg(i), 20 + i);
+    no_recent(env);
+    assert_int_equal(swap_reclaim(sw, npages), npages);
+    assert_true(swap_env_has(env, pg(1), 21)); /* back in: clean and cached; its
+                                                  neighbours read ahead: cached only */
+    size_t cached = sw->cache.n;
+    assert_true(cached > 1);
+    swap_env_fill(env, pg(40), 99);            /* dirty */
+    swap_env_write64(env, pg(41), 0);          /* a zero page */
+    env->blk.dev.failed = true;
+    blk_file_set_bad(&env->blk, 0, DISK_PAGES * 8, BLK_FAIL_READ | BLK_FAIL_WRITE);
+    uint64_t w0 = writes(env);
+    no_recent(env);
+    host_log_clear();
+    assert_int_equal(swap_reclaim(sw, 3), 1); /* only the zero page */
+    assert_int_equal(sw->st.zero_recovered, 1);
+    assert_int_equal(writes(env), w0);
+    assert_int_equal(swap_env_state(env, pg(1)), S2_PRESENT);
+    assert_int_equal(swap_env_state(env, pg(40)), S2_PRESENT);
+    assert_int_equal(sw->cache.n, cached); /* read-ahead copies kept: the only ones */
+    assert_true(host_log_contains("swap: ramdisk has failed: swap-out stopped, pages stay "
+                                  "resident"));
+    host_log_clear();
+    no_recent(env);
+    swap_reclaim(sw, 3);
+    assert_false(host_log_contains("has failed")); /* said once */
+    assert_true(swap_env_has(env, pg(1), 21));
+    assert_true(swap_env_has(env, pg(40), 99));
+    /* the pages only the device holds are reported, those cached come back */
+    unsigned lost = 0;
+    for (unsigned i = 0; i < npages; i++) {
+        uint64_t v;
+        if (mm_read(&env->m->mm, pg(i), &v, sizeof(v)) == 0) {
+            assert_true(swap_env_has(env, pg(i), 20 + i));
+            continue;
+        }
+        lost++;
+        assert_non_null(strstr(sw->last_error, "read error (the device has failed)"));
+    }
+    assert_true(lost > 0 && lost < npages);
+    blk_file_set_bad(&env->blk, 0, 0, 0);
+    env->blk.dev.failed = false;
+    for (unsigned i = 0; i < npages; i++)
+        assert_true(swap_env_has(env, pg(i), 20 + i)); /* nothing was thrown away */
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(lost_device_keeps_pages)
+
 /* ---- shared frames -------------------------------------------------------------------- */
 
 static void shared_frames(const struct s2pt_format *fmt)
@@ -510,6 +568,7 @@ int main(void)
         cmocka_unit_test(batched_writes_both),
         cmocka_unit_test(nothing_freed_before_durable_both),
         cmocka_unit_test(write_error_keeps_page_both),
+        cmocka_unit_test(lost_device_keeps_pages_both),
         cmocka_unit_test(shared_frames_both),
         cmocka_unit_test(second_chance_both),
         cmocka_unit_test(recent_fault_protected_both),

@@ -325,6 +325,58 @@ static void test_timeout_marks_device_failed(void **state)
     assert_int_equal(fake.kicks, kicks);
 }
 
+static void test_slow_device_is_logged_before_it_fails(void **state)
+{
+    (void)state;
+    make_dev(128, 126, 0, 0);
+    fake.mode = FAKE_SILENT;
+    vb.timeout_ms = 50;
+    uint8_t buf[512];
+    assert_int_equal(blk_read(&vb.bd, 0, buf, 512), -PV_EIO);
+    assert_true(host_log_contains("virtio-blk 00:04.0: no completion after 10 ms "
+                                  "(1 requests in flight); giving up at 50 ms"));
+    assert_true(host_log_contains("no completion within 50 ms"));
+    assert_true(vb.bd.failed);
+}
+
+/* The device's common configuration, played in memory: only the status
+ * byte is read by the request path. */
+static uint8_t fake_common[VIRTIO_COMMON_LEN];
+
+static void lost_device(uint8_t status, const char *how)
+{
+    make_dev(128, 126, 0, 0);
+    fake.mode = FAKE_SILENT;
+    vb.timeout_ms = 60000;   /* the status check must end the wait, not this */
+    memset(fake_common, 0, sizeof(fake_common));
+    fake_common[VIRTIO_COMMON_STATUS] = status;
+    vb.vp.common = fake_common;
+    uint8_t buf[512];
+    assert_int_equal(blk_read(&vb.bd, 0, buf, 512), -PV_EIO);
+    assert_true(host_log_contains(how));
+    assert_false(host_log_contains("no completion within"));
+    assert_true(vb.broken);
+    assert_true(vb.bd.failed);
+    assert_true(fake_common[VIRTIO_COMMON_STATUS] & VIRTIO_STATUS_FAILED);
+    unsigned kicks = fake.kicks;
+    assert_int_equal(blk_write(&vb.bd, 0, buf, 512), -PV_EIO);
+    assert_int_equal(fake.kicks, kicks);
+}
+
+static void test_reset_under_the_driver_fails_at_once(void **state)
+{
+    (void)state;
+    lost_device(0, "virtio-blk 00:04.0: device was reset under the hypervisor (status 0x00");
+}
+
+static void test_needs_reset_fails_at_once(void **state)
+{
+    (void)state;
+    lost_device(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+                    VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET,
+                "virtio-blk 00:04.0: device needs a reset under the hypervisor (status 0x4f");
+}
+
 static void test_bogus_completion_marks_device_failed(void **state)
 {
     (void)state;
@@ -360,6 +412,9 @@ int main(void)
         cmocka_unit_test_teardown(test_device_error_is_eio_and_named, teardown),
         cmocka_unit_test_teardown(test_batch_results_per_request, teardown),
         cmocka_unit_test_teardown(test_timeout_marks_device_failed, teardown),
+        cmocka_unit_test_teardown(test_slow_device_is_logged_before_it_fails, teardown),
+        cmocka_unit_test_teardown(test_reset_under_the_driver_fails_at_once, teardown),
+        cmocka_unit_test_teardown(test_needs_reset_fails_at_once, teardown),
         cmocka_unit_test_teardown(test_bogus_completion_marks_device_failed, teardown),
         cmocka_unit_test_teardown(test_flush, teardown),
     };

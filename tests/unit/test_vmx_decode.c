@@ -83,11 +83,18 @@ static void test_ept_violation(void **state)
     assert_true(f.gla_valid);
     assert_int_equal(f.gla, 0xffffffff81000000ull);
     assert_int_equal(f.rip, 0x1000);
+    assert_false(f.table_walk);
+    /* the CPU reading a guest paging entry on the way (linear address
+     * valid, not the final translation): a table walk */
+    assert_false(vmx_decode_ept_violation(VMX_EPTQ_READ | VMX_EPTQ_GLA_VALID, 0xfee00000ull,
+                                          0x7f0000001000ull, 0x1000, &f));
+    assert_true(f.table_walk);
     /* instruction fetch from a not-present page, no linear address */
     assert_false(vmx_decode_ept_violation(VMX_EPTQ_FETCH | VMX_EPTQ_READ, 0x2000, 0xdead, 0, &f));
     assert_int_equal(f.access, ACC_X);
     assert_int_equal(f.entry_rights, 0);
     assert_false(f.gla_valid);
+    assert_false(f.table_walk);
     assert_int_equal(f.gla, 0);
     /* a read; NMI unblocking by IRET is reported */
     assert_true(vmx_decode_ept_violation(VMX_EPTQ_READ | VMX_EPTQ_NMI_UNBLOCKING, 0x3000, 0, 0,

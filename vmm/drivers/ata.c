@@ -160,10 +160,13 @@ static void select_dev(const struct ata_disk *ad, uint8_t bits)
 static int fail(struct ata_disk *ad, const char *what, uint64_t lba, int st)
 {
     ad->bd.errors++;
-    if (st < 0)
-        pv_err("%s: %s at LBA %llu timed out after %u ms", ad->bd.name, what,
-               (unsigned long long)lba, ad->timeout_ms);
-    else
+    if (st < 0) {
+        /* Busy for good or floating: nothing later would fare better, and
+         * each try would freeze the guest for the whole timeout again. */
+        ad->bd.failed = true;
+        pv_err("%s: %s at LBA %llu timed out after %u ms; device marked failed", ad->bd.name,
+               what, (unsigned long long)lba, ad->timeout_ms);
+    } else
         pv_err("%s: %s at LBA %llu failed: status 0x%02x error 0x%02x", ad->bd.name, what,
                (unsigned long long)lba, (unsigned)st,
                (unsigned)inb((uint16_t)(ad->io + REG_ERROR)));
@@ -255,6 +258,8 @@ static int ata_rw(struct blkdev *d, bool write, uint64_t sector, const struct bl
         return -PV_EINVAL;
     if (sector + total > LBA28_LIMIT && !ad->id.lba48)
         return -PV_EINVAL;
+    if (d->failed)
+        return -PV_EIO;
     struct cursor c = { segs, 0, 0 };
     for (uint64_t done = 0; done < total;) {
         uint32_t n = total - done > MAX_PER_CMD ? MAX_PER_CMD : (uint32_t)(total - done);
@@ -276,6 +281,8 @@ static int ata_rw(struct blkdev *d, bool write, uint64_t sector, const struct bl
 static int ata_flush(struct blkdev *d)
 {
     struct ata_disk *ad = d->priv;
+    if (d->failed)
+        return -PV_EIO;
     int st = wait_idle(ad, ad->timeout_ms);
     if (st < 0)
         return fail(ad, "flush", 0, st);

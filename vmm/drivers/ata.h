@@ -24,7 +24,9 @@
 
 #define ATA_SECTOR 512u
 #define ATA_IDENTIFY_WORDS 256u
-#define ATA_TIMEOUT_MS 30000u          /* BSY longer than this: the disk is gone */
+/* BSY longer than this: the disk is gone (marked failed, every later
+ * request refused at once; see docs/decisions.md, "Swap devices"). */
+#define ATA_TIMEOUT_MS 5000u
 #define ATA_PROBE_TIMEOUT_MS 2000u     /* IDENTIFY on a position that may be empty */
 
 /* IDENTIFY DEVICE words and bits used. */

@@ -40,6 +40,10 @@ struct blkdev {
     uint64_t sectors;         /* capacity in sectors */
     uint32_t sector_size;     /* bytes, normally 512 */
     void *priv;               /* the driver's state */
+    /* Set once by the driver when the device is lost (timeout, reset,
+     * protocol violation): every later request fails with -PV_EIO without
+     * touching the device. Never cleared: see docs/decisions.md. */
+    bool failed;
     /* counters kept by the drivers */
     uint64_t reads, writes, sectors_read, sectors_written, errors;
 };

@@ -82,8 +82,70 @@ static int check_io(const struct virtio_blk *vb, const struct virtio_blk_io *io)
 static void mark_broken(struct virtio_blk *vb)
 {
     vb->broken = true;
+    vb->bd.failed = true;
     if (vb->vp.common)
         virtio_pci_fail(&vb->vp);
+}
+
+/* Whether the device dropped out of the running state under us: a reset
+ * (status 0, whoever wrote it), or DEVICE_NEEDS_RESET. Host tests that
+ * play the device without a common configuration skip this. */
+static bool device_lost(struct virtio_blk *vb, uint8_t *status)
+{
+    if (!vb->vp.common)
+        return false;
+    *status = virtio_pci_status(&vb->vp);
+    return !(*status & VIRTIO_STATUS_DRIVER_OK) || (*status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* Wait for one completion. 1: got one in *s; -PV_EIO: the device is lost
+ * (logged, marked failed). */
+static int wait_used(struct virtio_blk *vb, uint16_t *s)
+{
+    uint64_t deadline = clock_deadline(vb->timeout_ms);
+    uint32_t slow_ms = vb->timeout_ms / VIRTIO_BLK_SLOW_DIV;
+    uint64_t slow = slow_ms ? clock_deadline(slow_ms) : 0;
+    uint64_t next_status = clock_deadline(VIRTIO_BLK_STATUS_POLL_MS);
+    uint32_t len;
+    int got;
+    while ((got = vring_pop_used(&vb->q.vr, s, &len)) == 0) {
+        uint8_t st;
+        if (clock_passed(next_status)) {
+            next_status = clock_deadline(VIRTIO_BLK_STATUS_POLL_MS);
+            if (device_lost(vb, &st)) {
+                pv_err("%s: device %s under the hypervisor (status 0x%02x, %u requests in "
+                       "flight); device marked failed", vb->bd.name,
+                       st & VIRTIO_STATUS_NEEDS_RESET ? "needs a reset" : "was reset",
+                       (unsigned)st, vring_outstanding(&vb->q.vr));
+                mark_broken(vb);
+                vb->bd.errors++;
+                return -PV_EIO;
+            }
+        }
+        if (slow && clock_passed(slow)) {
+            slow = 0;
+            pv_warn("%s: no completion after %u ms (%u requests in flight); giving up at "
+                    "%u ms", vb->bd.name, slow_ms, vring_outstanding(&vb->q.vr),
+                    vb->timeout_ms);
+        }
+        if (clock_passed(deadline)) {
+            pv_err("%s: no completion within %u ms (%u requests in flight); "
+                   "device marked failed", vb->bd.name, vb->timeout_ms,
+                   vring_outstanding(&vb->q.vr));
+            mark_broken(vb);
+            vb->bd.errors++;
+            return -PV_EIO;
+        }
+        pause();
+    }
+    if (got < 0 || *s >= VIRTIO_BLK_MAX_INFLIGHT) {
+        pv_err("%s: the device returned a request that was not in flight; "
+               "device marked failed", vb->bd.name);
+        mark_broken(vb);
+        vb->bd.errors++;
+        return -PV_EIO;
+    }
+    return 1;
 }
 
 static void account(struct virtio_blk *vb, const struct virtio_blk_io *io)
@@ -155,22 +217,10 @@ int virtio_blk_submit(struct virtio_blk *vb, struct virtio_blk_io *ios, unsigned
             vring_publish(&vb->q.vr);
             vb->kick(vb);
         }
-        uint64_t deadline = clock_deadline(vb->timeout_ms);
-        int got;
         uint16_t s;
-        uint32_t len;
-        while ((got = vring_pop_used(&vb->q.vr, &s, &len)) == 0) {
-            if (clock_passed(deadline)) {
-                pv_err("%s: no completion within %u ms (%u requests in flight); "
-                       "device marked failed", vb->bd.name, vb->timeout_ms,
-                       vring_outstanding(&vb->q.vr));
-                mark_broken(vb);
-                vb->bd.errors++;
-                return -PV_EIO;
-            }
-            pause();
-        }
-        if (got < 0 || s >= VIRTIO_BLK_MAX_INFLIGHT || owner[s] < 0) {
+        if (wait_used(vb, &s) < 0)
+            return -PV_EIO;
+        if (owner[s] < 0) {
             pv_err("%s: the device returned a request that was not in flight; "
                    "device marked failed", vb->bd.name);
             mark_broken(vb);

@@ -3,9 +3,10 @@
  * polled, behind swap/blkdev.h. One request queue; a blkdev request is cut
  * into device requests that respect seg_max / size_max, and those are
  * submitted together and completed by polling the used ring (several in
- * flight). A device that does not answer within the timeout is marked
- * FAILED and every later request fails with -PV_EIO: the swap core must
- * not trust a device it lost track of.
+ * flight). A device that does not answer within the timeout, or that was
+ * reset or asks for a reset while requests are in flight, is marked
+ * FAILED (bd.failed) and every later request fails with -PV_EIO at once:
+ * the swap core must not trust a device it lost track of.
  *
  * Sector numbers and capacity are in 512-byte units whatever the device's
  * logical block size; requests must be aligned to that block size.
@@ -45,7 +46,15 @@
 #define VIRTIO_BLK_SECTOR 512u
 #define VIRTIO_BLK_QUEUE_MAX 128u     /* entries; the device's size is capped to this */
 #define VIRTIO_BLK_MAX_INFLIGHT 32u   /* device requests in flight at once */
-#define VIRTIO_BLK_TIMEOUT_MS 30000u  /* without any completion */
+/* Without any completion for this long the device is declared lost (see
+ * docs/decisions.md, "Swap devices"): long enough for a busy host's disk,
+ * short enough that the guest does not sit frozen. A warning is logged
+ * after a VIRTIO_BLK_SLOW_DIV-th of it so even a slow success is not
+ * silent, and the device status is read every VIRTIO_BLK_STATUS_POLL_MS so
+ * that a device reset under the hypervisor fails the request at once. */
+#define VIRTIO_BLK_TIMEOUT_MS 5000u
+#define VIRTIO_BLK_SLOW_DIV 5u
+#define VIRTIO_BLK_STATUS_POLL_MS 10u
 #define VIRTIO_BLK_STATUS_UNSET 0xFFu /* written before submission */
 
 struct virtio_blk_hdr {               /* struct virtio_blk_req's header */

@@ -55,6 +55,7 @@ void svm_decode_fields(const struct svm_exit_fields *f, struct vm_exit *e)
             .rip = e->rip,
             .gla = 0,
             .gla_valid = false,
+            .table_walk = (i1 & NPF_TABLE_GPA) != 0,
         };
         if (i1 & NPF_RSVD)
             e->kind = EXIT_STAGE2_MISCONF;

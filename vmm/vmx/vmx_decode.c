@@ -154,6 +154,7 @@ bool vmx_decode_ept_violation(uint64_t qual, uint64_t gpa, uint64_t gla, uint64_
         .rip = rip,
         .gla = (qual & VMX_EPTQ_GLA_VALID) ? gla : 0,
         .gla_valid = (qual & VMX_EPTQ_GLA_VALID) != 0,
+        .table_walk = (qual & VMX_EPTQ_GLA_VALID) && !(qual & VMX_EPTQ_GLA_TRANSLATION),
     };
     return (qual & VMX_EPTQ_NMI_UNBLOCKING) != 0;
 }

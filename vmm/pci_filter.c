@@ -14,6 +14,7 @@
 #include "vmm/io_policy.h"
 #include "vmm/lib/log.h"
 #include "vmm/power.h"
+#include "vmm/vcpu.h"
 
 #define CFG_ENABLE (1u << 31)
 #define CFG_BDF_MASK 0x00FFFF00u     /* bus 23:16, device 15:11, function 10:8 */

@@ -98,6 +98,7 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s, struct vm_exit *e)
     case SVM_EXIT_STGI:
     case SVM_EXIT_CLGI:
     case SVM_EXIT_SKINIT:
+    case SVM_EXIT_INVLPGA:
     case SVM_EXIT_MONITOR:
     case SVM_EXIT_MWAIT:
         /* Not offered to the guest (CPUID says so): #UD, like real hardware
@@ -115,6 +116,8 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s, struct vm_exit *e)
             e->kind = EXIT_EXCEPTION;
             e->u.exc.vector = (uint8_t)(code - SVM_EXIT_EXCP_BASE);
             e->u.exc.error = (uint32_t)i1;
+            if (intinfo & EVENTINJ_VALID)
+                svm_exception_in_delivery(e, intinfo);
         }
         break;
     }

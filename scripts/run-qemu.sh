@@ -8,6 +8,8 @@
 #   --mem SIZE       machine memory (default 1G)
 #   --swap IMG|none  virtio-blk disk reserved for swap (default build/swap.img,
 #                    created with mkswap if missing)
+#   --swap-transitional  attach that disk as a transitional virtio device
+#                    (legacy I/O BAR too, QEMU's default) instead of modern-only
 #   --accel MODE     auto (default) | kvm | tcg
 #   --timeout SECS   stop QEMU after SECS (exit 124)
 # Exit status: 0 when pagevisor powered off with success, 1 on its failure
@@ -16,6 +18,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 esp="" serial=stdio log="" mem=1G swap="$root/build/swap.img" accel=auto timeout=0
+swap_legacy=",disable-legacy=on"
 while [ $# -gt 0 ]; do
     case "$1" in
         --esp) esp=$2; shift 2 ;;
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
         --log) log=$2; shift 2 ;;
         --mem) mem=$2; shift 2 ;;
         --swap) swap=$2; shift 2 ;;
+        --swap-transitional) swap_legacy=""; shift ;;
         --accel) accel=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --) shift; break ;;
@@ -57,7 +61,7 @@ if [ "$swap" != none ]; then
         /sbin/mkswap -q "$swap" >/dev/null 2>&1 || mkswap -q "$swap" >/dev/null
     fi
     disks+=(-drive "if=none,id=swap,format=raw,file=$swap"
-            -device "virtio-blk-pci,drive=swap,disable-legacy=on,serial=pagevisor-swap")
+            -device "virtio-blk-pci,drive=swap${swap_legacy},serial=pagevisor-swap")
 fi
 
 case "$serial" in

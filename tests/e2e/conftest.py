@@ -129,11 +129,16 @@ def qemu(request):
         pytest.skip(f"QEMU platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT):
-        # swap: a disk image attached as a modern virtio-blk device, or "none"
+    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
+             swap_transitional=False):
+        # swap: a disk image attached as a modern virtio-blk device (or a
+        # transitional one, with its legacy I/O BAR), or "none"
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
                "--accel", accel, "--mem", mem, "--swap", swap,
-               "--timeout", str(timeout), "--", *extra]
+               "--timeout", str(timeout)]
+        if swap_transitional:
+            cmd.append("--swap-transitional")
+        cmd += ["--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
         consoles.append(c)
         return c

@@ -523,8 +523,13 @@ int main(int argc, char **argv)
         uint64_t a, l;
         if (sscanf(argv[i], "mmio:%" SCNx64 "+%" SCNx64, &a, &l) == 2 && nbars < MAX_TARGETS)
             bars[nbars++] = (struct range){ a, l };
-        else if (sscanf(argv[i], "ecam:%" SCNx64, &a) == 1 && necams < MAX_TARGETS)
-            ecams[necams++] = a;
+        else if (sscanf(argv[i], "ecam:%" SCNx64, &a) == 1 && necams < MAX_TARGETS) {
+            bool known = false; /* a default named again is probed once */
+            for (unsigned k = 0; k < necams; k++)
+                known |= ecams[k] == a;
+            if (!known)
+                ecams[necams++] = a;
+        }
         else
             cannot("bad target '%s' (expected mmio:ADDR+LEN or ecam:ADDR, hex)", argv[i]);
     }

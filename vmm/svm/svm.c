@@ -2,11 +2,13 @@
  * SVM backend: enable SVM, build the VMCB for the guest's 64-bit entry,
  * permission maps from the generic I/O and MSR policies, and run.
  *
- * Interception policy (thin hypervisor): CPUID, I/O ports and MSRs named by
- * the policies, SHUTDOWN, INVD, and every SVM instruction (the guest is told
- * there is no SVM). Physical interrupts are not intercepted and
- * V_INTR_MASKING is off, so they reach the guest's IDT directly; HLT is not
- * intercepted, so the guest halts the CPU itself and its interrupts wake it.
+ * Interception policy (thin hypervisor): CPUID, every I/O port and MSR but
+ * those the policies let through, SHUTDOWN, INVD, every SVM instruction
+ * (the guest is told there is no SVM) and #GP (an SVM instruction at
+ * CPL > 0 faults before its intercept; vmm/insn_policy.h). Physical
+ * interrupts are not intercepted and V_INTR_MASKING is off, so they reach
+ * the guest's IDT directly; HLT is not intercepted, so the guest halts the
+ * CPU itself and its interrupts wake it.
  */
 #include "vmm/svm/svm.h"
 #include "vmm/arch/arch.h"

@@ -5,10 +5,9 @@
  * Interception policy (thin hypervisor, as on SVM): CPUID, INVD, XSETBV,
  * triple fault and the VMX instructions exit unconditionally; every I/O
  * port and MSR exits except those vmm/io_policy.c and vmm/msr_policy.c
- * let through; HLT exits (so a
- * guest halted with interrupts off can be told from an idle one);
- * MONITOR/MWAIT exit where the CPU allows it (they are hidden from the
- * guest). External interrupts and NMIs do not exit: they are delivered
+ * let through; HLT exits (so a guest halted with interrupts off can be
+ * told from an idle one); MONITOR/MWAIT exit where the CPU allows it (they
+ * are hidden from the guest). External interrupts and NMIs do not exit: they are delivered
  * through the guest's IDT. No exception exits.
  */
 #include "ept/s2pt_ept.h"

@@ -55,6 +55,9 @@
 #define FADT_OFF_X_PM1A_CNT 172
 #define FADT_OFF_X_PM1B_CNT 184
 #define FADT_LEN_MIN (FADT_OFF_PM1A_CNT + 8u)
+#define FADT_OFF_PM1A_EVT 56        /* 32-bit block addresses, 4 bytes each ... */
+#define FADT_OFF_PM_LENGTHS 88      /* ... and their lengths, 1 byte each */
+#define FADT_OFF_X_PM1A_EVT 148     /* 64-bit GAS versions, 12 bytes each */
 #define FADT_LEN_MAX 1024u
 /* Generic Address Structure */
 #define GAS_OFF_SPACE 0
@@ -398,7 +401,7 @@ static void emit_all(const struct acpi_host *h, struct out *o)
 
 static uint16_t io_port(uint64_t v) { return v <= IO_PORT_MAX ? (uint16_t)v : 0; }
 
-/* PM1 control port: the 32-bit block, else the X_ block if it is I/O. */
+/* A fixed-hardware block's port: the 32-bit block, else the X_ block if it is I/O. */
 static uint16_t pm1_port(const uint8_t *f, uint32_t flen, uint32_t legacy,
                          uint32_t x_off)
 {
@@ -409,10 +412,31 @@ static uint16_t pm1_port(const uint8_t *f, uint32_t flen, uint32_t legacy,
     return io_port(rd64(f + x_off + GAS_OFF_ADDRESS));
 }
 
+/* The fixed-hardware blocks in FADT order: PM1a/b event, PM1a/b control,
+ * PM2 control, PM timer, GPE0, GPE1. The a and b blocks of PM1 event (and
+ * of PM1 control) each decode the one length the FADT gives for both. */
+static const uint8_t pm_len_index[PM_BLK_COUNT] = { 0, 0, 1, 1, 2, 3, 4, 5 };
+
+static void scan_pm_blocks(const uint8_t *f, uint32_t flen, struct guest_devices *d)
+{
+    if (flen < FADT_OFF_PM_LENGTHS + 6u)
+        return;
+    for (int b = 0; b < PM_BLK_COUNT; b++) {
+        uint32_t legacy = rd32(f + FADT_OFF_PM1A_EVT + 4u * (uint32_t)b);
+        uint16_t port = pm1_port(f, flen, legacy, FADT_OFF_X_PM1A_EVT + GAS_LEN * (uint32_t)b);
+        uint8_t len = f[FADT_OFF_PM_LENGTHS + pm_len_index[b]];
+        if (port && len && (uint32_t)port + len - 1u <= IO_PORT_MAX) {
+            d->pm_port[b] = port;
+            d->pm_len[b] = len;
+        }
+    }
+}
+
 static void scan_fadt(struct acpi_host *h)
 {
     const uint8_t *f = phys(h->ai.fadt);
     uint32_t flen = rd32(f + SDT_OFF_LENGTH);
+    scan_pm_blocks(f, flen, &h->dev);
     h->dev.pm1a_cnt = pm1_port(f, flen, h->ai.pm1a_cnt, FADT_OFF_X_PM1A_CNT);
     h->dev.pm1b_cnt = pm1_port(f, flen, h->ai.pm1b_cnt, FADT_OFF_X_PM1B_CNT);
     h->dev.s5_found = h->ai.s5_found;

@@ -34,8 +34,19 @@ struct guest_entry {
     uint64_t pat;             /* guest IA32_PAT at entry (power-on value) */
 };
 
+/* The ACPI fixed-hardware register blocks the FADT names (ACPI 6.5,
+ * 4.8.3): the guest's power-management hardware, reached through I/O ports
+ * (vmm/io_policy.c lets exactly these through). */
+enum guest_pm_block {
+    PM_BLK_PM1A_EVT, PM_BLK_PM1B_EVT, PM_BLK_PM1A_CNT, PM_BLK_PM1B_CNT,
+    PM_BLK_PM2_CNT, PM_BLK_PM_TMR, PM_BLK_GPE0, PM_BLK_GPE1,
+    PM_BLK_COUNT,
+};
+
 /* Host devices the guest drives directly or that the vCPU layer traps. */
 struct guest_devices {
+    uint16_t pm_port[PM_BLK_COUNT]; /* I/O base of each block, 0 = absent */
+    uint8_t pm_len[PM_BLK_COUNT];   /* its length in ports */
     uint16_t pm1a_cnt, pm1b_cnt; /* ACPI PM1 control ports (0 = none): a write
                                     with SLP_EN and the S5 type is power-off */
     uint8_t s5_typa, s5_typb;

@@ -13,7 +13,8 @@
 #     runs only when the package lists are missing (root or sudo required then).
 #     A new Debian kernel ABI is picked up on the next run after an apt update.
 #   - initramfs: /bin/busybox from busybox-static, tests/guest/init as /init,
-#     tests/guest/memcheck.c built with `gcc -static` (libc6-dev), packed with
+#     tests/guest/memcheck.c and probe.c built with `gcc -static` (libc6-dev),
+#     the kernel's own msr.ko (for the probe's /dev/cpu/0/msr), packed with
 #     cpio (newc) + gzip. /dev/console is written as a hand-made cpio entry so
 #     no root (mknod) is needed.
 # Packages: scripts/deps.sh installs all of them.
@@ -97,8 +98,13 @@ else
     fi
 fi
 
-if [ "$kpkg" != "$have" ]; then
-    if [ ! -f "$cache/vmlinuz-${kpkg#linux-image-}" ]; then
+# msr.ko (CONFIG_X86_MSR=m in Debian) gives the guest's root /dev/cpu/0/msr:
+# the isolation probe (tests/guest/probe.c) reads and writes MSRs with it.
+msrko_path() { echo "./lib/modules/$1/kernel/arch/x86/kernel/msr.ko"; }
+
+if [ "$kpkg" != "$have" ] || [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
+    if [ ! -f "$cache/vmlinuz-${kpkg#linux-image-}" ] ||
+       [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
         dl=$(mktemp -d "$cache/dl.XXXXXX")
         trap 'rm -rf "$dl"' EXIT
         note "downloading $kpkg"
@@ -111,11 +117,13 @@ if [ "$kpkg" != "$have" ]; then
         fi
         kver=${kpkg#linux-image-}       # e.g. 6.1.0-56-amd64
         deb=$(ls "$dl"/*.deb)
-        # Only boot/ is needed: the modules (hundreds of MB) stay packed.
+        # Only boot/ and msr.ko are needed: the other modules stay packed.
         mkdir -p "$dl/x"
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot "$(msrko_path "$kver")"
         [ -f "$dl/x/boot/vmlinuz-$kver" ] || die "$deb has no boot/vmlinuz-$kver"
+        [ -f "$dl/x/$(msrko_path "$kver")" ] || die "$deb has no $(msrko_path "$kver")"
         mv "$dl/x/boot/vmlinuz-$kver" "$cache/vmlinuz-$kver"
+        mv "$dl/x/$(msrko_path "$kver")" "$cache/msr-$kver.ko"
         rm -rf "$dl"
         trap - EXIT
     fi
@@ -135,12 +143,22 @@ if readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
     die "$busybox is dynamically linked; install busybox-static (scripts/deps.sh)"
 fi
 
+# The guest's static C programs: memcheck (memory verifier) and probe
+# (isolation probe).
+build_prog() { # name
+    local bin=$cache/$1
+    if [ ! -f "$bin" ] || [ "$src/$1.c" -nt "$bin" ] || [ "$self" -nt "$bin" ]; then
+        gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$bin.tmp" "$src/$1.c" \
+            || die "building $1 failed (static linking needs libc6-dev: scripts/deps.sh)"
+        mv "$bin.tmp" "$bin"
+    fi
+}
+build_prog memcheck
+build_prog probe
 memcheck=$cache/memcheck
-if [ ! -f "$memcheck" ] || [ "$src/memcheck.c" -nt "$memcheck" ] || [ "$self" -nt "$memcheck" ]; then
-    gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$memcheck.tmp" "$src/memcheck.c" \
-        || die "building memcheck failed (static linking needs libc6-dev: scripts/deps.sh)"
-    mv "$memcheck.tmp" "$memcheck"
-fi
+probe=$cache/probe
+msrko=$cache/msr-$(sed 's/^linux-image-//' "$out/kernel.version").ko
+[ -f "$msrko" ] || die "$msrko missing (remove $out/kernel.version to fetch the kernel again)"
 
 hostile=$cache/hostile
 if [ ! -f "$hostile" ] || [ "$src/hostile.c" -nt "$hostile" ] || [ "$self" -nt "$hostile" ]; then
@@ -152,7 +170,7 @@ fi
 initrd=$out/initrd.img
 stale=0
 [ -f "$initrd" ] || stale=1
-for dep in "$src/init" "$memcheck" "$hostile" "$busybox" "$self"; do
+for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$msrko" "$busybox" "$self"; do
     if [ "$dep" -nt "$initrd" ]; then stale=1; fi
 done
 [ "$stale" -eq 1 ] || exit 0
@@ -180,6 +198,9 @@ for applet in $("$busybox" --list); do
 done
 install -m 0755 "$memcheck" "$stage/bin/memcheck"
 install -m 0755 "$hostile" "$stage/bin/hostile"
+install -m 0755 "$probe" "$stage/bin/probe"
+mkdir -p "$stage/lib/modules"
+install -m 0644 "$msrko" "$stage/lib/modules/msr.ko"
 install -m 0755 "$src/init" "$stage/init"
 # Fixed timestamps: the same inputs give the same archive.
 find "$stage" -exec touch -h -d @0 {} +

@@ -11,6 +11,8 @@
 #   --swap-blkdebug CONF  attach the swap disk through QEMU's blkdebug driver
 #                    with this rule file ([inject-error] sections), to fail
 #                    chosen sectors' reads or writes
+#   --swap-transitional  attach that disk as a transitional virtio device
+#                    (legacy I/O BAR too, QEMU's default) instead of modern-only
 #   --accel MODE     auto (default) | kvm | tcg
 #   --timeout SECS   stop QEMU after SECS (exit 124)
 # Exit status: 0 when pagevisor powered off with success, 1 on its failure
@@ -19,6 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 esp="" serial=stdio log="" mem=1G swap="$root/build/swap.img" accel=auto timeout=0 blkdebug=
+swap_legacy=",disable-legacy=on"
 while [ $# -gt 0 ]; do
     case "$1" in
         --esp) esp=$2; shift 2 ;;
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
         --mem) mem=$2; shift 2 ;;
         --swap) swap=$2; shift 2 ;;
         --swap-blkdebug) blkdebug=$2; shift 2 ;;
+        --swap-transitional) swap_legacy=""; shift ;;
         --accel) accel=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --) shift; break ;;
@@ -66,7 +70,7 @@ if [ "$swap" != none ]; then
         file="file.driver=blkdebug,file.config=$blkdebug,file.image.filename=$swap"
     fi
     disks+=(-drive "if=none,id=swap,format=raw,$file"
-            -device "virtio-blk-pci,drive=swap,disable-legacy=on,serial=pagevisor-swap")
+            -device "virtio-blk-pci,drive=swap${swap_legacy},serial=pagevisor-swap")
 fi
 
 case "$serial" in

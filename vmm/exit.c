@@ -9,6 +9,7 @@
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
 #include "vmm/guest_walk.h"
+#include "vmm/insn_policy.h"
 #include "vmm/io_policy.h"
 #include "vmm/lib/cycles.h"
 #include "vmm/lib/log.h"
@@ -41,20 +42,18 @@ static void handle_cpuid(struct vcpu *v, struct vm_exit *e)
 static void handle_msr(struct vcpu *v, struct vm_exit *e)
 {
     uint32_t msr = e->u.msr.index;
-    if (e->kind == EXIT_MSR_READ) {
-        uint64_t val;
-        if (msr_policy_read(msr, &val) < 0) {
-            v->ops->inject_exception(v, EXC_GP, true, 0);
-            return;
-        }
+    bool write = e->kind == EXIT_MSR_WRITE;
+    uint64_t val = write ? (v->gpr[GPR_RDX] << 32) | (uint32_t)v->gpr[GPR_RAX] : 0;
+    int rc = v->ops->msr_own ? v->ops->msr_own(v, msr, write, &val) : 0;
+    if (rc == 0)
+        rc = write ? msr_exit_write(v, msr, val) : msr_exit_read(v, msr, &val);
+    if (rc < 0) {
+        v->ops->inject_exception(v, EXC_GP, true, 0);
+        return;
+    }
+    if (!write) {
         v->gpr[GPR_RAX] = (uint32_t)val;
         v->gpr[GPR_RDX] = val >> 32;
-    } else {
-        uint64_t val = (v->gpr[GPR_RDX] << 32) | (uint32_t)v->gpr[GPR_RAX];
-        if (msr_policy_write(msr, val) < 0) {
-            v->ops->inject_exception(v, EXC_GP, true, 0);
-            return;
-        }
     }
     vcpu_skip(v, e);
 }
@@ -110,6 +109,10 @@ static void handle_hypercall(struct vcpu *v, struct vm_exit *e)
 static void handle_exception(struct vcpu *v, struct vm_exit *e)
 {
     uint8_t vec = e->u.exc.vector;
+    if (vec == EXC_GP) {
+        insn_policy_gp(v, e); /* an SVM instruction's #GP becomes #UD */
+        return;
+    }
     v->ops->inject_exception(v, vec, exc_has_error_code(vec), e->u.exc.error);
 }
 

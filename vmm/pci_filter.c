@@ -20,6 +20,7 @@
 #include "vmm/lib/log.h"
 #include "vmm/lib/size_mask.h"
 #include "vmm/power.h"
+#include "vmm/vcpu.h"
 
 #define CFG_ENABLE (1u << 31)
 #define CFG_BUS_SHIFT 16             /* bus 23:16 */

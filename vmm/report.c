@@ -2,7 +2,9 @@
 #include "vmm/report.h"
 #include "ept/frame.h"
 #include "vmm/lib/heap.h"
+#include "vmm/io_policy.h"
 #include "vmm/lib/log.h"
+#include "vmm/msr_policy.h"
 #include "swap/swap.h"
 
 static void stat_line(void *ctx, const char *line)
@@ -28,6 +30,9 @@ void report_final(const struct vcpu *v)
     pv_info("stats stage2 invalidations %llu", (unsigned long long)v->mm->s2.invalidations);
     if (v->swap)
         swap_render_stats(v->swap, stat_line, NULL);
+    if (io_policy_current())
+        io_policy_render_stats(io_policy_current(), stat_line, NULL);
+    msr_policy_render_stats(msr_exit_state(), stat_line, NULL);
     pv_info("stats heap used %llu", (unsigned long long)heap_used());
     pv_info("stats end");
 }

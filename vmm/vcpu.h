@@ -91,6 +91,13 @@ struct vcpu_ops {
     s2pt_invalidate_fn invalidate;
     /* Print the guest state (registers, control state) at LOG_ERROR. */
     void (*dump)(struct vcpu *v);
+    /* The guest's TSC reads as the host's plus offset (RDTSC, RDTSCP,
+     * RDMSR of the TSC): how a guest TSC write takes effect. */
+    void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
+    /* MSRs the backend keeps to itself (SVM: EFER, for SVME), asked
+     * before the generic MSR policy; NULL when none. Returns 1 handled
+     * (*value read or written), 0 not the backend's, -1 inject #GP. */
+    int (*msr_own)(struct vcpu *v, uint32_t msr, bool write, uint64_t *value);
 };
 
 struct vcpu {

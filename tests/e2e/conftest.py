@@ -130,14 +130,17 @@ def qemu(request):
     consoles = []
 
     def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
-             blkdebug=None):
-        # swap: a disk image attached as a modern virtio-blk device, or "none";
+             blkdebug=None, swap_transitional=False):
+        # swap: a disk image attached as a modern virtio-blk device (or a
+        # transitional one, with its legacy I/O BAR), or "none";
         # blkdebug: a blkdebug rule file the swap disk is attached through
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
                "--accel", accel, "--mem", mem, "--swap", swap,
                "--timeout", str(timeout)]
         if blkdebug:
             cmd += ["--swap-blkdebug", blkdebug]
+        if swap_transitional:
+            cmd.append("--swap-transitional")
         cmd += ["--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
         consoles.append(c)

@@ -20,10 +20,11 @@ BOCHS_CONSOLE = "console=ttyS0,115200"
 HALTED = r"guest halted with interrupts disabled \(power-off without ACPI\)"
 
 
-def linux_conf(memory, console="console=ttyS0", memcheck=80, extra=""):
+def linux_conf(memory, console="console=ttyS0", memcheck=80, extra="",
+               checks="meminfo,cpus,memcheck"):
     """The default guest kit: boot, run every check, power off."""
     return (f"linux /vmlinuz\ninitrd /initrd.img\nmemory {memory}\n"
-            f"options {console} panic=-1 pv.check=meminfo,cpus,memcheck "
+            f"options {console} panic=-1 pv.check={checks} "
             f"pv.memcheck={memcheck}\n{extra}")
 
 
@@ -33,10 +34,11 @@ def stats(output):
             re.findall(r"\[pv\] stats (\S+) (\S+) (\d+)\r*\n", output)}
 
 
-def check_guest_run(con, memory_mib, stop_reason):
-    """From the guest's entry to the machine's power-off: the checks pass,
-    the guest stops the way its platform allows, the statistics show the
-    fault path at work. Returns the statistics."""
+def check_guest_run(con, memory_mib, stop_reason, probe=False):
+    """From the guest's entry to the machine's power-off: the checks pass
+    (with probe: the isolation probe too, before memcheck), the guest stops
+    the way its platform allows, the statistics show the fault path at
+    work. Returns the statistics."""
     con.expect_line(r"\[pv\] vcpu: entering the guest at rip 0x[0-9a-f]+ \(vmx\)")
     m = con.expect_line(READY)
     memtotal = int(m.group(2)) * 1024
@@ -46,8 +48,16 @@ def check_guest_run(con, memory_mib, stop_reason):
         f"MemTotal {memtotal} for memory {memory_mib}M"
     con.expect_line(r"pv-guest: check meminfo: PASS")
     con.expect_line(r"pv-guest: check cpus: PASS")
+    if probe:
+        # tests/e2e/test_isolation.py: nothing reachable the guest was not
+        # given (ports, PCI, MMIO, MSRs, VMX/SVM instructions)
+        m = con.expect_line(r"probe: (PASS checks=\d+|FAIL [^\r\n]*)\r*\n")
+        findings = re.findall(r"probe: FINDING [^\r\n]*", con.output())
+        assert not findings and m.group(1).startswith("PASS"), \
+            "the guest reached what it must not:\n" + "\n".join(findings or [m.group(0)])
+        con.expect_line(r"pv-guest: check probe: PASS")
     con.expect_line(r"memcheck: PASS bytes=(\d+)")
-    con.expect_line(r"pv-guest: checks done passed=3 failed=0")
+    con.expect_line(r"pv-guest: checks done passed=%d failed=0" % (4 if probe else 3))
     con.expect_line(r"\[pv\] vcpu: guest stopped: " + stop_reason)
     con.expect_line(r"\[pv\] stats end")
     con.expect_line(r"\[pv\] power off: status 0 \(success\)")
@@ -73,8 +83,11 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     from conftest import E2E
     import os
     kernel, initrd = guest_kit
+    # The isolation probe runs before memcheck: swapping to the ATA disk it
+    # tried to reach must still work afterwards.
     esp = make_esp(linux_conf("128M", console=BOCHS_CONSOLE,
-                              extra="frames 80M\nswap ata\nreadahead auto\n"),
+                              extra="frames 80M\nswap ata\nreadahead auto\n",
+                              checks="meminfo,cpus,probe,memcheck"),
                    add={kernel: "vmlinuz", initrd: "initrd.img"})
     con = bochs(esp, disk=mkswap_image(os.path.join(E2E, "swap-ata.img"), "64M"))
     con.expect_line(r"\[pv\] virtualization: using vmx\+ept")
@@ -88,7 +101,7 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
                     r"rdtscp/invpcid/xsaves on/on/on, HLT activity yes")
     # No ACPI under Bochs's OVMF: Linux powers off by halting with
     # interrupts disabled, which pagevisor takes as the guest's end.
-    s = check_guest_run(con, 128, HALTED)
+    s = check_guest_run(con, 128, HALTED, probe=True)
     # The guest's XSETBV (always an exit under VMX) was run for it, and its
     # idle HLTs were resumed in the HLT activity state (the final HLT is the
     # one that stopped it).
@@ -100,6 +113,9 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     assert "[pv] swap: ata0-slave" in con.output()
     assert s[("swap", "outs")] > 0 and s[("swap", "ins")] > 0
     assert s[("frames", "peak")] <= 80 * 256 + 1
+    # the probe's scan was denied and counted (the IDE ports, the PIIX
+    # bus-master block at 0xC000 among them)
+    assert s[("io", "denied-reads")] > 60000 and s[("msr", "denied-writes")] > 0
     # Background reclaim ran on its tick, bounded by the VMX-preemption
     # timer even while the guest ran without exiting.
     assert "[pv] vmx: preemption timer every 10 ms" in con.output()

@@ -233,6 +233,14 @@ static inline void fake_acpi_build(struct fake_acpi *fa, const struct fake_acpi_
 
     uint8_t *fadt = fa_table(fa, "FACP", 276, 6);
     fk_put(fadt, 64, FAKE_PM1A_CNT, 4);
+    /* q35's other fixed-hardware blocks: PM1a event, PM timer, GPE0 */
+    fk_put(fadt, 56, FAKE_PM1A_CNT - 4, 4);
+    fk_put(fadt, 76, FAKE_PM1A_CNT + 4, 4);
+    fk_put(fadt, 80, FAKE_PM1A_CNT + 0x1C, 4);
+    fk_put(fadt, 88, 4, 1);   /* PM1_EVT_LEN */
+    fk_put(fadt, 89, 2, 1);   /* PM1_CNT_LEN */
+    fk_put(fadt, 91, 4, 1);   /* PM_TMR_LEN */
+    fk_put(fadt, 92, 16, 1);  /* GPE0_BLK_LEN */
     if (o->low32) {
         fk_put(fadt, 36, fa->facs, 4);
         fk_put(fadt, 40, fa->dsdt, 4);

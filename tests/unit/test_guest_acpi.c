@@ -242,6 +242,18 @@ static void devices_found(void **state)
     const struct guest_devices *d = &g->layout.dev;
     assert_int_equal(d->pm1a_cnt, FAKE_PM1A_CNT);
     assert_int_equal(d->pm1b_cnt, 0);
+    /* the fixed-hardware blocks the port policy lets through */
+    assert_int_equal(d->pm_port[PM_BLK_PM1A_EVT], FAKE_PM1A_CNT - 4);
+    assert_int_equal(d->pm_len[PM_BLK_PM1A_EVT], 4);
+    assert_int_equal(d->pm_port[PM_BLK_PM1A_CNT], FAKE_PM1A_CNT);
+    assert_int_equal(d->pm_len[PM_BLK_PM1A_CNT], 2);
+    assert_int_equal(d->pm_port[PM_BLK_PM_TMR], FAKE_PM1A_CNT + 4);
+    assert_int_equal(d->pm_len[PM_BLK_PM_TMR], 4);
+    assert_int_equal(d->pm_port[PM_BLK_GPE0], FAKE_PM1A_CNT + 0x1C);
+    assert_int_equal(d->pm_len[PM_BLK_GPE0], 16);
+    assert_int_equal(d->pm_port[PM_BLK_PM1B_EVT], 0);
+    assert_int_equal(d->pm_port[PM_BLK_PM2_CNT], 0);
+    assert_int_equal(d->pm_port[PM_BLK_GPE1], 0);
     assert_true(d->s5_found);
     assert_int_equal(d->s5_typa, FAKE_S5_TYPA);
     assert_int_equal(d->s5_typb, FAKE_S5_TYPB);

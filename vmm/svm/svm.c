@@ -2,12 +2,15 @@
  * SVM backend: enable SVM, build the VMCB for the guest's 64-bit entry,
  * permission maps from the generic I/O and MSR policies, and run.
  *
- * Interception policy (thin hypervisor): CPUID, I/O ports and MSRs named by
- * the policies, SHUTDOWN, INVD, and every SVM instruction (the guest is told
- * there is no SVM). Physical interrupts are not intercepted and
- * V_INTR_MASKING is off, so they reach the guest's IDT directly; HLT is not
- * intercepted, so the guest halts the CPU itself and its interrupts wake it.
+ * Interception policy (thin hypervisor): CPUID, every I/O port and MSR but
+ * those the policies let through, SHUTDOWN, INVD, every SVM instruction
+ * (the guest is told there is no SVM) and #GP (an SVM instruction at
+ * CPL > 0 faults before its intercept; vmm/insn_policy.h). Physical
+ * interrupts are not intercepted and V_INTR_MASKING is off, so they reach
+ * the guest's IDT directly; HLT is not intercepted, so the guest halts the
+ * CPU itself and its interrupts wake it.
  */
+#include "vmm/arch/exception.h"
 #include "vmm/svm/svm.h"
 #include "vmm/arch/arch.h"
 #include "vmm/lib/heap.h"
@@ -40,29 +43,33 @@ static const struct {
 
 static struct svm_state state;
 
-static void trap_ports(void *ctx, uint16_t port, uint16_t count)
+/* The permission maps start all ones (everything exits); the policies
+ * name what the guest reaches directly. */
+static void pass_ports(void *ctx, uint16_t port, uint16_t count)
 {
     uint8_t *iopm = ctx;
     for (uint32_t p = port; p < (uint32_t)port + count; p++)
-        iopm[p / 8] |= (uint8_t)(1u << (p % 8));
+        iopm[p / 8] &= (uint8_t)~(1u << (p % 8));
 }
 
-static void trap_msr(void *ctx, uint32_t msr, bool rd, bool wr)
+static void set_msr_bits(uint8_t *msrpm, uint32_t msr, bool rd, bool wr, bool intercept)
 {
-    uint8_t *msrpm = ctx;
     for (unsigned i = 0; i < sizeof(msrpm_ranges) / sizeof(msrpm_ranges[0]); i++) {
         uint32_t first = msrpm_ranges[i].first;
         if (msr < first || msr >= first + MSRPM_RANGE_MSRS)
             continue;
         uint32_t bit = (msr - first) * 2;
         uint8_t *b = msrpm + msrpm_ranges[i].offset + bit / 8;
-        if (rd)
-            *b |= (uint8_t)(1u << (bit % 8));
-        if (wr)
-            *b |= (uint8_t)(1u << (bit % 8 + 1));
+        uint8_t mask = (uint8_t)((rd ? 1u << (bit % 8) : 0) | (wr ? 1u << (bit % 8 + 1) : 0));
+        *b = intercept ? (uint8_t)(*b | mask) : (uint8_t)(*b & ~mask);
         return;
     }
     /* MSRs outside the ranges always exit: nothing to set. */
+}
+
+static void pass_msr(void *ctx, uint32_t msr, bool rd, bool wr)
+{
+    set_msr_bits(ctx, msr, rd, wr, false);
 }
 
 static void set_seg(void *vmcb, unsigned seg, uint16_t sel, uint16_t attr,
@@ -128,17 +135,26 @@ int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_e
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, va_hpa(state.hsave));
 
-    io_policy_ports(v, trap_ports, state.iopm);
-    msr_policy_traps(trap_msr, state.msrpm);
+    memset(state.iopm, 0xFF, IOPM_SIZE);
+    memset(state.msrpm, 0xFF, MSRPM_SIZE);
+    io_policy_open_ports(v, pass_ports, state.iopm);
+    msr_policy_open_msrs(pass_msr, state.msrpm);
+    /* EFER holds SVME, which VMRUN needs and the guest must not see
+     * (svm_msr_own hides it). */
+    set_msr_bits(state.msrpm, MSR_EFER, true, true, true);
 
     void *vmcb = state.vmcb;
     vmcb_wr32(vmcb, VMCB_INTERCEPT_MISC1,
               INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_IOIO | INTERCEPT_MSR |
-                  INTERCEPT_SHUTDOWN);
+                  INTERCEPT_SHUTDOWN | INTERCEPT_INVLPGA);
     vmcb_wr32(vmcb, VMCB_INTERCEPT_MISC2,
               INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
                   INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
                   INTERCEPT_MONITOR | INTERCEPT_MWAIT);
+    /* With SVME set in the guest's EFER an SVM instruction at CPL > 0
+     * raises #GP before its intercept: #GP exits so svm_insn can turn
+     * those into the #UD a CPU without SVM gives (vmm/insn_policy.c). */
+    vmcb_wr32(vmcb, VMCB_INTERCEPT_EXC, 1u << EXC_GP);
     vmcb_wr64(vmcb, VMCB_IOPM_BASE, va_hpa(state.iopm));
     vmcb_wr64(vmcb, VMCB_MSRPM_BASE, va_hpa(state.msrpm));
     vmcb_wr32(vmcb, VMCB_ASID, state.asid);
@@ -231,6 +247,11 @@ static void svm_dump(struct vcpu *v)
            (unsigned long long)vmcb_rd64(vmcb, VMCB_EXITINTINFO));
 }
 
+static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_TSC_OFFSET, offset);
+}
+
 const struct vcpu_ops svm_ops = {
     .name = "svm",
     .s2_format = &s2pt_format_npt,
@@ -243,4 +264,6 @@ const struct vcpu_ops svm_ops = {
     .inject_exception = svm_inject,
     .invalidate = svm_invalidate,
     .dump = svm_dump,
+    .set_tsc_offset = svm_set_tsc_offset,
+    .msr_own = svm_msr_own,
 };

@@ -15,6 +15,12 @@ int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_e
 struct svm_state;
 void svm_decode_exit(struct vcpu *v, struct svm_state *s, struct vm_exit *e);
 
+/* SVM's own guest state the generic layer must not see (svm_guard.c):
+ * EFER.SVME, and an exception that hit while another event was being
+ * delivered. */
+int svm_msr_own(struct vcpu *v, uint32_t msr, bool write, uint64_t *value);
+void svm_exception_in_delivery(struct vm_exit *e, uint64_t intinfo);
+
 struct svm_state {
     void *vmcb;                 /* guest VMCB */
     void *host_vmcb;            /* VMSAVE area for the host's hidden state */

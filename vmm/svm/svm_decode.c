@@ -88,6 +88,7 @@ void svm_decode_fields(const struct svm_exit_fields *f, struct vm_exit *e)
     case SVM_EXIT_STGI:
     case SVM_EXIT_CLGI:
     case SVM_EXIT_SKINIT:
+    case SVM_EXIT_INVLPGA:
     case SVM_EXIT_MONITOR:
     case SVM_EXIT_MWAIT:
         /* Not offered to the guest (CPUID says so): #UD, like real hardware

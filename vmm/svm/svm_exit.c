@@ -29,4 +29,9 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s, struct vm_exit *e)
     svm_decode_fields(&f, e);
     if (e->kind == EXIT_ENTRY_FAILED)
         pv_err("svm: VMRUN refused the VMCB (VMEXIT_INVALID): guest state is inconsistent");
+    /* An exception intercepted while the CPU delivered another one combines
+     * with it as hardware would (#DF, or shutdown after #DF). */
+    if (e->kind == EXIT_EXCEPTION && f.code >= SVM_EXIT_EXCP_BASE &&
+        f.code <= SVM_EXIT_EXCP_LAST && (intinfo & EVENTINJ_VALID))
+        svm_exception_in_delivery(e, intinfo);
 }

@@ -42,6 +42,7 @@
 #define INTERCEPT_CPUID (1u << 18)
 #define INTERCEPT_INVD (1u << 22)
 #define INTERCEPT_HLT (1u << 24)
+#define INTERCEPT_INVLPGA (1u << 26)
 #define INTERCEPT_IOIO (1u << 27)
 #define INTERCEPT_MSR (1u << 28)
 #define INTERCEPT_SHUTDOWN (1u << 31)
@@ -64,6 +65,7 @@
 /* EVENTINJ */
 #define EVENTINJ_VECTOR_MASK 0xFFull
 #define EVENTINJ_TYPE_EXCEPTION (3ull << 8)
+#define EVENTINJ_TYPE_MASK (7ull << 8)
 #define EVENTINJ_EV (1ull << 11)      /* error code valid */
 #define EVENTINJ_VALID (1ull << 31)
 #define EVENTINJ_ERROR_SHIFT 32
@@ -120,6 +122,7 @@
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_HLT 0x078
+#define SVM_EXIT_INVLPGA 0x07A
 #define SVM_EXIT_IOIO 0x07B
 #define SVM_EXIT_MSR 0x07C
 #define SVM_EXIT_SHUTDOWN 0x07F

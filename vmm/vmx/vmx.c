@@ -174,6 +174,11 @@ static void vmx_dump(struct vcpu *v)
     vcpu_dump_gprs(v);
 }
 
+static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    vmcs_write(vmx_of(v), VMCS_TSC_OFFSET, offset);
+}
+
 const struct vcpu_ops vmx_ops = {
     .name = "vmx",
     .s2_format = &s2pt_format_ept,
@@ -186,4 +191,5 @@ const struct vcpu_ops vmx_ops = {
     .inject_exception = vmx_inject,
     .invalidate = vmx_invalidate,
     .dump = vmx_dump,
+    .set_tsc_offset = vmx_set_tsc_offset,
 };

@@ -3,11 +3,11 @@
  * the EPT pointer of the guest's VMCS.
  *
  * Interception policy (thin hypervisor, as on SVM): CPUID, INVD, XSETBV,
- * triple fault and the VMX instructions exit unconditionally; I/O ports and
- * MSRs exit as vmm/io_policy.c and vmm/msr_policy.c say; HLT exits (so a
- * guest halted with interrupts off can be told from an idle one);
- * MONITOR/MWAIT exit where the CPU allows it (they are hidden from the
- * guest). External interrupts and NMIs do not exit: they are delivered
+ * triple fault and the VMX instructions exit unconditionally; every I/O
+ * port and MSR exits except those vmm/io_policy.c and vmm/msr_policy.c
+ * let through; HLT exits (so a guest halted with interrupts off can be
+ * told from an idle one); MONITOR/MWAIT exit where the CPU allows it (they
+ * are hidden from the guest). External interrupts and NMIs do not exit: they are delivered
  * through the guest's IDT. No exception exits.
  */
 #include "ept/s2pt_ept.h"
@@ -19,6 +19,8 @@
 #include "vmm/msr_policy.h"
 #include "vmm/vmx/vmcs.h"
 #include "vmm/vmx/vmx.h"
+
+#include <string.h>
 
 #define VMX_PREEMPT_MS 10 /* background work at least this often */
 
@@ -36,23 +38,25 @@
 #define MSRBM_WRITE_HIGH 0xC00u
 #define GUEST_VPID 1
 
-static void set_bit(uint8_t *map, uint32_t bit)
+/* The bitmaps start all ones (everything exits); the policies name what
+ * the guest reaches directly. */
+static void clear_bit(uint8_t *map, uint32_t bit)
 {
-    map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
-static void trap_ports(void *ctx, uint16_t port, uint16_t count)
+static void pass_ports(void *ctx, uint16_t port, uint16_t count)
 {
     struct vmx_state *s = ctx;
     for (uint32_t p = port; p < (uint32_t)port + count && p <= UINT16_MAX; p++) {
         if (p < IO_PORTS_PER_BITMAP)
-            set_bit(s->io_bitmap_a, p);
+            clear_bit(s->io_bitmap_a, p);
         else
-            set_bit(s->io_bitmap_b, p - IO_PORTS_PER_BITMAP);
+            clear_bit(s->io_bitmap_b, p - IO_PORTS_PER_BITMAP);
     }
 }
 
-static void trap_msr(void *ctx, uint32_t msr, bool rd, bool wr)
+static void pass_msr(void *ctx, uint32_t msr, bool rd, bool wr)
 {
     uint8_t *bm = ctx;
     uint32_t rd_off, wr_off, bit;
@@ -64,9 +68,9 @@ static void trap_msr(void *ctx, uint32_t msr, bool rd, bool wr)
         return; /* outside the bitmap: always exits */
     }
     if (rd)
-        set_bit(bm + rd_off, bit);
+        clear_bit(bm + rd_off, bit);
     if (wr)
-        set_bit(bm + wr_off, bit);
+        clear_bit(bm + wr_off, bit);
 }
 
 static int alloc_bitmaps(struct vcpu *v, struct vmx_state *s)
@@ -76,8 +80,11 @@ static int alloc_bitmaps(struct vcpu *v, struct vmx_state *s)
     s->msr_bitmap = heap_alloc(VMX_BITMAP_SIZE, VMX_BITMAP_SIZE, "VMX MSR bitmap");
     if (!s->io_bitmap_a || !s->io_bitmap_b || !s->msr_bitmap)
         return -1;
-    io_policy_ports(v, trap_ports, s);
-    msr_policy_traps(trap_msr, s->msr_bitmap);
+    memset(s->io_bitmap_a, 0xFF, VMX_BITMAP_SIZE);
+    memset(s->io_bitmap_b, 0xFF, VMX_BITMAP_SIZE);
+    memset(s->msr_bitmap, 0xFF, VMX_BITMAP_SIZE);
+    io_policy_open_ports(v, pass_ports, s);
+    msr_policy_open_msrs(pass_msr, s->msr_bitmap);
     return 0;
 }
 
@@ -89,8 +96,9 @@ static const struct {
      * so background reclaim gets its tick even from a guest that never
      * exits on its own. */
     [VMX_CTL_PIN] = { 0, VMX_PIN_PREEMPT_TIMER },
+    /* TSC offsetting: a guest TSC write becomes an offset (msr_policy.c). */
     [VMX_CTL_PROC] = { VMX_PROC_HLT_EXITING | VMX_PROC_IO_BITMAPS | VMX_PROC_MSR_BITMAPS |
-                           VMX_PROC_SECONDARY,
+                           VMX_PROC_SECONDARY | VMX_PROC_TSC_OFFSET,
                        VMX_PROC_MWAIT_EXITING | VMX_PROC_MONITOR_EXITING },
     /* RDTSCP, INVPCID, XSAVES, user wait/pause: without their enable
      * control these instructions raise #UD in the guest even where CPUID

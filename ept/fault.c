@@ -48,7 +48,16 @@ struct fault_ctx {
 static enum fault_res oom(struct fault_ctx *c)
 {
     c->out->kind = FAULT_OOM;
+    c->out->err = -PV_ENOMEM;
     return RES_OOM;
+}
+
+/* Cannot resolve: the guest is stopped with err as the reason. */
+static enum fault_res error(struct fault_ctx *c, int err)
+{
+    c->out->kind = FAULT_ERROR;
+    c->out->err = err;
+    return RES_ERROR;
 }
 
 /* A table operation failed: out of frames / rmap items / table pages is
@@ -60,8 +69,7 @@ static enum fault_res failed(struct fault_ctx *c, int rc)
         return oom(c);
     pv_err("mm: fault at gpa 0x%llx: stage-2 update failed (%d)",
            (unsigned long long)c->f->gpa, rc);
-    c->out->kind = FAULT_ERROR;
-    return RES_ERROR;
+    return error(c, rc);
 }
 
 static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
@@ -71,9 +79,11 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
 }
 
 /*
- * Map the page to a freshly allocated pool frame nf (refcount 1, which the
- * leaf takes over). Replaces whatever leaf was there. On failure nf is put
- * and nothing else changed.
+ * Map the page to pool frame nf with a 4 KiB leaf that takes over the
+ * caller's reference on nf: a freshly allocated frame (refcount 1), or the
+ * frame a swap-in handed back. Replaces whatever entry was there. On
+ * failure that reference is put (a fresh frame is freed; a swap-cache
+ * frame stays with the cache) and nothing else changed.
  */
 static inline int install_frame(struct fault_ctx *c, struct frame *nf,
                                 uint32_t rights)
@@ -81,17 +91,21 @@ static inline int install_frame(struct fault_ctx *c, struct frame *nf,
     struct guest_mm *mm = c->mm;
     int rc = frame_rmap_add(mm->fp, nf, c->page);
 
-    if (rc == 0)
-        rc = s2pt_install_at(&mm->s2, &c->slot, c->page, frame_hpa(mm->fp, nf),
-                             rights, MM_RAM_MEMTYPE);
     if (rc < 0) {
-        frame_put(mm->fp, nf); /* releases the rmap item too */
+        frame_put(mm->fp, nf);
+        return rc;
+    }
+    rc = s2pt_install_at(&mm->s2, &c->slot, c->page, frame_hpa(mm->fp, nf),
+                         rights, MM_RAM_MEMTYPE);
+    if (rc < 0) {
+        frame_rmap_del(mm->fp, nf, c->page);
+        frame_put(mm->fp, nf);
         return rc;
     }
     if (rights & ACC_W)
         nf->flags |= FRAME_DIRTY;
     if (mm->swap_hooks)
-        mm->swap_hooks->frame_added(mm, nf, c->page, mm->swapin_ctx);
+        mm->swap_hooks->frame_added(mm, nf, c->page, mm->swap_ctx);
     return 0;
 }
 
@@ -258,8 +272,7 @@ static enum fault_res fault_empty(struct fault_ctx *c, const struct s2_info *e)
     case REGION_PASSTHROUGH:
         return fault_passthrough(c);
     default:
-        c->out->kind = FAULT_ERROR;
-        return RES_ERROR;
+        return error(c, -PV_EINVAL);
     }
 }
 
@@ -307,7 +320,7 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
     /* A clean swapped-in page: its slot copy goes stale now (swap/ frees
      * it when this gpa is the only user, making the frame reusable). */
     if ((raw->flags & FRAME_SWAPCACHE) && mm->swap_hooks)
-        mm->swap_hooks->write_cached(mm, raw, c->page, mm->swapin_ctx);
+        mm->swap_hooks->write_cached(mm, raw, c->page, mm->swap_ctx);
     if (raw->refcount == 1 && raw->mapcount == 1 &&
         !(raw->flags & FRAME_LOCKED)) {
         /* Sole user: the frame is ours, just let the write through. */
@@ -343,30 +356,39 @@ static enum fault_res fault_present(struct fault_ctx *c, struct s2_info *e)
     return reprotect(c, e, e->rights | (c->r->rights & ~ACC_W));
 }
 
+/*
+ * A swap entry (do_swap_page): swap/ brings the data into a frame and hands
+ * it back; it is mapped here like every other resolution's frame,
+ * read-only (a write then takes the cow path, where write_cached releases
+ * the slot copy and the frame is reused).
+ */
 static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
 {
     struct guest_mm *mm = c->mm;
+    const struct mm_swap_hooks *sh = mm->swap_hooks;
+    struct frame *f;
 
-    if (!mm->swapin) {
-        pv_err("mm: swap entry at gpa 0x%llx but no swap-in hook",
+    if (!sh) {
+        pv_err("mm: swap entry at gpa 0x%llx but no swap installed",
                (unsigned long long)c->page);
-        c->out->kind = FAULT_ERROR;
-        return RES_ERROR;
-    }
-    int rc = mm->swapin(mm, c->page, e->swap, mm->swapin_ctx);
-    if (rc < 0) {
-        /* The hook logged the cause (slot, gpa); the vCPU layer reports it
-         * from err and swap. Nothing was mapped. */
-        c->out->err = rc;
         c->out->swap = e->swap;
+        return error(c, -PV_ENOENT);
     }
-    if (rc == -PV_ENOMEM)
-        return oom(c);
+    /* A failure leaves the entry in place; the outcome names it with err
+     * (the hook logged the cause: gpa, slot, device). */
+    int rc = sh->swapin(mm, c->page, e->swap, &f, mm->swap_ctx);
     if (rc < 0) {
-        c->out->kind = FAULT_ERROR;
-        return RES_ERROR;
+        c->out->swap = e->swap;
+        return rc == -PV_ENOMEM ? oom(c) : error(c, rc);
     }
-    return mapped(c, rc == MM_SWAPIN_MINOR ? RES_SWAP_MINOR : RES_SWAP_IN);
+    bool minor = rc == MM_SWAPIN_MINOR;
+    rc = install_frame(c, f, c->r->rights & ~ACC_W);
+    if (rc < 0) {
+        c->out->swap = e->swap;
+        return failed(c, rc);
+    }
+    sh->swapin_mapped(mm, f, c->page, e->swap, minor, mm->swap_ctx);
+    return mapped(c, minor ? RES_SWAP_MINOR : RES_SWAP_IN);
 }
 
 /* ---- entry point ------------------------------------------------------------ */
@@ -424,8 +446,8 @@ static enum fault_res resolve(struct fault_ctx *c, struct fault_event *ev)
     }
 }
 
-int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
-                    struct fault_outcome *out)
+void mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
+                     struct fault_outcome *out)
 {
     uint64_t t0 = pv_rdtsc();
     /* An exit that reports no access kind was at least a read. */
@@ -449,10 +471,10 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
 
     const struct mm_swap_hooks *sh = mm->swap_hooks;
     if (sh && mm->fp->nfree < mm->reclaim_low)
-        sh->reclaim(mm, false, mm->swapin_ctx); /* direct reclaim */
+        sh->reclaim(mm, false, mm->swap_ctx); /* direct reclaim */
     memset(out, 0, sizeof(*out));
     out->res = resolve(&c, &ev);
-    if (out->res == RES_OOM && sh && sh->reclaim(mm, true, mm->swapin_ctx) > 0) {
+    if (out->res == RES_OOM && sh && sh->reclaim(mm, true, mm->swap_ctx) > 0) {
         /* An OOM resolution changed nothing: look again from scratch. */
         c.r = NULL;
         c.slot.level = 0;
@@ -465,5 +487,4 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
     uint64_t dt = pv_rdtsc() - t0;
     ev.cycles = dt > CYCLES_MAX ? CYCLES_MAX : (uint32_t)dt;
     fault_account(&mm->stats, &mm->trace, &ev);
-    return 0;
 }

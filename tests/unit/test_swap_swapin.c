@@ -143,6 +143,14 @@ MM_BOTH_FORMATS(readahead_misses)
 
 /* ---- errors ----------------------------------------------------------------------- */
 
+/* The line a refused swap-in is reported with, from the fault's outcome. */
+static const char *described(const struct swap *sw, gpa_t gpa, const struct fault_outcome *o)
+{
+    static char buf[SWAP_ERR_LEN];
+    swap_describe_error(sw, gpa, o->err, o->swap, buf, sizeof(buf));
+    return buf;
+}
+
 static void checksum_mismatch(const struct s2pt_format *fmt)
 {
     struct swap_env *env = env_with(fmt, RA_CLUSTER, 8);
@@ -162,7 +170,7 @@ static void checksum_mismatch(const struct s2pt_format *fmt)
              "swap: gpa 0x%llx: slot 6 on ramdisk: checksum mismatch (stored 0x%08x): "
              "page not handed to the guest",
              (unsigned long long)pg(5), sw->area.slot[6].csum);
-    assert_string_equal(swap_last_error(sw), want);
+    assert_string_equal(described(sw, pg(5) + 0x10, &o), want);
     assert_true(host_log_contains(want));
     /* nothing mapped, the entry and the data on disk stay */
     assert_int_equal(swap_env_state(env, pg(5)), S2_SWAP);
@@ -193,7 +201,7 @@ static void read_errors(const struct s2pt_format *fmt)
     struct fault_outcome o = mm_env_fault(env->m, pg(2), ACC_R);
     assert_int_equal(o.kind, FAULT_ERROR);
     assert_int_equal(o.err, -PV_EIO);
-    assert_non_null(strstr(swap_last_error(sw), "slot 3 on ramdisk: read error"));
+    assert_non_null(strstr(described(sw, pg(2), &o), "slot 3 on ramdisk: read error"));
     assert_int_equal(swap_env_state(env, pg(2)), S2_SWAP);
     /* a transient error: the retry of the fault works */
     blk_file_set_bad(&env->blk, 0, 0, 0);
@@ -215,7 +223,7 @@ static void bogus_entry(const struct s2pt_format *fmt)
     struct fault_outcome o = mm_env_fault(env->m, pg(0), ACC_R);
     assert_int_equal(o.kind, FAULT_ERROR);
     assert_int_equal(o.err, -PV_EINVAL);
-    assert_non_null(strstr(swap_last_error(&env->sw), "slot 77 (type 0), which holds no data"));
+    assert_non_null(strstr(described(&env->sw, pg(0), &o), "slot 77 (type 0), which holds no data"));
     assert_int_equal(s2pt_unmap(&env->m->mm.s2, pg(0), PAGE_SIZE), 0);
     swap_env_free(env);
 }
@@ -382,7 +390,7 @@ static void test_init_errors(void **state)
                      -PV_EINVAL);
     assert_string_equal(err, "virtio-blk 00:04.0: no swap signature (SWAPSPACE2) in the "
                              "last 10 bytes of page 0: prepare it with mkswap");
-    assert_null(m->mm.swapin);
+    assert_null(m->mm.swap_ctx);
     assert_null(m->mm.swap_hooks);
     assert_null(m->fp.on_free);
     /* the header page was only read */
@@ -404,10 +412,10 @@ static void test_init_errors(void **state)
     assert_int_equal(swap_init(&sw, &m->mm, &blk.dev, meta, len, RA_AUTO, 8, err,
                                sizeof(err)),
                      0);
-    assert_ptr_equal(m->mm.swapin_ctx, &sw);
+    assert_ptr_equal(m->mm.swap_ctx, &sw);
     assert_int_equal(sw.area.nslots, 63);
     swap_destroy(&sw);
-    assert_null(m->mm.swapin);
+    assert_null(m->mm.swap_hooks);
     mm_env_free(m);
     free(meta);
     free(disk);

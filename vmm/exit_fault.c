@@ -31,8 +31,7 @@ static void describe_error(const struct vcpu *v, gpa_t gpa, const struct fault_o
                     (unsigned long long)swp_offset(o->swap), swp_type(o->swap), o->err);
         return;
     }
-    pv_snprintf(buf, len, "stage-2 fault not resolved (%s, error %d)", fault_res_name(o->res),
-                o->err);
+    pv_snprintf(buf, len, "stage-2 fault not resolved (error %d)", o->err);
 }
 
 void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)

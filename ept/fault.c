@@ -11,7 +11,12 @@
  * Failure contract: a resolution that runs out of frames, rmap items or
  * table pages leaves the table and every refcount exactly as they were and
  * reports FAULT_OOM; the guest is paused and the access retried later. Any
- * other failure of a table operation is FAULT_ERROR (logged).
+ * other failure of a table operation is FAULT_ERROR (logged). Both carry
+ * their cause in out->err (and a failed swap-in's entry in out->swap).
+ *
+ * Every pool frame a resolution maps, a swapped-in one included, goes
+ * through install_frame(). Stage-2 entries are written only in ept/: here,
+ * in mm.c (unmap, tear-down), mm_access.c (merging) and unmap.c (reclaim).
  *
  * Invalidations: none when a non-present entry becomes present (anon-new,
  * zero-map, file-map, ...) or when rights only grow (cow-reuse, reprotect);

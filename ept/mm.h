@@ -47,8 +47,8 @@ struct guest_mm;
  * mm_unmap_frame); never mm_handle_fault. Every other hook runs in the
  * middle of a fault resolution or of an unmap walk, with the lookup's
  * result still in use: it must not call mm_* nor change the stage-2 table
- * (lookups are fine), and may allocate frames, do I/O, and put frames no
- * leaf maps.
+ * (lookups are fine); they may allocate frames, do I/O, and put
+ * references of their own (a mapped frame lives on its leaves').
  *
  * The frame pool's on_free hook (ept/frame.h) stays apart: it belongs to
  * the pool, a layer below guest_mm, and fires from every frame_put that

@@ -1,7 +1,7 @@
 /*
  * The stage-2 fault handler: mm_handle_fault() and its resolutions.
  *
- * Order of decisions (DESIGN.md "The fault path"): region, rights, MMIO,
+ * Order of decisions (docs/design.md, "The fault path"): region, rights, MMIO,
  * then what the table holds for the gpa. The table is walked once per
  * fault: the lookup remembers the slot (struct s2_slot) and the new leaf is
  * written straight into it (s2pt_install_at), which re-walks only when the
@@ -11,7 +11,12 @@
  * Failure contract: a resolution that runs out of frames, rmap items or
  * table pages leaves the table and every refcount exactly as they were and
  * reports FAULT_OOM; the guest is paused and the access retried later. Any
- * other failure of a table operation is FAULT_ERROR (logged).
+ * other failure of a table operation is FAULT_ERROR (logged). Both carry
+ * their cause in out->err (and a failed swap-in's entry in out->swap).
+ *
+ * Every pool frame a resolution maps, a swapped-in one included, goes
+ * through install_frame(). Stage-2 entries are written only in ept/: here,
+ * in mm.c (unmap, tear-down), mm_access.c (merging) and unmap.c (reclaim).
  *
  * Invalidations: none when a non-present entry becomes present (anon-new,
  * zero-map, file-map, ...) or when rights only grow (cow-reuse, reprotect);
@@ -49,7 +54,16 @@ struct fault_ctx {
 static enum fault_res oom(struct fault_ctx *c)
 {
     c->out->kind = FAULT_OOM;
+    c->out->err = -PV_ENOMEM;
     return RES_OOM;
+}
+
+/* Cannot resolve: the guest is stopped with err as the reason. */
+static enum fault_res error(struct fault_ctx *c, int err)
+{
+    c->out->kind = FAULT_ERROR;
+    c->out->err = err;
+    return RES_ERROR;
 }
 
 /* A table operation failed: out of frames / rmap items / table pages is
@@ -61,8 +75,7 @@ static enum fault_res failed(struct fault_ctx *c, int rc)
         return oom(c);
     pv_err("mm: fault at gpa 0x%llx: stage-2 update failed (%d)",
            (unsigned long long)c->f->gpa, rc);
-    c->out->kind = FAULT_ERROR;
-    return RES_ERROR;
+    return error(c, rc);
 }
 
 static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
@@ -72,9 +85,11 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
 }
 
 /*
- * Map the page to a freshly allocated pool frame nf (refcount 1, which the
- * leaf takes over). Replaces whatever leaf was there. On failure nf is put
- * and nothing else changed.
+ * Map the page to pool frame nf with a 4 KiB leaf that takes over the
+ * caller's reference on nf: a freshly allocated frame (refcount 1), or the
+ * frame a swap-in handed back. Replaces whatever entry was there. On
+ * failure that reference is put (a fresh frame is freed; a swap-cache
+ * frame stays with the cache) and nothing else changed.
  */
 static inline int install_frame(struct fault_ctx *c, struct frame *nf,
                                 uint32_t rights)
@@ -82,17 +97,21 @@ static inline int install_frame(struct fault_ctx *c, struct frame *nf,
     struct guest_mm *mm = c->mm;
     int rc = frame_rmap_add(mm->fp, nf, c->page);
 
-    if (rc == 0)
-        rc = s2pt_install_at(&mm->s2, &c->slot, c->page, frame_hpa(mm->fp, nf),
-                             rights, MM_RAM_MEMTYPE);
     if (rc < 0) {
-        frame_put(mm->fp, nf); /* releases the rmap item too */
+        frame_put(mm->fp, nf);
+        return rc;
+    }
+    rc = s2pt_install_at(&mm->s2, &c->slot, c->page, frame_hpa(mm->fp, nf),
+                         rights, MM_RAM_MEMTYPE);
+    if (rc < 0) {
+        frame_rmap_del(mm->fp, nf, c->page);
+        frame_put(mm->fp, nf);
         return rc;
     }
     if (rights & ACC_W)
         nf->flags |= FRAME_DIRTY;
     if (mm->swap_hooks)
-        mm->swap_hooks->frame_added(mm, nf, c->page, mm->swapin_ctx);
+        mm->swap_hooks->frame_added(mm, nf, c->page, mm->swap_ctx);
     return 0;
 }
 
@@ -259,8 +278,7 @@ static enum fault_res fault_empty(struct fault_ctx *c, const struct s2_info *e)
     case REGION_PASSTHROUGH:
         return fault_passthrough(c);
     default:
-        c->out->kind = FAULT_ERROR;
-        return RES_ERROR;
+        return error(c, -PV_EINVAL);
     }
 }
 
@@ -308,7 +326,7 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
     /* A clean swapped-in page: its slot copy goes stale now (swap/ frees
      * it when this gpa is the only user, making the frame reusable). */
     if ((raw->flags & FRAME_SWAPCACHE) && mm->swap_hooks)
-        mm->swap_hooks->write_cached(mm, raw, c->page, mm->swapin_ctx);
+        mm->swap_hooks->write_cached(mm, raw, c->page, mm->swap_ctx);
     if (raw->refcount == 1 && raw->mapcount == 1 &&
         !(raw->flags & FRAME_LOCKED)) {
         /* Sole user: the frame is ours, just let the write through. */
@@ -344,30 +362,39 @@ static enum fault_res fault_present(struct fault_ctx *c, struct s2_info *e)
     return reprotect(c, e, e->rights | (c->r->rights & ~ACC_W));
 }
 
+/*
+ * A swap entry (do_swap_page): swap/ brings the data into a frame and hands
+ * it back; it is mapped here like every other resolution's frame,
+ * read-only (a write then takes the cow path, where write_cached releases
+ * the slot copy and the frame is reused).
+ */
 static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
 {
     struct guest_mm *mm = c->mm;
+    const struct mm_swap_hooks *sh = mm->swap_hooks;
+    struct frame *f;
 
-    if (!mm->swapin) {
-        pv_err("mm: swap entry at gpa 0x%llx but no swap-in hook",
+    if (!sh) {
+        pv_err("mm: swap entry at gpa 0x%llx but no swap installed",
                (unsigned long long)c->page);
-        c->out->kind = FAULT_ERROR;
-        return RES_ERROR;
-    }
-    int rc = mm->swapin(mm, c->page, e->swap, mm->swapin_ctx);
-    if (rc < 0) {
-        /* The hook logged the cause (slot, gpa); the vCPU layer reports it
-         * from err and swap. Nothing was mapped. */
-        c->out->err = rc;
         c->out->swap = e->swap;
+        return error(c, -PV_ENOENT);
     }
-    if (rc == -PV_ENOMEM)
-        return oom(c);
+    /* A failure leaves the entry in place; the outcome names it with err
+     * (the hook logged the cause: gpa, slot, device). */
+    int rc = sh->swapin(mm, c->page, e->swap, &f, mm->swap_ctx);
     if (rc < 0) {
-        c->out->kind = FAULT_ERROR;
-        return RES_ERROR;
+        c->out->swap = e->swap;
+        return rc == -PV_ENOMEM ? oom(c) : error(c, rc);
     }
-    return mapped(c, rc == MM_SWAPIN_MINOR ? RES_SWAP_MINOR : RES_SWAP_IN);
+    bool minor = rc == MM_SWAPIN_MINOR;
+    rc = install_frame(c, f, c->r->rights & ~ACC_W);
+    if (rc < 0) {
+        c->out->swap = e->swap;
+        return failed(c, rc);
+    }
+    sh->swapin_mapped(mm, f, c->page, e->swap, minor, mm->swap_ctx);
+    return mapped(c, minor ? RES_SWAP_MINOR : RES_SWAP_IN);
 }
 
 /* ---- entry point ------------------------------------------------------------ */
@@ -425,8 +452,8 @@ static enum fault_res resolve(struct fault_ctx *c, struct fault_event *ev)
     }
 }
 
-int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
-                    struct fault_outcome *out)
+void mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
+                     struct fault_outcome *out)
 {
     uint64_t t0 = rdtsc();
     /* An exit that reports no access kind was at least a read. */
@@ -450,10 +477,10 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
 
     const struct mm_swap_hooks *sh = mm->swap_hooks;
     if (sh && mm->fp->nfree < mm->reclaim_low)
-        sh->reclaim(mm, false, mm->swapin_ctx); /* direct reclaim */
+        sh->reclaim(mm, false, mm->swap_ctx); /* direct reclaim */
     memset(out, 0, sizeof(*out));
     out->res = resolve(&c, &ev);
-    if (out->res == RES_OOM && sh && sh->reclaim(mm, true, mm->swapin_ctx) > 0) {
+    if (out->res == RES_OOM && sh && sh->reclaim(mm, true, mm->swap_ctx) > 0) {
         /* An OOM resolution changed nothing: look again from scratch. */
         c.r = NULL;
         c.slot.level = 0;
@@ -466,5 +493,4 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
     uint64_t dt = rdtsc() - t0;
     ev.cycles = dt > CYCLES_MAX ? CYCLES_MAX : (uint32_t)dt;
     fault_account(&mm->stats, &mm->trace, &ev);
-    return 0;
 }

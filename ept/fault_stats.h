@@ -1,7 +1,7 @@
 /*
  * Stage-2 fault accounting: how each fault was resolved (counters) and what
  * the last faults were (a trace ring). The hypervisor's answer to the
- * exceptions/page_fault tracepoints of seed 000: every fault the handler
+ * exceptions/page_fault tracepoints Linux offers for its own page faults: every fault the handler
  * sees is counted under exactly one resolution and recorded as one event.
  *
  * Storage: the trace ring lives in a caller-provided array (no malloc in the

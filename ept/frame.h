@@ -83,7 +83,10 @@ struct frame_pool {
     /*
      * Called by frame_put() when a frame (the head, for a 2 MiB block) is
      * about to return to the pool, before its descriptor is reset: swap/
-     * takes it off its LRU list here. NULL (the default): nothing.
+     * takes it off its LRU list here. NULL (the default): nothing. A pool
+     * hook, not one of guest_mm's mm_swap_hooks: frees come from every
+     * frame_put (table pages, swap-cache drops), not only from guest_mm.
+     * It must not allocate or put frames.
      */
     void (*on_free)(struct frame_pool *fp, struct frame *f, void *ctx);
     void *on_free_ctx;

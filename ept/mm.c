@@ -75,7 +75,7 @@ static void release_leaf_frame(struct guest_mm *mm, struct frame *f, gpa_t base)
         pv_err("mm: leaf 0x%llx missing from its frame's rmap",
                (unsigned long long)base);
     if ((f->flags & FRAME_SWAPCACHE) && mm->swap_hooks)
-        mm->swap_hooks->cached_unmapped(mm, f, base, mm->swapin_ctx);
+        mm->swap_hooks->cached_unmapped(mm, f, base, mm->swap_ctx);
     frame_put(mm->fp, f);
 }
 
@@ -88,7 +88,7 @@ static int unmap_one(void *arg, gpa_t base, const struct s2_info *e)
         /* The slot belongs to swap/: tell it the entry is gone. */
         int rc = s2pt_unmap(&mm->s2, base, PAGE_SIZE);
         if (rc == 0 && mm->swap_hooks)
-            mm->swap_hooks->entry_dropped(mm, base, e->swap, mm->swapin_ctx);
+            mm->swap_hooks->entry_dropped(mm, base, e->swap, mm->swap_ctx);
         return rc;
     }
     struct frame *f = mm_leaf_frame(mm, e);
@@ -136,7 +136,7 @@ static int put_one(void *arg, gpa_t base, const struct s2_info *e)
         if (f)
             release_leaf_frame(mm, f, base);
     } else if (e->state == S2_SWAP && mm->swap_hooks) {
-        mm->swap_hooks->entry_dropped(mm, base, e->swap, mm->swapin_ctx);
+        mm->swap_hooks->entry_dropped(mm, base, e->swap, mm->swap_ctx);
     }
     return 0;
 }

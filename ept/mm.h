@@ -1,7 +1,7 @@
 /*
  * The guest memory object and its fault path: the guest-physical equivalent
  * of Linux's mm_struct + find_vma -> handle_mm_fault -> do_anonymous_page /
- * do_wp_page / file fault (seeds 000 and 003, DESIGN.md "The fault path").
+ * do_wp_page / file fault (docs/design.md, "The fault path").
  *
  * A struct guest_mm owns: the region set (what the guest may touch and how
  * it is backed), the stage-2 table (what is mapped now), and references on
@@ -32,24 +32,53 @@
 struct guest_mm;
 
 /*
- * Swap-in hook, installed by swap_init() (swap/swap.h): resolve the swap
- * entry at gpa (map the page back) and return 0, or a -PV_* error. Without
- * a hook a swap entry in the table is an error outcome.
+ * The swap policy's hooks (Linux: do_swap_page's swap cache and readahead,
+ * lru_cache_add, free_swap_and_cache, direct reclaim). swap_init()
+ * (swap/swap.h) installs one set, every hook filled in, with its swap
+ * object as swap_ctx, which each hook gets as ctx. With swap_hooks NULL
+ * (the default) none is called: a swap entry in the table is an error
+ * outcome, there is no LRU and no reclaim, and swap entries dropped by an
+ * unmap are nobody's concern.
+ *
+ * Re-entry. Only reclaim may call back into mm_*: it runs when no
+ * resolution and no table walk is under way (before a fault is looked at,
+ * and after an OOM resolution that changed nothing), and may change the
+ * table through the reclaim operations (mm_frame_referenced,
+ * mm_unmap_frame); never mm_handle_fault. Every other hook runs in the
+ * middle of a fault resolution or of an unmap walk, with the lookup's
+ * result still in use: it must not call mm_* nor change the stage-2 table
+ * (lookups are fine); they may allocate frames, do I/O, and put
+ * references of their own (a mapped frame lives on its leaves').
+ *
+ * The frame pool's on_free hook (ept/frame.h) stays apart: it belongs to
+ * the pool, a layer below guest_mm, and fires from every frame_put that
+ * frees a frame, whoever calls it (the stage-2 code freeing table pages,
+ * swap/ dropping its cache), not only from guest_mm's operations.
  */
-typedef int (*mm_swapin_fn)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e,
-                            void *ctx);
-/* swapin's return when the page came from the swap cache without I/O: the
- * fault is counted as RES_SWAP_MINOR instead of RES_SWAP_IN. */
+
+/* swapin's results when it hands back a frame: read from the device
+ * (RES_SWAP_IN), or found in the swap cache without I/O (RES_SWAP_MINOR). */
+#define MM_SWAPIN_MAJOR 0
 #define MM_SWAPIN_MINOR 1
 
-/*
- * The other hooks swap/ installs with swapin (swap_init); each gets
- * swapin_ctx. With swap_hooks NULL (the default) none is called: no LRU, no
- * reclaim, swap entries dropped by an unmap are nobody's concern.
- */
 struct mm_swap_hooks {
-    /* A fresh pool frame now maps gpa with a 4 KiB leaf (anon-new,
-     * cow-zero, cow-copy, file-copy, ROM tail copy): put it on the LRU. */
+    /* A fault found the swap entry e at gpa. Bring its data into a pool
+     * frame and hand it back in *f with one reference for the caller, and
+     * return MM_SWAPIN_MAJOR or MM_SWAPIN_MINOR; or return a -PV_* error
+     * (-PV_EIO, -PV_ECORRUPT, -PV_EINVAL: the entry names no data,
+     * -PV_ENOMEM) with *f untouched and no reference taken. The fault path
+     * maps the frame read-only (region rights minus W) with the same
+     * install every other resolution uses, then calls swapin_mapped; when
+     * that install fails it puts the reference and the entry stays. */
+    int (*swapin)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct frame **f,
+                  void *ctx);
+    /* swapin's frame f now maps gpa in place of the entry e (after
+     * frame_added): the slot loses that user. minor: swapin returned
+     * MM_SWAPIN_MINOR. */
+    void (*swapin_mapped)(struct guest_mm *mm, struct frame *f, gpa_t gpa, swp_entry_t e,
+                          bool minor, void *ctx);
+    /* A pool frame now maps gpa with a 4 KiB leaf (anon-new, cow-zero,
+     * cow-copy, file-copy, ROM tail copy, swap-in): put it on the LRU. */
     void (*frame_added)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
     /* An unmap (mm_unmap_range, mm_destroy) removed the swap entry e that
      * was at gpa: the slot loses a user. */
@@ -65,7 +94,8 @@ struct mm_swap_hooks {
     /* Free frames. urgent false: called before a fault is resolved while
      * fewer than reclaim_low frames are free (direct reclaim); true: the
      * fault ran out of frames. Returns the frames freed; after an urgent
-     * call that freed some, the fault is resolved once more. */
+     * call that freed some, the fault is resolved once more. The one hook
+     * that may re-enter mm_* (see above). */
     size_t (*reclaim)(struct guest_mm *mm, bool urgent, void *ctx);
 };
 
@@ -78,9 +108,8 @@ struct guest_mm {
     bool huge_anon;
     struct fault_stats stats;
     struct fault_trace trace;
-    mm_swapin_fn swapin;
-    void *swapin_ctx;
     const struct mm_swap_hooks *swap_hooks;
+    void *swap_ctx;           /* the swap policy's object, each hook's ctx */
     size_t reclaim_low;       /* see mm_swap_hooks.reclaim */
 };
 
@@ -117,9 +146,14 @@ struct fault_outcome {
     uint32_t mmio_dev;
     void *mmio_ctx;
     uint64_t mmio_offset;
-    /* FAULT_ERROR / FAULT_OOM from a swap entry: the swap-in hook's -PV_*
-     * error (-PV_EIO, -PV_ECORRUPT, ...) and the entry; 0 otherwise. */
+    /* FAULT_ERROR / FAULT_OOM: why, as a -PV_* error (never 0 for those
+     * kinds; 0 for every other kind): -PV_ENOMEM for OOM; a swap-in's
+     * -PV_EIO, -PV_ECORRUPT, -PV_EINVAL; -PV_ENOENT for a swap entry with
+     * no swap installed; a table operation's error. */
     int err;
+    /* The swap entry the fault found when it is the cause of err (the
+     * swap-in or its install failed; the entry is still in the table);
+     * 0 otherwise (0 is never a valid entry: slot 0 holds the header). */
     swp_entry_t swap;
 };
 
@@ -171,13 +205,14 @@ int mm_unmap_range(struct guest_mm *mm, gpa_t start, gpa_t end);
 int mm_remove_range(struct guest_mm *mm, gpa_t start, gpa_t end);
 
 /*
- * Resolve one stage-2 fault (see DESIGN.md "The fault path"). Fills *out and
- * returns 0; every call is counted under exactly one resolution and traced.
+ * Resolve one stage-2 fault (see docs/design.md, "The fault path"). Everything
+ * it has to say, failures included, is in *out (kind, resolution, err,
+ * swap); every call is counted under exactly one resolution and traced.
  * The handler re-reads the table rather than trusting f->entry_rights: the
  * entry may have changed since the exit was taken.
  */
-int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
-                    struct fault_outcome *out);
+void mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
+                     struct fault_outcome *out);
 
 /*
  * Same-page merging: when a and b (any address inside the pages) are both
@@ -188,6 +223,41 @@ int mm_handle_fault(struct guest_mm *mm, const struct gpa_fault *f,
  * -PV_ENOMEM when an rmap item is missing (nothing changed).
  */
 int mm_merge_pages(struct guest_mm *mm, gpa_t a, gpa_t b);
+
+/*
+ * Reclaim's operations on one pool frame's mappings, found through its rmap
+ * (ept/unmap.c; Linux's folio_referenced and try_to_unmap): the only way
+ * the swap policy changes the table. They call no swap hook: the caller is
+ * the swap policy and accounts for the frame and the slot.
+ */
+
+/* Was f used through any of its mappings since the last call? Clears the
+ * evidence of every mapping, so the next call sees only newer uses: the
+ * accessed bit (test and clear) when the table tracks A/D; else the
+ * rights-clearing fallback: a leaf with rights counts as used and loses
+ * them (rights 0), so its next use faults and gets them back (reprotect). */
+bool mm_frame_referenced(struct guest_mm *mm, struct frame *f);
+
+/* What mm_unmap_frame leaves in place of each mapping. */
+enum mm_unmap_to {
+    MM_UNMAP_EMPTY, /* nothing: the next access faults the page in afresh */
+    MM_UNMAP_ZERO,  /* the shared zero frame, read-only (f is all zero) */
+    MM_UNMAP_SWAP,  /* the swap entry e (its slot holds f's data) */
+};
+
+/*
+ * Replace every mapping of f (each gpa in its rmap, which must map f with a
+ * 4 KiB leaf) with `to`, in rmap order, putting each leaf's reference and
+ * rmap entry: f is freed with the last one unless someone else holds a
+ * reference (the swap cache). Each replaced leaf is invalidated. Returns 0
+ * with *done = the mappings f had; or stops at the first failure and
+ * returns it (-PV_ENOMEM: no table page; -PV_EINVAL: a gpa in the rmap does
+ * not map f with a 4 KiB leaf, logged, or a bad `to`) with the *done
+ * mappings before it replaced and f still mapped at the rest, which is
+ * consistent.
+ */
+int mm_unmap_frame(struct guest_mm *mm, struct frame *f, enum mm_unmap_to to,
+                   swp_entry_t e, size_t *done);
 
 /*
  * Guest memory access for the boot path: each page is faulted in exactly as

@@ -45,30 +45,6 @@ static bool maps(const struct swap *sw, gpa_t gpa, const struct frame *f, struct
            e->leaf_hpa == frame_hpa(sw->fp, f);
 }
 
-/* Used since the last look? Clears the evidence (A bit, or the rights in
- * the fallback) so the next look sees only newer uses. */
-static bool referenced(struct swap *sw, const gpa_t *gpas, size_t n)
-{
-    struct s2pt *pt = &sw->mm->s2;
-    bool ref = false;
-
-    for (size_t i = 0; i < n; i++) {
-        if (pt->use_ad) {
-            ref |= s2pt_test_and_clear_accessed(pt, gpas[i]);
-            continue;
-        }
-        struct s2_info e;
-        s2pt_lookup(pt, gpas[i], &e);
-        if (e.state == S2_PRESENT && e.rights != 0) {
-            ref = true;
-            if (s2pt_protect(pt, gpas[i], PAGE_SIZE, 0) < 0)
-                pv_err("reclaim: cannot take the rights of gpa 0x%llx for aging",
-                       (unsigned long long)gpas[i]);
-        }
-    }
-    return ref;
-}
-
 static bool page_is_zero(const void *page)
 {
     const uint8_t *p = page;
@@ -83,57 +59,27 @@ static bool page_is_zero(const void *page)
 
 /* ---- turning mappings into something else ---------------------------------------- */
 
-/* Drop gpa's hold on f (its leaf was just replaced). */
-static void release_mapping(struct swap *sw, struct frame *f, gpa_t gpa)
-{
-    if (frame_rmap_del(sw->fp, f, gpa) < 0)
-        pv_err("reclaim: gpa 0x%llx missing from its frame's rmap", (unsigned long long)gpa);
-    frame_put(sw->fp, f);
-}
-
-/* Every mapping of f -> the zero frame, read-only. Stops at the first
- * failure (f then stays mapped at the remaining gpas). */
-static int remap_zero(struct swap *sw, struct frame *f, const gpa_t *gpas, size_t n)
-{
-    struct guest_mm *mm = sw->mm;
-    hpa_t zero = frame_hpa(sw->fp, sw->fp->zero);
-
-    for (size_t i = 0; i < n; i++) {
-        struct s2_info e;
-        s2pt_lookup(&mm->s2, gpas[i], &e);
-        const struct region *r = region_lookup(&mm->regions, gpas[i]);
-        uint32_t rights = (r ? r->rights : e.rights) & ~ACC_W;
-        int rc = s2pt_map(&mm->s2, gpas[i], zero, PAGE_SIZE, rights, e.memtype);
-        if (rc < 0)
-            return rc;
-        release_mapping(sw, f, gpas[i]);
-    }
-    return 0;
-}
-
 /* Every mapping of f (cached, its slot holding the same data) -> a swap
- * entry for the slot. Stops at the first failure: f stays cached and
- * mapped at the remaining gpas, which is consistent. */
-static int unmap_to_slot(struct swap *sw, struct frame *f, const gpa_t *gpas, size_t n)
+ * entry for the slot, through ept/ (mm_unmap_frame). The slot's use count
+ * is taken for every mapping first and given back for those not turned
+ * into entries: a failure leaves f cached and mapped at the remaining
+ * gpas, which is consistent. */
+static int unmap_to_slot(struct swap *sw, struct frame *f)
 {
     uint64_t slot = f->swap_slot;
-    swp_entry_t se = swp_entry(sw->area.type, slot);
+    size_t n = f->mapcount, held = 0, done = 0;
+    int rc = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        int rc = swap_area_dup(&sw->area, slot);
-        if (rc == 0) {
-            rc = s2pt_set_swap(&sw->mm->s2, gpas[i], se);
-            if (rc < 0)
-                swap_area_put(&sw->area, slot);
-        }
-        if (rc < 0) {
-            pv_err("reclaim: cannot unmap gpa 0x%llx to slot %llu (%d)",
-                   (unsigned long long)gpas[i], (unsigned long long)slot, rc);
-            return rc;
-        }
-        release_mapping(sw, f, gpas[i]);
-    }
-    return 0;
+    while (held < n && (rc = swap_area_dup(&sw->area, slot)) == 0)
+        held++;
+    if (rc == 0)
+        rc = mm_unmap_frame(sw->mm, f, MM_UNMAP_SWAP, swp_entry(sw->area.type, slot), &done);
+    for (size_t i = done; i < held; i++)
+        swap_area_put(&sw->area, slot);
+    if (rc < 0)
+        pv_err("reclaim: cannot unmap gpa 0x%llx to slot %llu (%d)",
+               (unsigned long long)f->rmap, (unsigned long long)slot, rc);
+    return rc;
 }
 
 /* ---- write batches ------------------------------------------------------------- */
@@ -164,7 +110,7 @@ static void flush(struct swap *sw, size_t *nbatch)
         f->flags &= ~FRAME_DIRTY;
         gpa_t gpas[RECLAIM_MAX_MAPS];
         size_t nm = mappings(f, gpas);
-        if (nm <= RECLAIM_MAX_MAPS && unmap_to_slot(sw, f, gpas, nm) == 0) {
+        if (nm <= RECLAIM_MAX_MAPS && unmap_to_slot(sw, f) == 0) {
             swap_cache_drop(sw, f); /* the last reference: freed */
             sw->st.outs++;
         } else {
@@ -250,13 +196,14 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
             return;
         }
     }
-    if (referenced(sw, gpas, n) || f == sw->recent) {
+    if (mm_frame_referenced(sw->mm, f) || f == sw->recent) {
         lru_move(l, f, LRU_ACTIVE);
         sw->st.referenced++;
         return;
     }
     if (page_is_zero(frame_va(sw->fp, f))) {
-        if (remap_zero(sw, f, gpas, n) < 0) {
+        size_t done;
+        if (mm_unmap_frame(sw->mm, f, MM_UNMAP_ZERO, 0, &done) < 0) {
             lru_move(l, f, LRU_ACTIVE);
             return;
         }
@@ -270,7 +217,7 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
         return;
     }
     if (f->flags & FRAME_SWAPCACHE) {
-        if (unmap_to_slot(sw, f, gpas, n) < 0) {
+        if (unmap_to_slot(sw, f) < 0) {
             lru_move(l, f, LRU_ACTIVE);
             return;
         }
@@ -298,7 +245,7 @@ static void age_active(struct swap *sw, size_t nr, size_t *budget)
             continue;
         }
         size_t n = mappings(f, gpas);
-        if (n <= RECLAIM_MAX_MAPS && (referenced(sw, gpas, n) || f == sw->recent)) {
+        if (n <= RECLAIM_MAX_MAPS && (mm_frame_referenced(sw->mm, f) || f == sw->recent)) {
             lru_move(l, f, LRU_ACTIVE);
             sw->st.referenced++;
         } else {

@@ -47,6 +47,10 @@
  * The guest does not run during reclaim (it runs in a VM exit, and swap I/O
  * is synchronous), so no mapping can change between the write and the
  * unmap.
+ *
+ * The stage-2 side of aging and of every "mappings become ..." above is
+ * ept/'s (mm_frame_referenced, mm_unmap_frame in ept/mm.h); reclaim keeps
+ * the slot counts and the frames' lists.
  */
 #ifndef PV_SWAP_RECLAIM_H
 #define PV_SWAP_RECLAIM_H

@@ -84,9 +84,8 @@ int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *me
     reclaim_marks_for(fp->nframes, &sw->wm);
     reclaim_adopt(sw, fp->nframes); /* frames mapped before swap existed */
 
-    mm->swapin = swap_swapin;
-    mm->swapin_ctx = sw;
     mm->swap_hooks = &swap_mm_hooks;
+    mm->swap_ctx = sw;
     mm->reclaim_low = sw->wm.low;
     fp->on_free = swap_on_free;
     fp->on_free_ctx = sw;
@@ -108,10 +107,9 @@ void swap_destroy(struct swap *sw)
 
     if (!mm)
         return;
-    if (mm->swapin_ctx == sw) {
-        mm->swapin = NULL;
-        mm->swapin_ctx = NULL;
+    if (mm->swap_ctx == sw) {
         mm->swap_hooks = NULL;
+        mm->swap_ctx = NULL;
         mm->reclaim_low = 0;
     }
     /* Off the lists first: the pool no longer tells us about frees. */
@@ -139,8 +137,6 @@ int swap_set_readahead(struct swap *sw, enum ra_policy policy, uint32_t pages)
     }
     return rc;
 }
-
-const char *swap_last_error(const struct swap *sw) { return sw->last_error; }
 
 void swap_describe_oom(const struct swap *sw, char *buf, size_t len)
 {

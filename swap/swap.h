@@ -1,8 +1,8 @@
 /*
  * Swap for one guest: ties the swap area (slots on a block device), the
  * swap cache, the readahead policy, the LRU lists and reclaim together and
- * plugs them into the guest's fault path (guest_mm's swapin hook and
- * mm_swap_hooks, and the frame pool's on_free hook).
+ * plugs them into the guest's fault path (guest_mm's mm_swap_hooks, with
+ * the swap object as swap_ctx, and the frame pool's on_free hook).
  *
  * Life cycle (the hypervisor, once the guest's mm exists):
  *     size_t len = swap_meta_size(mm->fp, dev);      // dev may be NULL
@@ -15,16 +15,17 @@
  * pages, nothing is written. A device without a valid mkswap header is
  * refused (err names it; see swap_area.h).
  *
- * Faults then resolve as:
- *   swap entry, slot cached   -> map the cached frame read-only (swap-in-minor)
+ * Faults then resolve as (swap/ hands the frame back, ept/ maps it):
+ *   swap entry, slot cached   -> the cached frame, mapped read-only (swap-in-minor)
  *   swap entry, not cached    -> read the slot and the readahead window into
- *                                the swap cache, checksums verified, map
+ *                                the swap cache, checksums verified, mapped
  *                                read-only (swap-in); a write then releases
  *                                the slot copy and reuses the frame (cow-reuse)
  *   read error / bad checksum -> FAULT_ERROR, outcome.err -PV_EIO /
- *                                -PV_ECORRUPT, outcome.swap the entry, and
- *                                swap_last_error() names gpa, slot and device;
- *                                nothing is mapped, the data stays on disk
+ *                                -PV_ECORRUPT, outcome.swap the entry (and
+ *                                swap_describe_error() renders them with gpa,
+ *                                slot and device); nothing is mapped, the
+ *                                data stays on disk
  *   no frame, nothing to evict-> FAULT_OOM; swap_describe_oom() says why
  *
  * Not thread-safe: one vCPU; the caller serialises monitor access.
@@ -41,7 +42,7 @@
 #include "swap/swap_cache.h"
 
 #define SWAP_TYPE 0u          /* the one swap area's type in entries */
-#define SWAP_ERR_LEN 192u
+#define SWAP_ERR_LEN 192u    /* room for swap_describe_error's lines */
 #define SWAP_IO_MAX RA_MAX_PAGES /* pages one swap-in may read */
 
 struct swap_stats {
@@ -78,7 +79,6 @@ struct swap {
      * completed yet (no accessed bit to show for it), so reclaim treats
      * it as referenced rather than evict it before the retry. */
     struct frame *recent;
-    char last_error[SWAP_ERR_LEN];
     bool dev_lost_noted;      /* the "swap-out stopped" line was logged */
     /* scratch for one swap-in / one write batch (kept off the stack) */
     struct swap_io io[SWAP_IO_MAX];
@@ -129,11 +129,20 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  */
 void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx);
 
-/* The last swap-in failure ("" if none), e.g.
- *   "swap: gpa 0x1234000: slot 77 on virtio-blk 00:04.0: checksum
- *    mismatch (stored 0x1a2b3c4d, read 0x5e6f7081): page not handed to the
- *    guest" */
-const char *swap_last_error(const struct swap *sw);
+/*
+ * One line for a swap-in the fault path refused: gpa and the outcome's err
+ * and swap entry (fault_outcome.err / .swap), described from the slot's
+ * state, which the refusal left as it was. The same line is logged when
+ * the swap-in fails. E.g.
+ *   "swap: gpa 0x1234000: slot 77 on virtio-blk 00:04.0: checksum mismatch
+ *    (stored 0x1a2b3c4d): page not handed to the guest"
+ *   "swap: gpa 0x1234000: slot 77 on ramdisk: read error: page not handed
+ *    to the guest"
+ *   "swap: gpa 0x1234000: swap entry names slot 77 (type 0), which holds no
+ *    data"
+ */
+void swap_describe_error(const struct swap *sw, gpa_t gpa, int err, swp_entry_t e,
+                         char *buf, size_t len);
 
 /* One line for a FAULT_OOM pause: frames, free, swap use, what is left. */
 void swap_describe_oom(const struct swap *sw, char *buf, size_t len);
@@ -147,7 +156,6 @@ void swap_describe_oom(const struct swap *sw, char *buf, size_t len);
 bool swap_check(const struct swap *sw);
 
 /* Internal (swapin.c): the mm hooks and helpers reclaim.c shares. */
-int swap_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx);
 extern const struct mm_swap_hooks swap_mm_hooks;
 void swap_cache_drop(struct swap *sw, struct frame *f);
 void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx);

@@ -1,27 +1,29 @@
 /*
- * Swap-in (Linux's do_swap_page + swapin_readahead) and the other hooks the
- * fault path calls (see swap.h and ept/mm.h's mm_swap_hooks).
+ * Swap-in (Linux's swapin_readahead and the swap-cache half of
+ * do_swap_page) and the other hooks the fault path calls (see swap.h and
+ * ept/mm.h's mm_swap_hooks).
  *
- * Swap-in of the entry at gpa naming slot s:
- *   - s cached: map the cached frame read-only at gpa (minor);
+ * Swap-in of the entry at gpa naming slot s hands the fault path a frame
+ * holding s's data, which the fault path maps (read-only) itself:
+ *   - s cached: the cached frame (minor);
  *   - else: allocate a frame for s and for each readable slot of the
  *     readahead window (while more than the min watermark of frames is
  *     free), put them all in the swap cache locked, read them (contiguous
- *     slots in one request), verify every checksum, then map s's frame
- *     read-only at gpa (major). Readahead pages stay cached, unmapped,
- *     marked FRAME_READAHEAD until a fault uses them (a hit) or reclaim
- *     drops them (a miss). A readahead page that fails is dropped quietly
- *     (its fault will report it); the faulting page failing is the error.
- * Pages come in read-only: a write then goes through the cow path, where
- * write_cached releases the slot copy and the frame is reused.
+ *     slots in one request), verify every checksum, and hand back s's
+ *     frame (major). Readahead pages stay cached, unmapped, marked
+ *     FRAME_READAHEAD until a fault uses them (a hit) or reclaim drops
+ *     them (a miss). A readahead page that fails is dropped quietly (its
+ *     fault will report it); the faulting page failing is the error.
+ * Once the frame is mapped, swapin_mapped drops the entry's use of the
+ * slot and counts the swap-in. Pages come in read-only: a write then goes
+ * through the cow path, where write_cached releases the slot copy and the
+ * frame is reused.
  */
 #include <string.h>
 
 #include "swap/swap.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
-
-#define RAM_MEMTYPE MT_WB /* guest RAM, as the fault path maps it */
 
 static struct swap *of(void *ctx) { return ctx; }
 
@@ -33,38 +35,54 @@ void swap_cache_drop(struct swap *sw, struct frame *f)
     swap_area_set_cached(&sw->area, slot, false);
 }
 
-/* Map cached frame f read-only at gpa for the entry that named slot. */
-static int map_cached(struct swap *sw, struct frame *f, gpa_t gpa, uint64_t slot)
+void swap_describe_error(const struct swap *sw, gpa_t gpa, int err, swp_entry_t e,
+                         char *buf, size_t len)
 {
-    struct guest_mm *mm = sw->mm;
-    const struct region *r = region_lookup(&mm->regions, gpa);
-    uint32_t rights = (r ? r->rights : ACC_R) & ~ACC_W;
+    unsigned long long g = gpa & PAGE_MASK, slot = swp_offset(e);
+    const char *dev = sw->area.dev ? sw->area.dev->name : "no device";
+    const struct frame *f;
 
-    int rc = frame_rmap_add(sw->fp, f, gpa);
-    if (rc < 0)
-        return rc;
-    frame_get(f);
-    rc = s2pt_map(&mm->s2, gpa, frame_hpa(sw->fp, f), PAGE_SIZE, rights, RAM_MEMTYPE);
-    if (rc < 0) {
-        frame_rmap_del(sw->fp, f, gpa);
-        frame_put(sw->fp, f); /* the cache still holds it */
-        return rc;
+    switch (err) {
+    case -PV_EINVAL:
+        pv_snprintf(buf, len,
+                    "swap: gpa 0x%llx: swap entry names slot %llu (type %u), which holds "
+                    "no data",
+                    g, slot, swp_type(e));
+        return;
+    case -PV_ECORRUPT:
+        pv_snprintf(buf, len,
+                    "swap: gpa 0x%llx: slot %llu on %s: checksum mismatch (stored 0x%08x): "
+                    "page not handed to the guest",
+                    g, slot, dev, swap_area_in_use(&sw->area, slot) ? sw->area.slot[slot].csum : 0);
+        return;
+    case -PV_EIO:
+        /* A frame locked for I/O stays locked until the I/O is done, so
+         * the slot still shows which of the two it was. */
+        f = swap_cache_peek(&sw->cache, slot);
+        if (f && (f->flags & FRAME_LOCKED))
+            pv_snprintf(buf, len, "swap: gpa 0x%llx: slot %llu is under I/O during a fault",
+                        g, slot);
+        else
+            pv_snprintf(buf, len,
+                        "swap: gpa 0x%llx: slot %llu on %s: read error%s: page not handed "
+                        "to the guest",
+                        g, slot, dev,
+                        sw->area.dev && sw->area.dev->failed ? " (the device has failed)" : "");
+        return;
+    default:
+        pv_snprintf(buf, len, "swap: gpa 0x%llx: slot %llu on %s: swap-in failed (error %d)",
+                    g, slot, dev, err);
+        return;
     }
-    swap_area_put(&sw->area, slot); /* the entry is gone */
-    if (!(f->flags & FRAME_LRU))
-        lru_add(&sw->lru, f, LRU_INACTIVE);
-    sw->recent = f;
-    return 0;
 }
 
-__attribute__((format(printf, 2, 3))) static void report(struct swap *sw, const char *fmt,
-                                                         ...)
+/* Log a refused swap-in; the fault outcome carries err and the entry. */
+static int refuse(struct swap *sw, gpa_t gpa, int err, swp_entry_t e)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    pv_vsnprintf(sw->last_error, sizeof(sw->last_error), fmt, ap);
-    va_end(ap);
-    pv_err("%s", sw->last_error);
+    char msg[SWAP_ERR_LEN];
+    swap_describe_error(sw, gpa, err, e, msg, sizeof(msg));
+    pv_err("%s", msg);
+    return err;
 }
 
 /* A slot worth reading ahead: holds data some entry still needs, not
@@ -133,7 +151,9 @@ static void plan_readahead(struct swap *sw, gpa_t gpa, uint64_t slot, unsigned *
     }
 }
 
-static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot)
+/* Read slot (and the readahead window) into the swap cache; hand back
+ * slot's frame with a reference for the caller. */
+static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot, struct frame **out)
 {
     unsigned n = 0;
     uint64_t reqs0 = sw->area.st.read_requests;
@@ -167,33 +187,19 @@ static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot)
     ra_note_io(&sw->ra, ahead, sw->area.st.read_requests - reqs0);
     if (rc < 0) {
         sw->st.in_errors++;
-        const struct swap_slot *sl = &sw->area.slot[slot];
-        if (rc == -PV_ECORRUPT)
-            report(sw,
-                   "swap: gpa 0x%llx: slot %llu on %s: checksum mismatch (stored 0x%08x): "
-                   "page not handed to the guest",
-                   (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name,
-                   sl->csum);
-        else
-            report(sw, "swap: gpa 0x%llx: slot %llu on %s: read error%s: page not handed "
-                       "to the guest",
-                   (unsigned long long)gpa, (unsigned long long)slot, sw->area.dev->name,
-                   sw->area.dev->failed ? " (the device has failed)" : "");
-        return rc;
+        return refuse(sw, gpa, rc, swp_entry(sw->area.type, slot));
     }
-    rc = map_cached(sw, f, gpa, slot);
-    if (rc < 0) {
-        /* Out of rmap items / table pages: it stays cached (the retry is a
-         * minor fault), listed so that reclaim can still drop it. */
-        if (!(f->flags & FRAME_LRU))
-            lru_add(&sw->lru, f, LRU_INACTIVE);
-        return rc;
-    }
-    sw->st.ins++;
-    return 0;
+    /* Listed now whether or not the fault path manages to map it: if it
+     * cannot (no rmap item / table page), the frame stays cached (the
+     * retry is a minor fault) where reclaim can still drop it. */
+    lru_add(&sw->lru, f, LRU_INACTIVE);
+    frame_get(f);
+    *out = f;
+    return MM_SWAPIN_MAJOR;
 }
 
-int swap_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx)
+static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct frame **out,
+                       void *ctx)
 {
     struct swap *sw = of(ctx);
     uint64_t slot = swp_offset(e);
@@ -203,31 +209,37 @@ int swap_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx)
     if (swp_type(e) != sw->area.type || !swap_area_in_use(&sw->area, slot) ||
         sw->area.slot[slot].count == 0) {
         sw->st.in_errors++;
-        report(sw, "swap: gpa 0x%llx: swap entry names slot %llu (type %u), which holds "
-                   "no data",
-               (unsigned long long)gpa, (unsigned long long)slot, swp_type(e));
-        return -PV_EINVAL;
+        return refuse(sw, gpa, -PV_EINVAL, e);
     }
     struct frame *f = swap_cache_lookup(&sw->cache, slot);
     if (!f)
-        return swapin_major(sw, gpa, slot);
-    if (f->flags & FRAME_LOCKED) {
-        report(sw, "swap: gpa 0x%llx: slot %llu is under I/O during a fault",
-               (unsigned long long)gpa, (unsigned long long)slot);
-        return -PV_EIO;
+        return swapin_major(sw, gpa, slot, out);
+    if (f->flags & FRAME_LOCKED)
+        return refuse(sw, gpa, -PV_EIO, e);
+    frame_get(f);
+    *out = f;
+    return MM_SWAPIN_MINOR;
+}
+
+/* ---- the other fault-path hooks ---------------------------------------------- */
+
+static void hook_swapin_mapped(struct guest_mm *mm, struct frame *f, gpa_t gpa,
+                               swp_entry_t e, bool minor, void *ctx)
+{
+    struct swap *sw = of(ctx);
+    (void)mm;
+
+    swap_area_put(&sw->area, swp_offset(e)); /* the entry is gone */
+    if (!minor) {
+        sw->st.ins++;
+        return;
     }
-    int rc = map_cached(sw, f, gpa, slot);
-    if (rc < 0)
-        return rc;
     if (f->flags & FRAME_READAHEAD) {
         f->flags &= ~FRAME_READAHEAD;
         ra_note_hit(&sw->ra, gpa >> PAGE_SHIFT);
     }
     sw->st.ins_minor++;
-    return MM_SWAPIN_MINOR;
 }
-
-/* ---- the other fault-path hooks ---------------------------------------------- */
 
 static void hook_frame_added(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
 {
@@ -295,6 +307,8 @@ static size_t hook_reclaim(struct guest_mm *mm, bool urgent, void *ctx)
 }
 
 const struct mm_swap_hooks swap_mm_hooks = {
+    .swapin = hook_swapin,
+    .swapin_mapped = hook_swapin_mapped,
     .frame_added = hook_frame_added,
     .entry_dropped = hook_entry_dropped,
     .write_cached = hook_write_cached,

@@ -1,6 +1,6 @@
 /*
  * Stage-2 fault exits. The ept/ fault path decides (demand-zero, COW,
- * lazy file load, ...); here the outcome becomes vCPU behaviour:
+ * lazy file load, swap-in, ...); here the outcome becomes vCPU behaviour:
  *   mapped / retry  re-execute the instruction
  *   open bus        emulate (reads all-ones, writes dropped), counted, logged
  *                   rate-limited by ept/
@@ -10,21 +10,39 @@
  *   mmio            no device models yet: emulate as open bus
  *   oom / error     stop the guest with the sizes and the address: no frame
  *                   is ever freed while its data lives nowhere else
+ * The stop message is rendered from the outcome alone (kind, err, swap):
+ * what the fault path found is all it says.
  */
 #include "ept/frame.h"
 #include "vmm/exit_fault.h"
+#include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
 #include "vmm/power.h"
 #include "swap/swap.h"
 
+/* Why a FAULT_ERROR outcome could not be resolved, from err and swap. */
+static void describe_error(const struct vcpu *v, gpa_t gpa, const struct fault_outcome *o,
+                           char *buf, size_t len)
+{
+    if (o->swap && v->swap) {
+        swap_describe_error(v->swap, gpa, o->err, o->swap, buf, len);
+        return;
+    }
+    if (o->swap) {
+        pv_snprintf(buf, len, "swap entry for slot %llu (type %u) but no swap (error %d)",
+                    (unsigned long long)swp_offset(o->swap), swp_type(o->swap), o->err);
+        return;
+    }
+    pv_snprintf(buf, len, "stage-2 fault not resolved (error %d)", o->err);
+}
+
 void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
 {
     struct fault_outcome o;
-    if (mm_handle_fault(v->mm, &e->u.fault, &o) < 0) {
-        vcpu_stop(v, PV_EXIT_FAILURE, "stage-2 fault at gpa 0x%llx could not be handled",
-                  (unsigned long long)e->u.fault.gpa);
-        return;
-    }
+    gpa_t gpa = e->u.fault.gpa;
+    char msg[SWAP_ERR_LEN];
+
+    mm_handle_fault(v->mm, &e->u.fault, &o);
     switch (o.kind) {
     case FAULT_MAPPED:
     case FAULT_RETRY:
@@ -49,7 +67,7 @@ void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
             v->ops->dump(v);
             vcpu_stop(v, PV_EXIT_FAILURE,
                       "cannot emulate the %s access at gpa 0x%llx (rip 0x%llx)",
-                      fault_res_name(o.res), (unsigned long long)e->u.fault.gpa,
+                      fault_res_name(o.res), (unsigned long long)gpa,
                       (unsigned long long)e->rip);
         }
         return;
@@ -59,17 +77,16 @@ void handle_stage2_fault(struct vcpu *v, struct vm_exit *e)
             swap_describe_oom(v->swap, why, sizeof(why));
         vcpu_stop(v, PV_EXIT_FAILURE,
                   "guest paused: out of host frames at gpa 0x%llx (%zu frames, %zu free): %s",
-                  (unsigned long long)e->u.fault.gpa, v->mm->fp->nframes,
+                  (unsigned long long)gpa, v->mm->fp->nframes,
                   frame_free_count(v->mm->fp), why);
         return;
     }
     case FAULT_ERROR:
     default:
         v->ops->dump(v);
+        describe_error(v, gpa, &o, msg, sizeof(msg));
         vcpu_stop(v, PV_EXIT_FAILURE, "guest stopped at gpa 0x%llx: %s",
-                  (unsigned long long)e->u.fault.gpa,
-                  v->swap && swap_last_error(v->swap)[0] ? swap_last_error(v->swap)
-                                                         : fault_res_name(o.res));
+                  (unsigned long long)gpa, msg);
         return;
     }
 }

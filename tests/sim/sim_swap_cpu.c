@@ -176,9 +176,10 @@ static bool walk(struct ssim *s, gpa_t page, struct tlb_entry *t)
 
 static void handle_error(struct ssim *s, gpa_t gpa, const struct fault_outcome *o)
 {
+    char msg[SWAP_ERR_LEN];
+    swap_describe_error(&s->sw, gpa, o->err, o->swap, msg, sizeof(msg));
     if (!s->cfg.faults)
-        ssim_fail(s, gpa, "fault error (err %d) without injected failures: %s", o->err,
-                  swap_last_error(&s->sw));
+        ssim_fail(s, gpa, "fault error (err %d) without injected failures: %s", o->err, msg);
     if (o->err == -PV_EIO) {
         if (s->inj_reads == 0)
             ssim_fail(s, gpa, "read error reported but none injected");
@@ -187,13 +188,13 @@ static void handle_error(struct ssim *s, gpa_t gpa, const struct fault_outcome *
         repair(s, swp_offset(o->swap), gpa);
         s->det_corrupt++;
     } else {
-        ssim_fail(s, gpa, "fault error %d: %s", o->err, swap_last_error(&s->sw));
+        ssim_fail(s, gpa, "fault error %d: %s", o->err, msg);
     }
     char want[48];
     snprintf(want, sizeof(want), "gpa 0x%llx: slot %llu ", (unsigned long long)(gpa & PAGE_MASK),
              (unsigned long long)swp_offset(o->swap));
-    if (!strstr(swap_last_error(&s->sw), want))
-        ssim_fail(s, gpa, "error does not name gpa and slot: %s", swap_last_error(&s->sw));
+    if (!strstr(msg, want))
+        ssim_fail(s, gpa, "error does not name gpa and slot: %s", msg);
 }
 
 /* One access inside one page (len bytes at gpa), as CPU + hypervisor do it. */

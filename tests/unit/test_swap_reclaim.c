@@ -337,6 +337,45 @@ static void shared_frames(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(shared_frames)
 
+/* A clean cached frame whose slot cannot count one more entry per mapping:
+ * the uses taken are given back and nothing is unmapped (logged); with
+ * room again, every mapping becomes an entry and the frame goes. */
+static void slot_count_full_keeps_frame(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = big(fmt, true);
+    struct swap *sw = &env->sw;
+    swap_env_fill(env, pg(3), 9);
+    swap_env_fill(env, pg(7), 9);
+    assert_int_equal(mm_merge_pages(&env->m->mm, pg(3), pg(7)), 0);
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    uint64_t s = slot_of(env, pg(3));
+    assert_true(swap_env_has(env, pg(3), 9));
+    assert_true(swap_env_has(env, pg(7), 9));
+    assert_int_equal(sw->area.slot[s].count, 0);
+    struct frame *f = frame_of(&env->m->fp, mm_env_lookup(env->m, pg(3)).hpa);
+    assert_true(f->flags & FRAME_SWAPCACHE);
+
+    sw->area.slot[s].count = SWAP_SLOT_COUNT_MAX - 1; /* room for one entry, not two */
+    no_recent(env);
+    host_log_clear();
+    assert_int_equal(swap_reclaim(sw, 1), 0);
+    assert_true(host_log_contains("reclaim: cannot unmap gpa 0x103000 to slot"));
+    assert_int_equal(sw->area.slot[s].count, SWAP_SLOT_COUNT_MAX - 1);
+    assert_int_equal(f->mapcount, 2);
+    assert_int_equal(mm_env_lookup(env->m, pg(7)).state, S2_PRESENT);
+    assert_int_equal(sw->st.clean_dropped, 0);
+
+    sw->area.slot[s].count = 0;
+    swap_env_check(env);
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    assert_int_equal(slot_of(env, pg(3)), s);
+    assert_int_equal(slot_of(env, pg(7)), s);
+    assert_int_equal(sw->area.slot[s].count, 2);
+    assert_int_equal(sw->st.clean_dropped, 1);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(slot_count_full_keeps_frame)
+
 /* ---- aging --------------------------------------------------------------------------- */
 
 static void second_chance(const struct s2pt_format *fmt)
@@ -570,6 +609,7 @@ int main(void)
         cmocka_unit_test(write_error_keeps_page_both),
         cmocka_unit_test(lost_device_keeps_pages_both),
         cmocka_unit_test(shared_frames_both),
+        cmocka_unit_test(slot_count_full_keeps_frame_both),
         cmocka_unit_test(second_chance_both),
         cmocka_unit_test(recent_fault_protected_both),
         cmocka_unit_test(fallback_rights_both),

@@ -141,7 +141,68 @@ static void readahead_misses(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(readahead_misses)
 
+/* The swapin hook only hands a frame back (with a reference for the
+ * caller): nothing is mapped, the entry and its slot use stay, and the
+ * swap-in is counted (and a readahead hit noted) only once the fault path
+ * has mapped it (swapin_mapped). A refusal takes no reference. */
+static void hook_hands_back_frame(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_with(fmt, RA_CLUSTER, 8);
+    struct swap *sw = &env->sw;
+    struct guest_mm *mm = &env->m->mm;
+    swap_out_pages(env, 8, 1);
+    struct frame *f = NULL;
+
+    assert_int_equal(swap_mm_hooks.swapin(mm, pg(3), swp_entry(SWAP_TYPE, 4), &f, sw),
+                     MM_SWAPIN_MAJOR);
+    assert_ptr_equal(f, swap_cache_peek(&sw->cache, 4));
+    assert_int_equal(f->refcount, 2); /* the cache's and ours */
+    assert_int_equal(f->mapcount, 0);
+    assert_true(f->flags & FRAME_LRU);
+    assert_false(f->flags & (FRAME_LOCKED | FRAME_READAHEAD));
+    assert_int_equal(*(uint64_t *)frame_va(&env->m->fp, f), 4 * 0x9e3779b97f4a7c15ull + 1);
+    assert_int_equal(swap_env_state(env, pg(3)), S2_SWAP);
+    assert_int_equal(sw->area.slot[4].count, 1);
+    assert_int_equal(sw->st.ins, 0);
+    assert_false(frame_put(&env->m->fp, f));
+    swap_env_check(env);
+
+    /* slot 6 came in by readahead: handed back as minor, still unused */
+    struct frame *g = NULL;
+    assert_int_equal(swap_mm_hooks.swapin(mm, pg(5), swp_entry(SWAP_TYPE, 6), &g, sw),
+                     MM_SWAPIN_MINOR);
+    assert_true(g->flags & FRAME_READAHEAD);
+    assert_int_equal(sw->ra.st.hits, 0);
+    assert_int_equal(sw->st.ins_minor, 0);
+    frame_put(&env->m->fp, g);
+
+    /* mapped by the fault path: counted now */
+    mm_env_expect(env->m, pg(3), ACC_R, FAULT_MAPPED, RES_SWAP_MINOR);
+    mm_env_expect(env->m, pg(5), ACC_R, FAULT_MAPPED, RES_SWAP_MINOR);
+    assert_int_equal(sw->st.ins_minor, 2);
+    assert_int_equal(sw->ra.st.hits, 1);
+    assert_int_equal(sw->area.slot[4].count, 0);
+    assert_int_equal(f->refcount, 2); /* the cache's and the leaf's */
+
+    struct frame *h = (struct frame *)&h;
+    size_t free0 = frame_free_count(&env->m->fp);
+    assert_int_equal(swap_mm_hooks.swapin(mm, pg(0), swp_entry(SWAP_TYPE, 99), &h, sw),
+                     -PV_EINVAL);
+    assert_ptr_equal(h, (struct frame *)&h);
+    assert_int_equal(frame_free_count(&env->m->fp), free0);
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(hook_hands_back_frame)
+
 /* ---- errors ----------------------------------------------------------------------- */
+
+/* The line a refused swap-in is reported with, from the fault's outcome. */
+static const char *described(const struct swap *sw, gpa_t gpa, const struct fault_outcome *o)
+{
+    static char buf[SWAP_ERR_LEN];
+    swap_describe_error(sw, gpa, o->err, o->swap, buf, sizeof(buf));
+    return buf;
+}
 
 static void checksum_mismatch(const struct s2pt_format *fmt)
 {
@@ -162,7 +223,7 @@ static void checksum_mismatch(const struct s2pt_format *fmt)
              "swap: gpa 0x%llx: slot 6 on ramdisk: checksum mismatch (stored 0x%08x): "
              "page not handed to the guest",
              (unsigned long long)pg(5), sw->area.slot[6].csum);
-    assert_string_equal(swap_last_error(sw), want);
+    assert_string_equal(described(sw, pg(5) + 0x10, &o), want);
     assert_true(host_log_contains(want));
     /* nothing mapped, the entry and the data on disk stay */
     assert_int_equal(swap_env_state(env, pg(5)), S2_SWAP);
@@ -193,7 +254,7 @@ static void read_errors(const struct s2pt_format *fmt)
     struct fault_outcome o = mm_env_fault(env->m, pg(2), ACC_R);
     assert_int_equal(o.kind, FAULT_ERROR);
     assert_int_equal(o.err, -PV_EIO);
-    assert_non_null(strstr(swap_last_error(sw), "slot 3 on ramdisk: read error"));
+    assert_non_null(strstr(described(sw, pg(2), &o), "slot 3 on ramdisk: read error"));
     assert_int_equal(swap_env_state(env, pg(2)), S2_SWAP);
     /* a transient error: the retry of the fault works */
     blk_file_set_bad(&env->blk, 0, 0, 0);
@@ -215,7 +276,7 @@ static void bogus_entry(const struct s2pt_format *fmt)
     struct fault_outcome o = mm_env_fault(env->m, pg(0), ACC_R);
     assert_int_equal(o.kind, FAULT_ERROR);
     assert_int_equal(o.err, -PV_EINVAL);
-    assert_non_null(strstr(swap_last_error(&env->sw), "slot 77 (type 0), which holds no data"));
+    assert_non_null(strstr(described(&env->sw, pg(0), &o), "slot 77 (type 0), which holds no data"));
     assert_int_equal(s2pt_unmap(&env->m->mm.s2, pg(0), PAGE_SIZE), 0);
     swap_env_free(env);
 }
@@ -382,7 +443,7 @@ static void test_init_errors(void **state)
                      -PV_EINVAL);
     assert_string_equal(err, "virtio-blk 00:04.0: no swap signature (SWAPSPACE2) in the "
                              "last 10 bytes of page 0: prepare it with mkswap");
-    assert_null(m->mm.swapin);
+    assert_null(m->mm.swap_ctx);
     assert_null(m->mm.swap_hooks);
     assert_null(m->fp.on_free);
     /* the header page was only read */
@@ -404,10 +465,10 @@ static void test_init_errors(void **state)
     assert_int_equal(swap_init(&sw, &m->mm, &blk.dev, meta, len, RA_AUTO, 8, err,
                                sizeof(err)),
                      0);
-    assert_ptr_equal(m->mm.swapin_ctx, &sw);
+    assert_ptr_equal(m->mm.swap_ctx, &sw);
     assert_int_equal(sw.area.nslots, 63);
     swap_destroy(&sw);
-    assert_null(m->mm.swapin);
+    assert_null(m->mm.swap_hooks);
     mm_env_free(m);
     free(meta);
     free(disk);
@@ -420,6 +481,7 @@ int main(void)
         cmocka_unit_test(no_readahead_both),
         cmocka_unit_test(auto_readahead_both),
         cmocka_unit_test(readahead_misses_both),
+        cmocka_unit_test(hook_hands_back_frame_both),
         cmocka_unit_test(checksum_mismatch_both),
         cmocka_unit_test(read_errors_both),
         cmocka_unit_test(bogus_entry_both),

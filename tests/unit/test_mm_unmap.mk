@@ -1,0 +1,2 @@
+UNIT_TESTS += test_mm_unmap
+test_mm_unmap_SRCS := $(EPT_SRCS)

@@ -21,6 +21,7 @@
 #include "vmm/arch/exception.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
+#include "vmm/insn_policy.h"
 #include "vmm/io_policy.h"
 #include "vmm/msr_policy.h"
 #include "vmm/power.h"
@@ -51,8 +52,9 @@ static struct {
     unsigned reads, writes;
 } msr_fake;
 
-int msr_policy_read(uint32_t msr, uint64_t *value)
+int msr_exit_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
+    (void)v;
     msr_fake.reads++;
     msr_fake.msr = msr;
     if (msr_fake.rc == 0)
@@ -60,12 +62,22 @@ int msr_policy_read(uint32_t msr, uint64_t *value)
     return msr_fake.rc;
 }
 
-int msr_policy_write(uint32_t msr, uint64_t value)
+int msr_exit_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+    (void)v;
     msr_fake.writes++;
     msr_fake.msr = msr;
     msr_fake.value = value;
     return msr_fake.rc;
+}
+
+static unsigned gp_policy_calls;
+
+void insn_policy_gp(struct vcpu *v, const struct vm_exit *e)
+{
+    (void)e;
+    gp_policy_calls++;
+    v->ops->inject_exception(v, EXC_GP, true, e->u.exc.error);
 }
 
 static unsigned stage2_faults;
@@ -89,6 +101,7 @@ static int setup(void **state)
     memset(&io_fake, 0, sizeof(io_fake));
     memset(&msr_fake, 0, sizeof(msr_fake));
     stage2_faults = 0;
+    gp_policy_calls = 0;
     stage2_gpa = 0;
     host_log_clear();
     return 0;
@@ -304,6 +317,9 @@ static void test_exception_reflected(void **state)
         assert_int_equal(cpu.inj[0].has_error, cases[i].has_error);
         assert_int_equal(cpu.inj[0].error, 0x10 + i);
         assert_int_equal(exc_has_error_code(cases[i].vector), cases[i].has_error);
+        /* #GP goes to the instruction policy (an SVM instruction's #GP is
+         * the guest's #UD); every other vector is reflected directly. */
+        assert_int_equal(gp_policy_calls, cases[i].vector == EXC_GP ? 1 : 0);
     }
     assert_false(exc_has_error_code(EXC_COUNT + EXC_PF)); /* interrupts never do */
 }

@@ -8,6 +8,8 @@
  */
 #include "vmm/arch/arch.h"
 #include "vmm/arch/cpufeat.h"
+#include "vmm/arch/memtype.h"
+#include "vmm/arch/memtype_read.h"
 #include "vmm/arch/msr_safe.h"
 #include "vmm/lib/heap.h"
 #include "vmm/lib/log.h"
@@ -99,6 +101,23 @@ static int fix_control_registers(struct vmx_state *s)
     return 0;
 }
 
+/* VMX reads and writes its regions in the memory type IA32_VMX_BASIC
+ * names (write-back); the MTRRs must agree. Under nested KVM they are the
+ * outer VM's firmware's: a VM started without firmware has them disabled
+ * (all UC), which KVM tolerates but real hardware would not. */
+static void check_region_memtype(const void *region, const char *what)
+{
+    struct mtrr_state m;
+    if (!memtype_read_mtrrs(&m))
+        return;
+    unsigned t = mtrr_range_type(&m, va_hpa(region), VMX_REGION_SIZE);
+    if (t == MTYPE_WB)
+        return;
+    pv_warn("vmx: the MTRRs make the %s at 0x%llx %s, not WB%s", what,
+            (unsigned long long)va_hpa(region), memtype_name(t),
+            (m.def_type & MTRR_DEF_E) ? "" : " (MTRRs disabled: IA32_MTRR_DEF_TYPE.E = 0)");
+}
+
 static void *alloc_region(const struct vmx_state *s, uint64_t basic, const char *what)
 {
     uint32_t *region = heap_alloc(VMX_REGION_SIZE, VMX_REGION_SIZE, what);
@@ -110,6 +129,7 @@ static void *alloc_region(const struct vmx_state *s, uint64_t basic, const char 
         return NULL;
     }
     region[0] = s->revision; /* bit 31 clear: not a shadow VMCS */
+    check_region_memtype(region, what);
     return region;
 }
 

@@ -154,8 +154,16 @@ do_console() {
 
 do_stop() {
     case "$(state)" in
-        running|paused|"in shutdown") virsh -c "$uri" destroy "$name" >/dev/null
-                                      echo "virsh-run: stopped $name" >&2 ;;
+        running|paused|"in shutdown")
+            local err
+            # the domain may power itself off between the check and here
+            if ! err=$(virsh -c "$uri" destroy "$name" 2>&1 >/dev/null); then
+                case "$(state)" in
+                    running|paused) die "could not stop $name: $err" \
+                                        "virsh -c $uri destroy $name" ;;
+                esac
+            fi
+            echo "virsh-run: stopped $name" >&2 ;;
         *) ;;
     esac
 }

@@ -71,10 +71,15 @@ def run(script, base, as_nobody=False):
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
-def check(base, **kw):
-    """(check-nested result, detect-accel mode, detect-accel reason); asserts they agree."""
-    r = run(CHECK, base, **kw)
-    d = run(DETECT, base, **kw)
+def check(base, scripts=None, **kw):
+    """(check-nested result, detect-accel mode, detect-accel reason); asserts they agree.
+    scripts: a folder holding copies of the two scripts and lib/ (default: the tree's)."""
+    check_sh, detect_sh = CHECK, DETECT
+    if scripts:
+        check_sh = os.path.join(scripts, "check-nested.sh")
+        detect_sh = os.path.join(scripts, "detect-accel.sh")
+    r = run(check_sh, base, **kw)
+    d = run(detect_sh, base, **kw)
     assert d.returncode == 0, d.stderr
     mode, _, reason = d.stdout.strip().partition(" ")
     assert mode == ("kvm" if r.returncode == 0 else "tcg"), (r.stdout, d.stdout)
@@ -180,7 +185,16 @@ def test_no_access_to_dev_kvm():
                 p = os.path.join(d, f)
                 if p != kvm:
                     os.chmod(p, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
-        r, mode, reason = check(base, as_nobody=root_user)
+        # copies the unprivileged user can read wherever the checkout lives
+        scripts = os.path.join(base, "scripts")
+        os.makedirs(os.path.join(scripts, "lib"))
+        for rel in ("check-nested.sh", "detect-accel.sh", "lib/nested.sh"):
+            shutil.copy(os.path.join(ROOT, "scripts", rel), os.path.join(scripts, rel))
+        for d, _, files in os.walk(scripts):
+            os.chmod(d, 0o755)
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o755)
+        r, mode, reason = check(base, scripts=scripts, as_nobody=root_user)
         user = "nobody" if root_user else os.environ.get("USER", "")
         assert r.returncode == 1
         assert re.search(rf"^{re.escape(kvm)} +no access for {user}$", r.stdout, re.M), r.stdout

@@ -61,8 +61,8 @@ static int feature_control(void)
                (unsigned long long)fc, (unsigned long long)want, bad);
         return -1;
     }
-    pv_info("vmx: IA32_FEATURE_CONTROL 0x%llx %s (now 0x%llx)", (unsigned long long)fc, why,
-            (unsigned long long)back);
+    pv_info("vmx: IA32_FEATURE_CONTROL was unlocked (0x%llx): locked with VMX outside SMX "
+            "(reads back 0x%llx)", (unsigned long long)fc, (unsigned long long)back);
     return 0;
 }
 

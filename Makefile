@@ -38,7 +38,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRCS)) \
            $(patsubst %.S,$(BUILD)/hv/%.o,$(HV_ASM))
 HDRS    := $(sort $(wildcard */*.h */*/*.h))
 
-.PHONY: all run test test-unit test-sim test-e2e test-tools check-layers bench fuzz deps clean esp FORCE
+.PHONY: all run test deps-test test-unit test-sim test-e2e test-tools check-layers bench fuzz deps clean esp FORCE
 all: $(BUILD)/pagevisor.efi
 
 # V=1 shows full commands.
@@ -132,6 +132,9 @@ FUZZ_BINS  := $(addprefix $(BUILD)/host/fuzz/,$(FUZZERS))
 # ---- top-level targets ------------------------------------------------------
 deps:
 	@scripts/deps.sh
+# the tests also need libvirt (tests/e2e/test_libvirt.py, virt-xml-validate)
+deps-test:
+	@scripts/deps.sh libvirt
 
 esp: deps $(BUILD)/pagevisor.efi
 	scripts/mkesp.sh $(BUILD)/esp.img
@@ -144,14 +147,14 @@ test-unit: deps $(UNIT_BINS)
 	@scripts/run-tests.sh unit $(UNIT_BINS)
 test-sim: deps $(SIM_BINS)
 	@scripts/run-tests.sh sim $(SIM_BINS)
-test-e2e: deps all
+test-e2e: deps-test all
 	@scripts/run-tests.sh e2e
-test-tools: deps
+test-tools: deps-test
 	@scripts/run-tests.sh tools
 # Include boundaries between layers (scripts/check-layers.py, docs/design.md).
 check-layers:
 	@$(PYTHON) scripts/check-layers.py
-test: deps check-layers
+test: deps-test check-layers
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
 	@scripts/run-tests.sh all $(UNIT_BINS) -- $(SIM_BINS)
 

@@ -4,6 +4,8 @@
 #
 #   scripts/deps.sh            build + test + run dependencies
 #   scripts/deps.sh fuzz       also clang + libFuzzer runtime (make fuzz)
+#   scripts/deps.sh libvirt    also libvirt (make test: tests/e2e/test_libvirt.py,
+#                              virt-xml-validate; scripts/virsh-run.sh)
 #
 # Runs apt-get as root directly, or through sudo when not root.
 set -euo pipefail
@@ -12,12 +14,17 @@ base=(gcc make binutils gnu-efi qemu-system-x86 ovmf bochs bochsbios vgabios
       bochs-term mtools dosfstools busybox-static cpio libc6-dev libcmocka-dev
       python3 python3-pytest python3-pexpect util-linux procps)
 fuzz=(clang libclang-rt-14-dev)
+# libvirtd + virtlogd and the libvirt-qemu user (daemon-system), the QEMU
+# driver, virsh and virt-xml-validate (clients; it runs xmllint).
+libvirt=(libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+         libxml2-utils)
 
 want=("${base[@]}")
 for group in "$@"; do
     case "$group" in
         fuzz) want+=("${fuzz[@]}") ;;
-        *) echo "deps.sh: unknown group '$group' (known: fuzz)" >&2; exit 2 ;;
+        libvirt) want+=("${libvirt[@]}") ;;
+        *) echo "deps.sh: unknown group '$group' (known: fuzz, libvirt)" >&2; exit 2 ;;
     esac
 done
 

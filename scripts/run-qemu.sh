@@ -20,7 +20,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-esp="" serial=stdio log="" mem=1G swap="$root/build/swap.img" accel=auto timeout=0 blkdebug=
+. "$here/machine.env"   # the machine's facts, shared with scripts/mkdomain.py
+. "$here/lib/swapimg.sh"
+esp="" serial=stdio log="" mem=$PV_MEM swap="$root/build/swap.img" accel=auto timeout=0 blkdebug=
 swap_legacy=",disable-legacy=on"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,8 +41,8 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$esp" ] || { echo "run-qemu.sh: --esp '$esp': no such image" >&2; exit 2; }
 
-ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
-ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+ovmf_code=$PV_OVMF_CODE
+ovmf_vars=$PV_OVMF_VARS
 [ -f "$ovmf_code" ] || { echo "run-qemu.sh: $ovmf_code missing (package ovmf)" >&2; exit 2; }
 
 decision=$("$here/detect-accel.sh")
@@ -49,7 +51,7 @@ case "$accel" in
     kvm|tcg) mode=$accel; reason="requested with --accel $accel" ;;
     *) echo "run-qemu.sh: --accel '$accel': expected auto, kvm or tcg" >&2; exit 2 ;;
 esac
-if [ "$mode" = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu max); fi
+if [ "$mode" = kvm ]; then cpu=(-accel kvm -cpu "$PV_KVM_CPU"); else cpu=(-accel tcg -cpu "$PV_TCG_CPU"); fi
 echo "run-qemu: accelerator $mode: $reason" >&2
 
 # A private writable copy of the UEFI variable store for every run.
@@ -59,18 +61,14 @@ cp "$ovmf_vars" "$vars"
 
 disks=(-drive "if=none,id=esp,format=raw,file=$esp" -device "ide-hd,drive=esp,bus=ide.0,bootindex=0")
 if [ "$swap" != none ]; then
-    if [ ! -f "$swap" ]; then
-        mkdir -p "$(dirname "$swap")"
-        truncate -s 1G "$swap"
-        /sbin/mkswap -q "$swap" >/dev/null 2>&1 || mkswap -q "$swap" >/dev/null
-    fi
+    swap_image "$swap" "$PV_SWAP_SIZE"
     file="file=$swap"
     if [ -n "$blkdebug" ]; then
         [ -f "$blkdebug" ] || { echo "run-qemu.sh: --swap-blkdebug '$blkdebug': no such file" >&2; exit 2; }
         file="file.driver=blkdebug,file.config=$blkdebug,file.image.filename=$swap"
     fi
     disks+=(-drive "if=none,id=swap,format=raw,$file"
-            -device "virtio-blk-pci,drive=swap${swap_legacy},serial=pagevisor-swap")
+            -device "virtio-blk-pci,drive=swap${swap_legacy},serial=$PV_SWAP_SERIAL")
 fi
 
 case "$serial" in
@@ -80,11 +78,11 @@ case "$serial" in
     *) echo "run-qemu.sh: --serial '$serial': expected stdio or file:PATH" >&2; exit 2 ;;
 esac
 
-cmd=(qemu-system-x86_64 -machine q35 "${cpu[@]}" -m "$mem" -smp 1
+cmd=(qemu-system-x86_64 -machine "$PV_MACHINE" "${cpu[@]}" -m "$mem" -smp "$PV_CPUS"
      -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code"
      -drive "if=pflash,format=raw,file=$vars"
      "${disks[@]}" -nic none -display none -no-reboot
-     -device isa-debug-exit,iobase=0xf4,iosize=0x04
+     -device "isa-debug-exit,iobase=$PV_DEBUG_EXIT_IOBASE,iosize=$PV_DEBUG_EXIT_IOSIZE"
      "${con[@]}" "$@")
 [ "$timeout" != 0 ] && cmd=(timeout --foreground "$timeout" "${cmd[@]}")
 set +e
@@ -92,7 +90,7 @@ set +e
 rc=$?
 set -e
 case $rc in
-    33) exit 0 ;;   # DEBUG_EXIT_SUCCESS (0x10 << 1 | 1)
-    35) exit 1 ;;   # DEBUG_EXIT_FAILURE
+    "$PV_EXIT_SUCCESS") exit 0 ;;   # DEBUG_EXIT_SUCCESS (0x10 << 1 | 1)
+    "$PV_EXIT_FAILURE") exit 1 ;;   # DEBUG_EXIT_FAILURE
     *) exit $rc ;;
 esac

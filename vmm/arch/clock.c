@@ -1,7 +1,12 @@
 /* TSC calibration and deadlines; see clock.h. */
 #include "vmm/arch/clock.h"
 #include "vmm/arch/arch.h"
+#include "vmm/arch/cpufeat.h"
+#include "vmm/arch/kvmclock.h"
+#include "vmm/arch/tsc_freq.h"
 #include "vmm/lib/log.h"
+
+#include <string.h>
 
 /* i8254 PIT, channel 2 gated through system control port B. */
 #define PIT_HZ 1193182u
@@ -51,20 +56,26 @@ static uint64_t pit_measure(void)
     return spins == CALIBRATE_SPINS ? 0 : t1 - t0;
 }
 
-static uint64_t cpuid_hz(void)
+/* Every source tsc_freq_choose() weighs; see tsc_freq.h for the order. */
+static void gather(struct tsc_sources *s)
 {
+    memset(s, 0, sizeof(*s));
+    s->hypervisor = (cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_HYPERVISOR) != 0;
+    if (s->hypervisor) {
+        uint32_t max = cpuid(CPUID_HV_BASE, 0).eax;
+        s->hv_max_leaf = max >= CPUID_HV_BASE && max <= CPUID_HV_LAST ? max : 0;
+        if (s->hv_max_leaf >= CPUID_HV_TIMING)
+            s->hv_timing_khz = cpuid(CPUID_HV_TIMING, 0).eax;
+        s->pvclock = kvmclock_read_scale(&s->pvclock_mul, &s->pvclock_shift) == 0;
+    }
     uint32_t max = cpuid(CPUID_MAX_LEAF, 0).eax;
     if (max >= CPUID_TSC_CRYSTAL) {
         struct cpuid_regs r = cpuid(CPUID_TSC_CRYSTAL, 0);
-        if (r.eax && r.ebx && r.ecx)
-            return (uint64_t)r.ecx * r.ebx / r.eax;
+        s->cpuid15_eax = r.eax, s->cpuid15_ebx = r.ebx, s->cpuid15_ecx = r.ecx;
     }
-    if (max >= CPUID_FREQ) {
-        struct cpuid_regs r = cpuid(CPUID_FREQ, 0);
-        if (r.eax)
-            return r.eax * MHZ;
-    }
-    return 0;
+    if (max >= CPUID_FREQ)
+        s->cpuid16_mhz = cpuid(CPUID_FREQ, 0).eax;
+    s->pit_hz = pit_measure() * (MS_PER_S / CALIBRATE_MS);
 }
 
 void clock_init(void)
@@ -72,19 +83,22 @@ void clock_init(void)
     if (calibrated)
         return;
     calibrated = true;
-    const char *how = "pit";
-    uint64_t hz = pit_measure() * (MS_PER_S / CALIBRATE_MS);
-    if (!hz) {
-        how = "cpuid";
-        hz = cpuid_hz();
-    }
-    if (!hz) {
+    struct tsc_sources s;
+    struct tsc_choice c;
+    gather(&s);
+    if (tsc_freq_choose(&s, &c) < 0) {
         pv_warn("clock: cannot calibrate the TSC; assuming %llu MHz",
                 (unsigned long long)(CLOCK_NOMINAL_HZ / MHZ));
         return;
     }
-    tsc_hz = hz;
-    pv_debug("clock: tsc %llu MHz (%s)", (unsigned long long)(hz / MHZ), how);
+    tsc_hz = c.hz;
+    if (c.pit_disagrees)
+        pv_warn("clock: tsc %llu MHz (%s); the PIT measured %llu MHz%s",
+                (unsigned long long)(c.hz / MHZ), c.source,
+                (unsigned long long)(s.pit_hz / MHZ),
+                s.hypervisor ? " (its reads exit to the hypervisor below)" : "");
+    else
+        pv_debug("clock: tsc %llu MHz (%s)", (unsigned long long)(c.hz / MHZ), c.source);
 }
 
 uint64_t clock_tsc_hz(void) { return tsc_hz; }

@@ -54,6 +54,7 @@
 
 /* IA32_FEATURE_CONTROL */
 #define FEATCTL_LOCK (1ull << 0)
+#define FEATCTL_VMX_INSIDE_SMX (1ull << 1)
 #define FEATCTL_VMX_OUTSIDE_SMX (1ull << 2)
 
 /* VM_CR (AMD) */
@@ -126,6 +127,18 @@ enum virt_kind cpufeat_choose(const struct cpu_features *f, char *why, size_t le
 /* Emit one "feature NAME VALUE" line per feature through emit(). */
 void cpufeat_describe(const struct cpu_features *f,
                       void (*emit)(void *ctx, const char *line), void *ctx);
+
+/*
+ * What to do with IA32_FEATURE_CONTROL value fc before VMXON
+ * (cpufeat_featctl.c): USE it as it is, LOCK it by writing *write_value
+ * (VMX outside SMX + lock, other bits kept), or REFUSE (locked without VMX
+ * outside SMX). *why is a sentence for the log, naming the fix on REFUSE.
+ */
+enum featctl_action { FEATCTL_ACT_USE, FEATCTL_ACT_LOCK, FEATCTL_ACT_REFUSE };
+enum featctl_action featctl_plan(uint64_t fc, uint64_t *write_value, const char **why);
+/* After a LOCK write of wanted: 0 when the value read back is locked with
+ * VMX outside SMX; -1 (with *why) when the write faulted or did not stick. */
+int featctl_verify(uint64_t wanted, int write_faulted, uint64_t read_back, const char **why);
 
 /* Read the running CPU (hypervisor build only). */
 void cpufeat_detect(struct cpu_features *f);

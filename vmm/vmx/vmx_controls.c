@@ -1,6 +1,10 @@
 /* VMX control words from capability MSRs; see vmx_controls.h. */
 #include "vmm/vmx/vmx_controls.h"
+
+#include <stddef.h>
+
 #include "vmm/arch/arch.h"
+#include "vmm/vmx/vmcs.h"
 
 #define CTL_BITS 32
 #define ALLOWED1_SHIFT 32
@@ -165,4 +169,63 @@ bool vmx_controls_valid(uint64_t cap_msr, uint32_t value, unsigned *bad)
     if (wrong && bad)
         *bad = lowest_bit(wrong);
     return wrong == 0;
+}
+
+/* What running without each optional control means. Under nested KVM the
+ * outer KVM offers a control only where its own CPU and module parameters
+ * allow (kvm_intel preemption_timer, vpid, unrestricted_guest, ...). */
+static const struct {
+    enum vmx_ctl_word word;
+    uint32_t bit;
+    const char *without;
+} fallbacks[] = {
+    { VMX_CTL_PIN, VMX_PIN_PREEMPT_TIMER, "background reclaim runs on exits only" },
+    { VMX_CTL_PROC, VMX_PROC_MWAIT_EXITING, "MWAIT is hidden from the guest by CPUID only" },
+    { VMX_CTL_PROC, VMX_PROC_MONITOR_EXITING, "MONITOR is hidden from the guest by CPUID only" },
+    { VMX_CTL_PROC2, VMX_PROC2_VPID, "the guest's TLB entries are flushed on every entry and exit" },
+    { VMX_CTL_PROC2, VMX_PROC2_UNRESTRICTED,
+      "CR0.PE/PG stay with pagevisor (the guest starts in long mode)" },
+    { VMX_CTL_PROC2, VMX_PROC2_RDTSCP, "the guest's RDTSCP raises #UD" },
+    { VMX_CTL_PROC2, VMX_PROC2_INVPCID, "the guest's INVPCID raises #UD" },
+    { VMX_CTL_PROC2, VMX_PROC2_XSAVES, "the guest's XSAVES/XRSTORS raise #UD" },
+    { VMX_CTL_PROC2, VMX_PROC2_USER_WAIT_PAUSE, "the guest's TPAUSE/UMWAIT raise #UD" },
+    { VMX_CTL_EXIT, VMX_EXIT_SAVE_DEBUG, "DR7 and IA32_DEBUGCTL are not saved on exit" },
+    { VMX_CTL_ENTRY, VMX_ENTRY_LOAD_DEBUG, "DR7 and IA32_DEBUGCTL are not loaded on entry" },
+};
+
+const char *vmx_ctl_fallback(enum vmx_ctl_word w, unsigned bit)
+{
+    for (unsigned i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++)
+        if (fallbacks[i].word == w && bit < CTL_BITS && fallbacks[i].bit == (1u << bit))
+            return fallbacks[i].without;
+    return NULL;
+}
+
+int vmx_plan_controls(const uint64_t caps[VMX_CTL_WORDS],
+                      const struct vmx_ctl_policy policy[VMX_CTL_WORDS], struct vmx_ctl_plan *plan)
+{
+    uint64_t cap[VMX_CTL_WORDS];
+    for (int w = 0; w < VMX_CTL_WORDS; w++) {
+        cap[w] = caps[w];
+        plan->ctl[w] = plan->dropped[w] = plan->missing[w] = 0;
+    }
+    /* Without the secondary word, none of its controls can be 1. */
+    if (!(may_be_1(cap[VMX_CTL_PROC]) & VMX_PROC_SECONDARY))
+        cap[VMX_CTL_PROC2] = 0;
+    bool first = true;
+    for (int w = 0; w < VMX_CTL_WORDS; w++) {
+        uint32_t allowed = may_be_1(cap[w]), forced = must_be_1(cap[w]);
+        uint32_t optional = policy[w].optional;
+        if (w == VMX_CTL_PROC2 && !((policy[w].wanted | optional) & allowed & VMX_PROC2_EPT))
+            optional &= ~VMX_PROC2_UNRESTRICTED; /* only valid with EPT */
+        plan->missing[w] = (policy[w].wanted | forced) & ~allowed;
+        plan->dropped[w] = policy[w].optional & ~(optional & allowed);
+        plan->ctl[w] = forced | policy[w].wanted | (optional & allowed);
+        if (plan->missing[w] && first) {
+            first = false;
+            plan->missing_word = (enum vmx_ctl_word)w;
+            plan->missing_bit = lowest_bit(plan->missing[w]);
+        }
+    }
+    return first ? 0 : -1;
 }

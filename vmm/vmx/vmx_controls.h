@@ -66,6 +66,36 @@ uint32_t vmx_ctl_cap_msr(enum vmx_ctl_word w, bool true_ctls);
 int vmx_adjust_controls(enum vmx_ctl_word w, uint64_t cap_msr, uint32_t wanted,
                         uint32_t optional, uint32_t *out, const char **missing_name);
 
+/*
+ * All five words at once, as a hypervisor below us (nested KVM's L0) or
+ * the CPU offers them. caps[w] is word w's capability MSR (the TRUE_* one
+ * where the CPU has them). For each word, policy[w].wanted must be 1 and
+ * policy[w].optional is taken where allowed. Rules across words: without
+ * "activate secondary controls" allowed the secondary word is empty, and
+ * "unrestricted guest" is dropped without "enable EPT" (SDM: invalid
+ * otherwise). Returns 0 with plan->ctl set, or -1 when some wanted control
+ * is refused: plan->missing names every such control (per word), and the
+ * first one is plan->missing_word/missing_bit. plan->dropped holds the
+ * optional controls not offered (vmx_ctl_fallback says what pagevisor does
+ * without each).
+ */
+struct vmx_ctl_policy {
+    uint32_t wanted, optional;
+};
+struct vmx_ctl_plan {
+    uint32_t ctl[VMX_CTL_WORDS];
+    uint32_t dropped[VMX_CTL_WORDS];
+    uint32_t missing[VMX_CTL_WORDS];
+    enum vmx_ctl_word missing_word;
+    unsigned missing_bit;
+};
+int vmx_plan_controls(const uint64_t caps[VMX_CTL_WORDS],
+                      const struct vmx_ctl_policy policy[VMX_CTL_WORDS], struct vmx_ctl_plan *plan);
+
+/* What pagevisor does without optional control bit of word w ("background
+ * reclaim runs on exits only"), or NULL for a control it never asks for. */
+const char *vmx_ctl_fallback(enum vmx_ctl_word w, unsigned bit);
+
 /* Whether value satisfies cap_msr (every must-be-1 set, no may-not-be-1
  * set); *bad gets the first offending bit (for logs). */
 bool vmx_controls_valid(uint64_t cap_msr, uint32_t value, unsigned *bad);

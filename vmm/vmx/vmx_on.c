@@ -7,6 +7,10 @@
  * hypervisor's own GDT/IDT/paging are in place and before any VMCS access.
  */
 #include "vmm/arch/arch.h"
+#include "vmm/arch/cpufeat.h"
+#include "vmm/arch/memtype.h"
+#include "vmm/arch/memtype_read.h"
+#include "vmm/arch/msr_safe.h"
 #include "vmm/lib/heap.h"
 #include "vmm/lib/log.h"
 #include "vmm/vmx/vmcs.h"
@@ -31,21 +35,34 @@ void vmcs_write(struct vmx_state *s, uint32_t field, uint64_t value)
 }
 
 /* VMXON outside SMX needs IA32_FEATURE_CONTROL to say so, and the MSR
- * is writable only until firmware (or we) lock it. */
+ * is writable only until firmware (or we) lock it; the decision is
+ * featctl_plan's, and a write is read back (a hypervisor below us may
+ * refuse or drop it). */
 static int feature_control(void)
 {
-    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-    if (!(fc & FEATCTL_LOCK)) {
-        wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATCTL_LOCK | FEATCTL_VMX_OUTSIDE_SMX);
-        pv_info("vmx: IA32_FEATURE_CONTROL was unlocked (0x%llx): locked with VMX outside SMX",
-                (unsigned long long)fc);
+    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL), want = 0;
+    const char *why = "";
+    switch (featctl_plan(fc, &want, &why)) {
+    case FEATCTL_ACT_USE:
         return 0;
+    case FEATCTL_ACT_REFUSE:
+        pv_err("vmx: IA32_FEATURE_CONTROL 0x%llx %s", (unsigned long long)fc, why);
+        return -1;
+    case FEATCTL_ACT_LOCK:
+        break;
     }
-    if (!(fc & FEATCTL_VMX_OUTSIDE_SMX)) {
-        pv_err("vmx: firmware locked IA32_FEATURE_CONTROL (0x%llx) with VMX outside SMX off; "
-               "enable VT-x in the firmware setup", (unsigned long long)fc);
+    int faulted = wrmsr_safe(MSR_IA32_FEATURE_CONTROL, want) < 0;
+    uint64_t back = 0;
+    if (!faulted && rdmsr_safe(MSR_IA32_FEATURE_CONTROL, &back) < 0)
+        faulted = 1;
+    const char *bad = "";
+    if (featctl_verify(want, faulted, back, &bad) < 0) {
+        pv_err("vmx: IA32_FEATURE_CONTROL was unlocked (0x%llx); writing 0x%llx failed: %s",
+               (unsigned long long)fc, (unsigned long long)want, bad);
         return -1;
     }
+    pv_info("vmx: IA32_FEATURE_CONTROL was unlocked (0x%llx): locked with VMX outside SMX "
+            "(reads back 0x%llx)", (unsigned long long)fc, (unsigned long long)back);
     return 0;
 }
 
@@ -84,6 +101,23 @@ static int fix_control_registers(struct vmx_state *s)
     return 0;
 }
 
+/* VMX reads and writes its regions in the memory type IA32_VMX_BASIC
+ * names (write-back); the MTRRs must agree. Under nested KVM they are the
+ * outer VM's firmware's: a VM started without firmware has them disabled
+ * (all UC), which KVM tolerates but real hardware would not. */
+static void check_region_memtype(const void *region, const char *what)
+{
+    struct mtrr_state m;
+    if (!memtype_read_mtrrs(&m))
+        return;
+    unsigned t = mtrr_range_type(&m, va_hpa(region), VMX_REGION_SIZE);
+    if (t == MTYPE_WB)
+        return;
+    pv_warn("vmx: the MTRRs make the %s at 0x%llx %s, not WB%s", what,
+            (unsigned long long)va_hpa(region), memtype_name(t),
+            (m.def_type & MTRR_DEF_E) ? "" : " (MTRRs disabled: IA32_MTRR_DEF_TYPE.E = 0)");
+}
+
 static void *alloc_region(const struct vmx_state *s, uint64_t basic, const char *what)
 {
     uint32_t *region = heap_alloc(VMX_REGION_SIZE, VMX_REGION_SIZE, what);
@@ -95,6 +129,7 @@ static void *alloc_region(const struct vmx_state *s, uint64_t basic, const char 
         return NULL;
     }
     region[0] = s->revision; /* bit 31 clear: not a shadow VMCS */
+    check_region_memtype(region, what);
     return region;
 }
 

@@ -13,6 +13,7 @@
 #include "ept/s2pt_ept.h"
 #include "vmm/arch/arch.h"
 #include "vmm/arch/clock.h"
+#include "vmm/arch/cpufeat.h"
 #include "vmm/lib/heap.h"
 #include "vmm/io_policy.h"
 #include "vmm/lib/log.h"
@@ -89,9 +90,7 @@ static int alloc_bitmaps(struct vcpu *v, struct vmx_state *s)
 }
 
 /* What each control word must have, and what it takes where allowed. */
-static const struct {
-    uint32_t wanted, optional;
-} policy[VMX_CTL_WORDS] = {
+static const struct vmx_ctl_policy policy[VMX_CTL_WORDS] = {
     /* The preemption timer bounds how long the guest runs without an exit,
      * so background reclaim gets its tick even from a guest that never
      * exits on its own. */
@@ -128,19 +127,35 @@ static const uint32_t must_stay_off[VMX_CTL_WORDS] = {
 static int compute_controls(struct vmx_state *s, const struct vmx_features *f)
 {
     bool tru = (rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CONTROLS) != 0;
+    struct vmx_ctl_policy pol[VMX_CTL_WORDS];
     for (int w = 0; w < VMX_CTL_WORDS; w++) {
         s->caps[w] = rdmsr(vmx_ctl_cap_msr((enum vmx_ctl_word)w, tru));
-        uint32_t optional = policy[w].optional;
-        if (w == VMX_CTL_PROC2 && f->vpid)
-            optional |= VMX_PROC2_VPID;
-        const char *missing = "";
-        if (vmx_adjust_controls((enum vmx_ctl_word)w, s->caps[w], policy[w].wanted, optional,
-                                &s->ctl[w], &missing) < 0) {
-            pv_err("vmx: the CPU does not allow the %s control '%s' (capability MSR 0x%llx)",
-                   vmx_ctl_word_name((enum vmx_ctl_word)w), missing,
-                   (unsigned long long)s->caps[w]);
-            return -1;
+        pol[w] = policy[w];
+    }
+    if (f->vpid)
+        pol[VMX_CTL_PROC2].optional |= VMX_PROC2_VPID;
+    struct vmx_ctl_plan plan;
+    int rc = vmx_plan_controls(s->caps, pol, &plan);
+    /* Under a hypervisor (nested KVM) the controls offered are its choice. */
+    bool below = (cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_HYPERVISOR) != 0;
+    for (int w = 0; w < VMX_CTL_WORDS; w++) {
+        enum vmx_ctl_word cw = (enum vmx_ctl_word)w;
+        for (uint32_t m = plan.missing[w]; m; m &= m - 1)
+            pv_err("vmx: the CPU does not allow the %s control '%s' (capability MSR 0x%llx)%s",
+                   vmx_ctl_word_name(cw), vmx_ctl_name(cw, (unsigned)__builtin_ctz(m)),
+                   (unsigned long long)s->caps[w],
+                   below ? "; the hypervisor below decides (docs/nested-kvm.md)" : "");
+        for (uint32_t d = plan.dropped[w]; d; d &= d - 1) {
+            unsigned bit = (unsigned)__builtin_ctz(d);
+            const char *without = vmx_ctl_fallback(cw, bit);
+            pv_info("vmx: %s control '%s' not offered: %s", vmx_ctl_word_name(cw),
+                    vmx_ctl_name(cw, bit), without ? without : "not used");
         }
+    }
+    if (rc < 0)
+        return -1;
+    for (int w = 0; w < VMX_CTL_WORDS; w++) {
+        s->ctl[w] = plan.ctl[w];
         uint32_t bad = s->ctl[w] & must_stay_off[w];
         if (bad) {
             pv_err("vmx: the CPU forces the %s control '%s' on; pagevisor cannot run so",

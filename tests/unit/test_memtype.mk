@@ -1,0 +1,2 @@
+UNIT_TESTS += test_memtype
+test_memtype_SRCS := vmm/arch/memtype.c

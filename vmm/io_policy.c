@@ -3,11 +3,8 @@
 #include "vmm/arch/arch.h"
 #include "vmm/lib/log.h"
 #include "vmm/power.h"
-#include "vmm/drivers/serial.h"
+#include "vmm/console.h"
 
-#define UART_DATA 0
-#define UART_LCR 3
-#define LCR_DLAB 0x80
 #define KBC_COMMAND 0x64
 #define KBC_RESET 0xFE
 #define PM1_SLP_TYP_SHIFT 10
@@ -64,8 +61,7 @@ void io_policy_ports(const struct vcpu *v,
                      void (*trap)(void *ctx, uint16_t port, uint16_t count), void *ctx)
 {
     const struct guest_devices *d = &v->layout->dev;
-    trap(ctx, serial_port() + UART_DATA, 1);
-    trap(ctx, serial_port() + UART_LCR, 1);
+    console_trap_ports(trap, ctx); /* the shared console UART: vmm/console.c */
     trap(ctx, PCI_CONFIG_ADDRESS, PCI_PORTS);
     if (d->pm1a_cnt)
         trap(ctx, d->pm1a_cnt, 2);
@@ -89,15 +85,6 @@ static void pm1_write(struct vcpu *v, uint16_t port, uint8_t size, uint32_t valu
     port_out(port, size, value);
 }
 
-static void console_out(uint16_t port, uint32_t value)
-{
-    uint16_t base = serial_port();
-    if (port == base + UART_DATA && !(inb(base + UART_LCR) & LCR_DLAB))
-        serial_guest_byte((uint8_t)value);
-    else
-        outb(port, (uint8_t)value);
-}
-
 void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
 {
     uint16_t port = e->u.io.port;
@@ -110,8 +97,10 @@ void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
         return;
     }
     bool pci = port >= PCI_CONFIG_ADDRESS && port < PCI_CONFIG_ADDRESS + PCI_PORTS;
+    bool console = console_owns_port(port);
     if (e->u.io.in) {
         uint32_t val = pci ? pci_filter_in(port, size)
+                     : console ? console_guest_in(port, size)
                      : (port == DEBUG_EXIT_PORT || is_ide_port(port)) ? size_mask(size)
                      : port_in(port, size);
         uint64_t *rax = &v->gpr[GPR_RAX];
@@ -127,8 +116,8 @@ void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
         pci_filter_out(v, port, size, val);
     else if (is_ide_port(port))
         return; /* the guest owns no disk */
-    else if (port == serial_port() + UART_DATA || port == serial_port() + UART_LCR)
-        console_out(port, val);
+    else if (console)
+        console_guest_out(port, size, val);
     else if (d->pm1a_cnt && port == d->pm1a_cnt)
         pm1_write(v, port, size, val, d->s5_typa);
     else if (d->pm1b_cnt && port == d->pm1b_cnt)

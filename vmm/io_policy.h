@@ -2,9 +2,9 @@
  * Guest port I/O: which ports the hypervisor traps and what it does.
  * Everything else goes straight to the hardware (thin hypervisor).
  *
- *   console     the hypervisor's console UART data and line-control ports,
- *               when the guest uses the same port: guest bytes are passed
- *               on and tracked so hypervisor lines never land mid-line.
+ *   console     the hypervisor's console UART (data, IIR/FCR, LCR, LSR):
+ *               emulated by vmm/console.c, which passes guest output on,
+ *               and filters input for the monitor escape.
  *   PCI config  0xCF8-0xCFF: devices the guest must not see are hidden
  *               (see vmm/pci_filter.c); 0xCF9 resets are caught.
  *   IDE         the legacy ATA ports read as an empty bus, writes dropped:

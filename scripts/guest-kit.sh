@@ -13,7 +13,8 @@
 #     runs only when the package lists are missing (root or sudo required then).
 #     A new Debian kernel ABI is picked up on the next run after an apt update.
 #   - initramfs: /bin/busybox from busybox-static, tests/guest/init as /init,
-#     tests/guest/memcheck.c built with `gcc -static` (libc6-dev), packed with
+#     tests/guest/memcheck.c and tests/guest/pvpattern.c (the monitor tests'
+#     known pattern) built with `gcc -static` (libc6-dev), packed with
 #     cpio (newc) + gzip. /dev/console is written as a hand-made cpio entry so
 #     no root (mknod) is needed.
 # Packages: scripts/deps.sh installs all of them.
@@ -142,10 +143,17 @@ if [ ! -f "$memcheck" ] || [ "$src/memcheck.c" -nt "$memcheck" ] || [ "$self" -n
     mv "$memcheck.tmp" "$memcheck"
 fi
 
+pvpattern=$cache/pvpattern
+if [ ! -f "$pvpattern" ] || [ "$src/pvpattern.c" -nt "$pvpattern" ] || [ "$self" -nt "$pvpattern" ]; then
+    gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$pvpattern.tmp" "$src/pvpattern.c" \
+        || die "building pvpattern failed (static linking needs libc6-dev: scripts/deps.sh)"
+    mv "$pvpattern.tmp" "$pvpattern"
+fi
+
 initrd=$out/initrd.img
 stale=0
 [ -f "$initrd" ] || stale=1
-for dep in "$src/init" "$memcheck" "$busybox" "$self"; do
+for dep in "$src/init" "$memcheck" "$pvpattern" "$busybox" "$self"; do
     if [ "$dep" -nt "$initrd" ]; then stale=1; fi
 done
 [ "$stale" -eq 1 ] || exit 0
@@ -172,6 +180,7 @@ for applet in $("$busybox" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
 install -m 0755 "$memcheck" "$stage/bin/memcheck"
+install -m 0755 "$pvpattern" "$stage/bin/pvpattern"
 install -m 0755 "$src/init" "$stage/init"
 # Fixed timestamps: the same inputs give the same archive.
 find "$stage" -exec touch -h -d @0 {} +

@@ -4,6 +4,7 @@
 #include "swap/swap.h"
 #include "vmm/arch/arch.h"
 #include "vmm/arch/clock.h"
+#include "vmm/drivers/serial.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
 #include "vmm/monitor/monitor.h"
@@ -12,6 +13,7 @@
 
 #define LINE_LEN 640
 #define MS_PER_S 1000u
+#define MID_LINE_WAIT_MS 500u /* longest a sample waits for a guest line to end */
 
 /* Cumulative counters a sample reports the deltas of. */
 struct counters {
@@ -24,6 +26,7 @@ static struct {
     uint64_t interval, next, start, ticks_per_ms;
     struct counters last;
     uint64_t trace_seen;          /* trace events already sent (ring's count) */
+    uint64_t defer_since, defer_max; /* waiting for the guest's line to end */
 } tm;
 
 static void send(const char *line)
@@ -90,6 +93,7 @@ void telemetry_init(struct vcpu *v, uint32_t ms, bool trace, uint64_t tsc_hz)
     tm.trace = trace;
     tm.ticks_per_ms = tsc_hz / MS_PER_S ? tsc_hz / MS_PER_S : 1;
     tm.interval = clock_ms_to_ticks(tsc_hz, ms);
+    tm.defer_max = clock_ms_to_ticks(tsc_hz, MID_LINE_WAIT_MS);
     tm.start = rdtsc();
     tm.next = tm.start + tm.interval;
     read_counters(v, &tm.last);
@@ -174,6 +178,15 @@ void telemetry_tick(struct vcpu *v, uint64_t now)
 {
     if (!tm.on || now < tm.next)
         return;
+    /* A record would break the guest's half-written line in two: wait for
+     * its end, but not forever (a shell prompt waits for input). */
+    if (serial_mid_line()) {
+        if (!tm.defer_since)
+            tm.defer_since = now;
+        if (now - tm.defer_since < tm.defer_max)
+            return;
+    }
+    tm.defer_since = 0;
     sample(v, now);
     /* Time paused in the monitor is not guest time: the next sample is an
      * interval of running after this one. */

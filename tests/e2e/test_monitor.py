@@ -106,9 +106,9 @@ def test_monitor_commands_on_a_live_guest(qemu, make_esp, guest_kit):
     frame = field(out, r"^frame hpa (0x[0-9a-f]+) refcount (\d+) mapcount (\d+) flags (\S+)")
     assert int(frame.group(1), 16) == int(leaf.group(1), 16)
     assert int(frame.group(2)) >= 1 and "guest" in frame.group(4)
-    assert f"{gpa:#x}" in field(out, r"^\s+rmap ").group(0).split()
+    assert f"{gpa:#x}" in field(out, r"^\s+rmap ").string.split()
     out = cmd(con, f"frame {frame.group(1)}")
-    assert f"{gpa:#x}" in field(out, r"^\s+rmap ").group(0).split()
+    assert f"{gpa:#x}" in field(out, r"^\s+rmap ").string.split()
     field(cmd(con, "frame 0x10"), r"^frame: 0x10 is not in the frame pool")
 
     # x shows the bytes the guest wrote there.

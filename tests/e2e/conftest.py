@@ -129,9 +129,11 @@ def qemu(request):
         pytest.skip(f"QEMU platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT):
+    def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
+             serial="stdio"):
         # swap: a disk image attached as a modern virtio-blk device, or "none"
-        cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
+        # serial: COM1 on pexpect's terminal ("stdio") or "file:PATH"
+        cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", serial,
                "--accel", accel, "--mem", mem, "--swap", swap,
                "--timeout", str(timeout), "--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)

@@ -78,7 +78,7 @@ def test_monitor_commands_on_a_live_guest(qemu, make_esp, guest_kit):
     out = cmd(con, "help")
     for name in COMMANDS:
         assert any(re.match(rf"\s+{name}\b", ln) for ln in out), f"help lacks {name}: {out}"
-    assert field(cmd(con, "help x"), r"^\s+x ADDR LEN\s+\S")
+    assert field(cmd(con, "help x"), r"^  x ADDR LEN {19}hex dump")
 
     out = cmd(con, "stats")
     total = int(field(out, r"^exits total (\d+) entries \d+").group(1))
@@ -240,3 +240,31 @@ def test_telemetry_adds_up_to_the_final_statistics(qemu, make_esp, guest_kit, tm
     hv = (out / "hypervisor.log").read_text()
     assert "memcheck: PASS" in guest and "[pv" not in guest
     assert "[pv] stats end" in hv and "[pvt]" not in hv
+
+
+def test_monitor_on_a_console_of_its_own(qemu, make_esp, guest_kit):
+    """`console com2`: the hypervisor's log and monitor on COM2 (here the
+    terminal), the guest's ttyS0 (COM1, here a file) left to the guest.
+    The escape comes while the guest is not reading COM2 at all: the input
+    poll on exits finds it."""
+    kernel, initrd = guest_kit
+    esp = make_esp(guest_conf("256M", "256M", "quiet pv.check=meminfo", extra="console com2\n"),
+                   add={kernel: "vmlinuz", initrd: "initrd.img"})
+    guest_log = os.path.join(E2E, "monitor-own-console-com1.log")
+    if os.path.exists(guest_log):
+        os.unlink(guest_log)
+    swap_img = mkswap_image(os.path.join(E2E, "swap-own-console.img"), "64M")
+    con = qemu(esp, accel="tcg", mem="1G", swap=swap_img, serial=f"file:{guest_log}",
+               extra=["-serial", "stdio"])
+    con.expect_line(r"\[pv\] vcpu: entering the guest")
+    open_monitor(con)
+    field(cmd(con, "stats"), r"^exits total [1-9]\d* entries")
+    con.child.sendline("continue")
+    con.expect_line(r"\[pv\] monitor: guest resumed\r*\n")
+    con.expect_line(r"\[pv\] vcpu: guest stopped: guest powered off \(ACPI S5\)")
+    con.expect_line(r"\[pv\] power off: status 0 \(success\)")
+    assert con.wait_exit() == 0
+    with open(guest_log, errors="replace") as f:
+        guest = f.read()
+    assert "pv-guest: checks done passed=1 failed=0" in guest
+    assert "pv-guest" not in con.output() and "[pv] monitor" not in guest

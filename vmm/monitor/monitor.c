@@ -126,9 +126,9 @@ static const struct mon_cmd *find_cmd(const char *name)
 
 static void help_line(const struct mon_cmd *c)
 {
-    char synopsis[48];
+    char synopsis[40];
     pv_snprintf(synopsis, sizeof(synopsis), "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
-    mon_out("  %-22s %s", synopsis, c->help);
+    mon_out("  %-28s %s", synopsis, c->help);
 }
 
 static enum mon_next cmd_help(struct vcpu *v, const struct mon_cmd *self, int argc, char **argv)

@@ -52,7 +52,7 @@ static void show_frame(const struct frame_pool *fp, struct frame *f)
         if (f->flags & frame_flags[i].bit)
             n += (size_t)pv_snprintf(flags + n, sizeof(flags) - n, "%s%s", n ? "," : "",
                                      frame_flags[i].name);
-    mon_out("frame hpa 0x%llx refcount %u mapcount %u flags %s", 
+    mon_out("frame hpa 0x%llx refcount %u mapcount %u flags %s",
             (unsigned long long)frame_hpa(fp, f), f->refcount, f->mapcount, n ? flags : "none");
     if (f->swap_slot == SWAP_SLOT_NONE)
         mon_out("  swap-slot none");
@@ -157,6 +157,11 @@ static enum mon_next cmd_x(struct vcpu *v, const struct mon_cmd *c, int argc, ch
         return mon_usage(c);
     if (len > DUMP_MAX) {
         mon_out("x: at most %u bytes at a time", DUMP_MAX);
+        return MON_STAY;
+    }
+    if (gpa + len < gpa) {
+        mon_out("x: 0x%llx + %llu runs past the end of the address space",
+                (unsigned long long)gpa, (unsigned long long)len);
         return MON_STAY;
     }
     struct guest_mm *mm = v->mm;

@@ -89,6 +89,7 @@ static const struct key_def {
     [CONFIG_KEY_CONSOLE] = { "console", config_set_console, false },
     [CONFIG_KEY_LOG] = { "log", config_set_log, false },
     [CONFIG_KEY_SELFTEST] = { "selftest", config_set_selftest, false },
+    [CONFIG_KEY_TELEMETRY] = { "telemetry", config_set_telemetry, false },
 };
 
 const char *config_key_name(enum config_key key)
@@ -297,5 +298,10 @@ int config_describe(const struct pv_config *cfg,
     emit(ctx, line);
     if (cfg->selftest == CONFIG_SELFTEST_EXCEPTION)
         emit(ctx, "config selftest=exception");
+    if (cfg->telemetry_ms) {
+        pv_snprintf(line, sizeof(line), "config telemetry=%u%s", (unsigned)cfg->telemetry_ms,
+                    cfg->telemetry_trace ? ",trace" : "");
+        emit(ctx, line);
+    }
     return 0;
 }

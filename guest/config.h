@@ -85,6 +85,8 @@
 #define CONFIG_READAHEAD_DEFAULT_PAGES 8u
 #define CONFIG_READAHEAD_MAX_PAGES 256u
 
+#define CONFIG_TELEMETRY_MS_MAX 3600000u /* one sample an hour at the least */
+
 /* Keys, also the index of pv_config.line[]. */
 enum config_key {
     CONFIG_KEY_LINUX,
@@ -97,6 +99,7 @@ enum config_key {
     CONFIG_KEY_CONSOLE,
     CONFIG_KEY_LOG,
     CONFIG_KEY_SELFTEST,
+    CONFIG_KEY_TELEMETRY,
     CONFIG_KEY_COUNT,
 };
 
@@ -136,6 +139,8 @@ struct pv_config {
     uint16_t console_port;    /* nonzero I/O port */
     enum log_level log_level;
     enum config_selftest selftest;
+    uint32_t telemetry_ms;    /* CSV samples every N ms of guest time; 0 = off */
+    bool telemetry_trace;     /* ... with the fault-trace events */
     /* 1-based line each key was (first) given on; 0 = default. Lets later
        checks ("file not found") name the line through config_error(). */
     uint32_t line[CONFIG_KEY_COUNT];

@@ -387,3 +387,38 @@ int config_set_selftest(struct parser *ps, struct slice v)
     char q[CONFIG_QUOTE_BUF];
     return config_fail(ps, "selftest '%s': expected none or exception", config_quote(q, v));
 }
+
+/* "off", "N" or "N,trace": CSV samples every N ms of guest time. */
+int config_set_telemetry(struct parser *ps, struct slice v)
+{
+    static const char trace[] = ",trace";
+    struct pv_config *cfg = ps->cfg;
+    char q[CONFIG_QUOTE_BUF];
+    if (slice_eq(v, "off")) {
+        cfg->telemetry_ms = 0;
+        cfg->telemetry_trace = false;
+        return 0;
+    }
+    struct slice n = v;
+    bool with_trace = false;
+    if (v.len > sizeof(trace) - 1 &&
+        !memcmp(v.p + v.len - (sizeof(trace) - 1), trace, sizeof(trace) - 1)) {
+        n.len -= sizeof(trace) - 1;
+        with_trace = true;
+    }
+    uint32_t ms = 0;
+    size_t i;
+    for (i = 0; i < n.len && n.p[i] >= '0' && n.p[i] <= '9'; i++) {
+        ms = ms * DECIMAL_BASE + (uint32_t)(n.p[i] - '0');
+        if (ms > CONFIG_TELEMETRY_MS_MAX)
+            break;
+    }
+    if (n.len == 0 || i != n.len || ms == 0 || ms > CONFIG_TELEMETRY_MS_MAX)
+        return config_fail(ps,
+                           "telemetry '%s': expected off, or a sample interval in ms "
+                           "(1 to %u) optionally followed by ',trace'",
+                           config_quote(q, v), CONFIG_TELEMETRY_MS_MAX);
+    cfg->telemetry_ms = ms;
+    cfg->telemetry_trace = with_trace;
+    return 0;
+}

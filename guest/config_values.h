@@ -62,6 +62,7 @@ int config_set_selftest(struct parser *ps, struct slice v);
 int config_set_readahead(struct parser *ps, struct slice v);
 int config_set_console(struct parser *ps, struct slice v);
 int config_set_log(struct parser *ps, struct slice v);
+int config_set_telemetry(struct parser *ps, struct slice v);
 
 /* Value words for config_describe(); "?" for values out of range. */
 const char *config_swap_word(enum config_swap swap); /* NULL for PCI */

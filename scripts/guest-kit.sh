@@ -13,7 +13,8 @@
 #     runs only when the package lists are missing (root or sudo required then).
 #     A new Debian kernel ABI is picked up on the next run after an apt update.
 #   - initramfs: /bin/busybox from busybox-static, tests/guest/init as /init,
-#     tests/guest/memcheck.c and probe.c built with `gcc -static` (libc6-dev),
+#     tests/guest/memcheck.c, probe.c, hostile.c and pvpattern.c (the
+#     monitor tests' known pattern) built with `gcc -static` (libc6-dev),
 #     the kernel's own msr.ko (for the probe's /dev/cpu/0/msr), packed with
 #     cpio (newc) + gzip. /dev/console is written as a hand-made cpio entry so
 #     no root (mknod) is needed.
@@ -167,10 +168,17 @@ if [ ! -f "$hostile" ] || [ "$src/hostile.c" -nt "$hostile" ] || [ "$self" -nt "
     mv "$hostile.tmp" "$hostile"
 fi
 
+pvpattern=$cache/pvpattern
+if [ ! -f "$pvpattern" ] || [ "$src/pvpattern.c" -nt "$pvpattern" ] || [ "$self" -nt "$pvpattern" ]; then
+    gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$pvpattern.tmp" "$src/pvpattern.c" \
+        || die "building pvpattern failed (static linking needs libc6-dev: scripts/deps.sh)"
+    mv "$pvpattern.tmp" "$pvpattern"
+fi
+
 initrd=$out/initrd.img
 stale=0
 [ -f "$initrd" ] || stale=1
-for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$msrko" "$busybox" "$self"; do
+for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$msrko" "$pvpattern" "$busybox" "$self"; do
     if [ "$dep" -nt "$initrd" ]; then stale=1; fi
 done
 [ "$stale" -eq 1 ] || exit 0
@@ -199,6 +207,7 @@ done
 install -m 0755 "$memcheck" "$stage/bin/memcheck"
 install -m 0755 "$hostile" "$stage/bin/hostile"
 install -m 0755 "$probe" "$stage/bin/probe"
+install -m 0755 "$pvpattern" "$stage/bin/pvpattern"
 mkdir -p "$stage/lib/modules"
 install -m 0644 "$msrko" "$stage/lib/modules/msr.ko"
 install -m 0755 "$src/init" "$stage/init"

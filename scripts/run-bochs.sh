@@ -13,6 +13,10 @@
 #                    power-off or not-started line)
 #   --keep-log PATH  copy Bochs's own log (CPU messages, e.g. why a VM entry
 #                    failed) to PATH when Bochs is stopped
+#   --console        COM1 is interactive: this script's standard input goes
+#                    to the machine (e.g. the monitor's Ctrl-^), through a
+#                    localhost socket (scripts/bochs-console.py); the serial
+#                    log and the streaming to stdout are as without it
 # Exit status: 0 if pagevisor powered off with success, 1 if it reported
 # failure or did not start, 124 on timeout.
 #
@@ -24,7 +28,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 esp="" serial="$root/build/bochs/serial.log" cpu=corei7_skylake_x megs=512 disk=""
-timeout=900 until='power off: status|not started; returning' keep_log=""
+timeout=900 until='power off: status|not started; returning' keep_log="" console=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --esp) esp=$2; shift 2 ;;
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
         --timeout) timeout=$2; shift 2 ;;
         --until) until=$2; shift 2 ;;
         --keep-log) keep_log=$2; shift 2 ;;
+        --console) console=1; shift ;;
         *) echo "run-bochs.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -54,6 +59,11 @@ for img in "$esp" ${disk:+"$(realpath "$disk")"}; do
         echo "run-bochs.sh: $img is in use by another Bochs ($img.lock)" >&2; exit 2
     fi
 done
+com1="com1: enabled=1, mode=file, dev=$serial"
+if [ $console = 1 ]; then
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    com1="com1: enabled=1, mode=socket-server, dev=localhost:$port"
+fi
 cat >"$dir/bochsrc" <<RC
 megs: $megs
 cpu: model=$cpu, count=1, ips=200000000
@@ -63,7 +73,7 @@ display_library: term
 pci: enabled=1, chipset=i440fx
 ata0-master: type=disk, path=$esp, mode=flat
 ${disk:+ata0-slave: type=disk, path=$(realpath "$disk"), mode=flat}
-com1: enabled=1, mode=file, dev=$serial
+$com1
 port_e9_hack: enabled=1
 log: $dir/bochs.log
 panic: action=fatal
@@ -83,7 +93,14 @@ stop() {
     rm -f "$esp.lock" ${disk:+"$(realpath "$disk").lock"}
 }
 trap 'stop; [ -z "$keep_log" ] || cp "$dir/bochs.log" "$keep_log" 2>/dev/null || true; rm -rf "$dir"' EXIT
-tail -n +1 -f --pid=$$ "$serial" 2>/dev/null &
+if [ $console = 1 ]; then
+    # Bochs waits for this client before it starts; background jobs get
+    # /dev/null as stdin unless told otherwise.
+    exec 3<&0
+    "$here/bochs-console.py" "$port" "$serial" <&3 &
+else
+    tail -n +1 -f --pid=$$ "$serial" 2>/dev/null &
+fi
 tpid=$!
 
 rc=124

@@ -6,6 +6,9 @@
  */
 #include "vmm/arch/arch.h"
 #include "vmm/arch/exception.h"
+#include "vmm/console.h"
+#include "vmm/exit_stats.h"
+#include "vmm/monitor/telemetry.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
 #include "vmm/guest_walk.h"
@@ -177,16 +180,19 @@ void vcpu_run_loop(struct vcpu *v)
             vcpu_stop(v, PV_EXIT_FAILURE, "the CPU refused to enter the guest");
             break;
         }
-        v->exits[e.kind]++;
+        exit_account(v, &vm_exit_stats, &e);
         exit_handler h = handlers[e.kind] ? handlers[e.kind] : handle_default;
         h(v, &e);
-        if (v->tick) {
-            uint64_t now = rdtsc();
-            if (now >= v->next_tick) {
-                v->tick(v);
-                v->next_tick = now + v->tick_interval;
-            }
+        uint64_t now = rdtsc();
+        if (v->tick && now >= v->next_tick) {
+            v->tick(v);
+            v->next_tick = now + v->tick_interval;
         }
+        /* Console input (the monitor escape) and telemetry samples: both
+         * rate-limited by TSC, so an exit costs a compare when nothing is due. */
+        console_after_exit(v, now);
+        telemetry_tick(v, now);
     }
+    telemetry_final(v);
     pv_info("vcpu: guest stopped: %s", v->stop_reason);
 }

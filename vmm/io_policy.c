@@ -2,15 +2,13 @@
  * See io_policy.h for the list and docs/security.md for the reasons. */
 #include "vmm/io_policy.h"
 #include "vmm/drivers/ata.h"
+#include "vmm/drivers/uart16550.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
 #include "vmm/power.h"
 
 #include <string.h>
 
-#define UART_PORTS 8
-#define UART_DATA 0
-#define UART_LCR 3
 #define PCI_CONFIG_PORTS 8
 #define DEBUG_EXIT_PORTS 4
 #define ATA_IO_PORTS 8
@@ -79,9 +77,13 @@ void io_policy_init(struct io_policy *p, const struct guest_devices *d, uint16_t
         add(p, d->pm1a_cnt, 2, IO_PM1_CNT, pm_names[PM_BLK_PM1A_CNT]);
     if (d->pm1b_cnt)
         add(p, d->pm1b_cnt, 2, IO_PM1_CNT, pm_names[PM_BLK_PM1B_CNT]);
+    /* The console's receive and transmit path (vmm/console.c): data,
+     * IIR/FCR, LCR and LSR; its IER, MCR, MSR and scratch stay the UART's. */
     if (console_base) {
         add(p, (uint16_t)(console_base + UART_DATA), 1, IO_CONSOLE, "console UART data");
-        add(p, (uint16_t)(console_base + UART_LCR), 1, IO_CONSOLE, "console UART line control");
+        add(p, (uint16_t)(console_base + UART_IIR), 2, IO_CONSOLE,
+            "console UART IIR/FCR and line control");
+        add(p, (uint16_t)(console_base + UART_LSR), 1, IO_CONSOLE, "console UART line status");
     }
 }
 

@@ -12,10 +12,11 @@
  *               the ACPI fixed-hardware blocks the FADT names (PM1 event,
  *               PM2 control, PM timer, GPE0/GPE1)
  *   trapped   exits and is emulated (vmm/io_policy_exit.c)
- *               console     the hypervisor's console UART data and
- *                           line-control ports: guest bytes are passed on
- *                           and tracked so hypervisor lines never land
- *                           mid-line
+ *               console     the hypervisor's console UART (data, IIR/FCR,
+ *                           LCR, LSR): emulated by vmm/console.c, which
+ *                           passes guest output on (a [pv] line never lands
+ *                           mid-line) and takes the monitor escape out of
+ *                           the guest's input
  *               PCI config  0xCF8-0xCFF through the filter (vmm/pci_filter.c);
  *                           0xCF9 resets are caught
  *               PM1 control the FADT's PM1a/PM1b control ports: S5 = the
@@ -47,9 +48,9 @@ enum io_action {
 };
 
 /*
- * What the UARTs COM1-COM4 are to the guest. A console monitor that must
- * see the guest's serial traffic changes this one constant to IO_CONSOLE
- * (and teaches io_policy_exit.c's console path the other registers).
+ * What the UARTs COM1-COM4 are to the guest. The hypervisor's own console
+ * UART's data and status registers are trapped on top of this (IO_CONSOLE
+ * entries, later in the table, win).
  */
 #define IO_UART_ACTION IO_PASS
 

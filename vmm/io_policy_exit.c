@@ -3,6 +3,7 @@
  * real ports where the device is the guest's. See io_policy.h.
  */
 #include "vmm/arch/arch.h"
+#include "vmm/console.h"
 #include "vmm/drivers/serial.h"
 #include "vmm/io_policy.h"
 #include "vmm/lib/size_mask.h"
@@ -10,9 +11,6 @@
 #include "vmm/power.h"
 #include "vmm/vcpu.h"
 
-#define UART_DATA 0
-#define UART_LCR 3
-#define LCR_DLAB 0x80
 #define KBC_RESET 0xFE
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_TYP_MASK 0x7u
@@ -82,15 +80,6 @@ static void pm1_write(struct vcpu *v, uint16_t port, uint8_t size, uint32_t valu
     port_out(port, size, value);
 }
 
-static void console_out(uint16_t port, uint32_t value)
-{
-    uint16_t base = serial_port();
-    if (port == base + UART_DATA && !(inb(base + UART_LCR) & LCR_DLAB))
-        serial_guest_byte((uint8_t)value);
-    else
-        outb(port, (uint8_t)value);
-}
-
 static void write_port(struct vcpu *v, enum io_action a, uint16_t port, uint8_t size,
                        uint32_t val)
 {
@@ -99,7 +88,7 @@ static void write_port(struct vcpu *v, enum io_action a, uint16_t port, uint8_t 
         port_out(port, size, val);
         return;
     case IO_CONSOLE:
-        console_out(port, val);
+        console_guest_out(port, size, val);
         return;
     case IO_PCI_CONFIG:
         pci_filter_out(v, port, size, val);
@@ -128,8 +117,9 @@ static void write_port(struct vcpu *v, enum io_action a, uint16_t port, uint8_t 
 static uint32_t read_port(enum io_action a, uint16_t port, uint8_t size)
 {
     switch (a) {
-    case IO_PASS:
     case IO_CONSOLE:
+        return console_guest_in(port, size);
+    case IO_PASS:
     case IO_PM1_CNT:
     case IO_KBC_COMMAND:
         return port_in(port, size);

@@ -11,6 +11,8 @@
 #include "vmm/acpi.h"
 #include "vmm/arch/arch.h"
 #include "vmm/boot_info.h"
+#include "vmm/console.h"
+#include "vmm/monitor/telemetry.h"
 #include "vmm/arch/cpu_tables.h"
 #include "vmm/lib/heap.h"
 #include "vmm/lib/log.h"
@@ -45,6 +47,8 @@ static struct swap swap;
  * frequent enough under any real workload, and direct reclaim covers the
  * rest). */
 #define RECLAIM_TICK_MS 10
+/* Console input the guest does not read is looked at this often (after exits). */
+#define CONSOLE_POLL_MS 20
 static void reclaim_step(struct vcpu *v)
 {
     reclaim_tick(v->swap);
@@ -132,9 +136,13 @@ static enum pv_exit run_guest(struct boot_info *bi)
 
     vcpu.mm = &mm;
     vcpu.layout = &layout;
+    /* The monitor escape and telemetry (docs/monitor.md). */
+    console_init(clock_ms_to_ticks(clock_tsc_hz(), CONSOLE_POLL_MS));
+    pv_info("monitor: press %s on the console to open it", CONSOLE_ESCAPE_NAME);
     if (vmx ? vmx_setup(&vcpu, &bi->cpu.vmx, &entry) < 0
             : svm_setup(&vcpu, &bi->cpu.svm, &entry) < 0)
         return PV_EXIT_FAILURE;
+    telemetry_init(&vcpu, bi->cfg.telemetry_ms, bi->cfg.telemetry_trace, clock_tsc_hz());
     vcpu_run_loop(&vcpu);
     report_final(&vcpu);
     return vcpu.stop_status == PV_EXIT_SUCCESS ? PV_EXIT_SUCCESS : PV_EXIT_FAILURE;

@@ -130,11 +130,12 @@ def qemu(request):
     consoles = []
 
     def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
-             blkdebug=None, swap_transitional=False):
+             blkdebug=None, swap_transitional=False, serial="stdio"):
         # swap: a disk image attached as a modern virtio-blk device (or a
         # transitional one, with its legacy I/O BAR), or "none";
-        # blkdebug: a blkdebug rule file the swap disk is attached through
-        cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", "stdio",
+        # blkdebug: a blkdebug rule file the swap disk is attached through;
+        # serial: COM1 on pexpect's terminal ("stdio") or "file:PATH"
+        cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp, "--serial", serial,
                "--accel", accel, "--mem", mem, "--swap", swap,
                "--timeout", str(timeout)]
         if blkdebug:
@@ -160,13 +161,16 @@ def bochs(request):
         pytest.skip(f"Bochs platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None):
+    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None, console=False):
         # disk: a second ATA disk image (ata0-slave), e.g. for swap
+        # console: COM1 takes input too (con.child.send reaches the machine)
         serial = os.path.join(LOGS, f"bochs-{request.node.name}-{len(consoles)}.serial")
         cmd = [os.path.join(ROOT, "scripts/run-bochs.sh"), "--esp", esp, "--cpu", cpu,
                "--megs", str(megs), "--serial", serial, "--timeout", str(BOCHS_TIMEOUT)]
         if disk:
             cmd += ["--disk", disk]
+        if console:
+            cmd += ["--console"]
         # Bochs's own log (e.g. why the CPU refused a VM entry) beside the serial log
         cmd += ["--keep-log", serial[:-len(".serial")] + ".bochs.log"]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", BOCHS_TIMEOUT)

@@ -34,12 +34,37 @@ def stats(output):
             re.findall(r"\[pv\] stats (\S+) (\S+) (\d+)\r*\n", output)}
 
 
-def check_guest_run(con, memory_mib, stop_reason, probe=False):
+def monitor_session(con):
+    """The monitor on VMX: opened while the guest kernel boots (its UART
+    driver is not reading yet: the escape is found by the input poll after
+    exits, stage-2 faults here, the preemption timer when the guest runs
+    without them), `stats` and `gpa`, then continue."""
+    con.child.send("\x1e")  # Ctrl-^
+    con.expect_line(r"\[pv\] monitor: guest paused[^\r\n]*\r*\n")
+    con.expect_line(r"pv> ")
+    con.child.sendline("stats")
+    con.expect_line(r"frames total \d+ free \d+ used \d+ peak \d+\r*\n")
+    m = re.search(r"exit stage2-fault (\d+)\r*\n", con.child.before)
+    assert m and int(m.group(1)) > 0, "stats shows no stage-2 fault exits"
+    con.expect_line(r"pv> ")
+    # The kernel's first page: mapped from the staged image, read-only.
+    con.child.sendline("gpa 0x1000000")
+    con.expect_line(r"gpa 0x1000000 region \[0x0001000000-0x[0-9a-f]+\) rwx file-private kernel")
+    con.expect_line(r"ept L4 \[  0\] 0x[0-9a-f]+ table")
+    con.expect_line(r"pv> ")
+    con.child.sendline("continue")
+    con.expect_line(r"\[pv\] monitor: guest resumed\r*\n")
+
+
+def check_guest_run(con, memory_mib, stop_reason, probe=False, monitor=False):
     """From the guest's entry to the machine's power-off: the checks pass
-    (with probe: the isolation probe too, before memcheck), the guest stops
-    the way its platform allows, the statistics show the fault path at
-    work. Returns the statistics."""
+    (with probe: the isolation probe too, before memcheck; with monitor: a
+    monitor session while the kernel boots), the guest stops the way its
+    platform allows, the statistics show the fault path at work. Returns the
+    statistics."""
     con.expect_line(r"\[pv\] vcpu: entering the guest at rip 0x[0-9a-f]+ \(vmx\)")
+    if monitor:
+        monitor_session(con)
     m = con.expect_line(READY)
     memtotal = int(m.group(2)) * 1024
     # MemTotal is what the kernel got minus its own image and early
@@ -89,7 +114,8 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
                               extra="frames 80M\nswap ata\nreadahead auto\n",
                               checks="meminfo,cpus,probe,memcheck"),
                    add={kernel: "vmlinuz", initrd: "initrd.img"})
-    con = bochs(esp, disk=mkswap_image(os.path.join(E2E, "swap-ata.img"), "64M"))
+    con = bochs(esp, disk=mkswap_image(os.path.join(E2E, "swap-ata.img"), "64M"),
+                console=True)
     con.expect_line(r"\[pv\] virtualization: using vmx\+ept")
     # Bochs's OVMF leaves IA32_FEATURE_CONTROL unlocked: pagevisor locks it.
     con.expect_line(r"\[pv\] vmx: IA32_FEATURE_CONTROL was unlocked \(0x0\): "
@@ -101,7 +127,7 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
                     r"rdtscp/invpcid/xsaves on/on/on, HLT activity yes")
     # No ACPI under Bochs's OVMF: Linux powers off by halting with
     # interrupts disabled, which pagevisor takes as the guest's end.
-    s = check_guest_run(con, 128, HALTED, probe=True)
+    s = check_guest_run(con, 128, HALTED, probe=True, monitor=True)
     # The guest's XSETBV (always an exit under VMX) was run for it, and its
     # idle HLTs were resumed in the HLT activity state (the final HLT is the
     # one that stopped it).

@@ -63,6 +63,11 @@ static void test_describe_full(void **state)
     expect_ok("readahead off\nswap ABCD:7:3.1\n");
     config_describe(&cfg, collect, &l);
     assert_string_equal(l.text[4], "config swap=abcd:07:03.1 readahead=off");
+    l.n = 0;
+    expect_ok("telemetry 250,trace\n");
+    config_describe(&cfg, collect, &l);
+    assert_int_equal(l.n, 7);
+    assert_string_equal(l.text[6], "config telemetry=250,trace");
 }
 
 /*
@@ -79,6 +84,8 @@ static void test_describe_round_trip(void **state)
         "console 0xffff\nlog error\nlinux /a b\noptions x\n",
         "swap virtio\nreadahead auto\nlog warn\nconsole com4\n",
         "readahead off\nswap ata\nmemory 16M\n",
+        "telemetry 40\n",
+        "telemetry 1000,trace\nlog debug\n",
     };
     static struct lines l;
     static char rebuilt[8192];

@@ -314,6 +314,37 @@ static void test_selftest(void **state)
                "pagevisor.conf:1: selftest 'crash': expected none or exception");
 }
 
+static void test_telemetry(void **state)
+{
+    (void)state;
+    expect_ok("memory 64M\n");
+    assert_int_equal(cfg.telemetry_ms, 0);
+    assert_false(cfg.telemetry_trace);
+    expect_ok("telemetry 100\n");
+    assert_int_equal(cfg.telemetry_ms, 100);
+    assert_false(cfg.telemetry_trace);
+    assert_int_equal(cfg.line[CONFIG_KEY_TELEMETRY], 1);
+    expect_ok("telemetry 250,trace\n");
+    assert_int_equal(cfg.telemetry_ms, 250);
+    assert_true(cfg.telemetry_trace);
+    expect_ok("telemetry 3600000\n");
+    assert_int_equal(cfg.telemetry_ms, 3600000);
+    expect_ok("telemetry off\n");
+    assert_int_equal(cfg.telemetry_ms, 0);
+    static const char *const bad[] = {
+        "0", "3600001", "99999999999999", "fast", "100ms", "100,", "100,Trace", ",trace",
+        "trace", "-5", "1 00",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[80], want[240];
+        snprintf(text, sizeof(text), "telemetry %s\n", bad[i]);
+        snprintf(want, sizeof(want),
+                 "pagevisor.conf:1: telemetry '%s': expected off, or a sample interval in ms "
+                 "(1 to 3600000) optionally followed by ',trace'", bad[i]);
+        expect_err(text, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_log),
         cmocka_unit_test(test_selftest),
+        cmocka_unit_test(test_telemetry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,27 +1,10 @@
 /* Polled 16550 driver; see serial.h. */
 #include "vmm/drivers/serial.h"
+#include "vmm/drivers/uart16550.h"
 #include "vmm/arch/arch.h"
 #include "vmm/lib/log.h"
 
 #include <stdbool.h>
-
-/* register offsets from the base port */
-#define UART_THR 0  /* transmit holding (write, DLAB=0) */
-#define UART_RBR 0  /* receive buffer (read, DLAB=0) */
-#define UART_DLL 0  /* divisor latch low (DLAB=1) */
-#define UART_IER 1  /* interrupt enable (DLAB=0) */
-#define UART_DLM 1  /* divisor latch high (DLAB=1) */
-#define UART_FCR 2  /* FIFO control */
-#define UART_LCR 3  /* line control */
-#define UART_MCR 4  /* modem control */
-#define UART_LSR 5  /* line status */
-
-#define LCR_8N1 0x03
-#define LCR_DLAB 0x80
-#define FCR_ENABLE_CLEAR 0x07 /* enable FIFOs, clear RX and TX */
-#define MCR_DTR_RTS_OUT2 0x0B
-#define LSR_DATA_READY 0x01
-#define LSR_THR_EMPTY 0x20
 
 #define UART_CLOCK_DIV_115200 1 /* 1.8432 MHz / 16 / 115200 */
 #define TX_SPIN_LIMIT 100000    /* give up on a stuck/missing UART */
@@ -74,7 +57,7 @@ bool serial_mid_line(void) { return mid_line; }
 
 int serial_getc(void)
 {
-    if (!(inb(base + UART_LSR) & LSR_DATA_READY))
+    if (!(inb(base + UART_LSR) & LSR_DR))
         return -1;
     return inb(base + UART_RBR);
 }

@@ -1,0 +1,135 @@
+/* The shared console UART's guest view; see console.h. */
+#include "vmm/console.h"
+#include "vmm/arch/arch.h"
+#include "vmm/drivers/serial.h"
+#include "vmm/drivers/uart16550.h"
+#include "vmm/monitor/monitor.h"
+
+#define RX_SIZE 256u           /* power of two */
+#define RX_MASK (RX_SIZE - 1)
+#define PULL_MAX 64u           /* bytes one pull takes from the FIFO */
+
+static struct {
+    uint8_t buf[RX_SIZE];
+    unsigned head, tail;       /* bytes tail..head-1 wait for the guest */
+    uint8_t lsr_errors;        /* error bits our own LSR reads consumed */
+    bool escape;               /* the escape came: open the monitor */
+    uint64_t poll_ticks, next_poll;
+} rx;
+
+void console_init(uint64_t poll_ticks)
+{
+    rx.poll_ticks = poll_ticks;
+    rx.next_poll = 0;
+}
+
+static uint16_t base(void) { return serial_port(); }
+
+static bool dlab(void) { return (inb(base() + UART_LCR) & LCR_DLAB) != 0; }
+
+unsigned console_pending(void) { return rx.head - rx.tail; }
+
+static bool rx_full(void) { return console_pending() == RX_SIZE; }
+
+static void rx_push(uint8_t b)
+{
+    rx.buf[rx.head++ & RX_MASK] = b;
+}
+
+/*
+ * Move waiting bytes from the UART into the guest's buffer, taking the
+ * escape out. Stops at the escape: what follows it is the monitor's input
+ * and stays in the FIFO. Stops when the buffer is full: the FIFO then
+ * fills and the sender waits (QEMU's chardev, a real line's flow control),
+ * nothing is dropped. Returns the bytes handed to the guest.
+ */
+static unsigned rx_pull(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PULL_MAX && !rx.escape && !rx_full(); i++) {
+        uint8_t lsr = inb(base() + UART_LSR);
+        rx.lsr_errors |= lsr & LSR_ERRORS;
+        if (!(lsr & LSR_DR))
+            break;
+        uint8_t b = inb(base() + UART_DATA);
+        if (b == CONSOLE_ESCAPE) {
+            rx.escape = true;
+            break;
+        }
+        rx_push(b);
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Bytes reached the buffer while the guest was not reading the UART (a
+ * poll, the monitor): the UART's own receive interrupt for them may have
+ * been consumed with them. If the guest wants receive interrupts, give it
+ * one: enabling the transmitter-empty interrupt for a moment raises the
+ * UART's line (its transmitter is idle between our accesses), and the
+ * guest's handler then finds the data through the emulated IIR/LSR.
+ */
+static void rx_notify_guest(void)
+{
+    if (!console_pending() || dlab())
+        return;
+    uint8_t ier = inb(base() + UART_IER);
+    if (!(ier & IER_RDI) || (ier & IER_THRI))
+        return;
+    outb(base() + UART_IER, ier | IER_THRI);
+    outb(base() + UART_IER, ier);
+}
+
+uint32_t console_guest_in(uint16_t port, uint8_t size)
+{
+    (void)size;
+    uint16_t off = (uint16_t)(port - base());
+    if (off == UART_LCR || dlab())
+        return inb(port);
+    rx_pull();
+    switch (off) {
+    case UART_DATA:
+        return console_pending() ? rx.buf[rx.tail++ & RX_MASK] : 0;
+    case UART_LSR: {
+        uint8_t lsr = (uint8_t)((inb(port) & ~LSR_DR) | rx.lsr_errors);
+        rx.lsr_errors = 0;
+        return console_pending() ? lsr | LSR_DR : lsr;
+    }
+    default: { /* IIR: our buffer stands in for the FIFO's data-available state */
+        uint8_t iir = inb(port);
+        if (console_pending() && (iir & IIR_ID_MASK) != IIR_RLSI)
+            iir = (uint8_t)((iir & ~IIR_ID_MASK) | IIR_RDI);
+        return iir;
+    }
+    }
+}
+
+void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
+{
+    (void)size;
+    uint16_t off = (uint16_t)(port - base());
+    uint8_t b = (uint8_t)value;
+    if (off == UART_DATA && !dlab()) {
+        serial_guest_byte(b);
+        return;
+    }
+    if (off == UART_IIR && (b & FCR_CLEAR_RX) && !dlab())
+        rx.tail = rx.head; /* the guest clears its receive FIFO: ours too */
+    outb(port, b);
+}
+
+void console_after_exit(struct vcpu *v, uint64_t now)
+{
+    if (now >= rx.next_poll) {
+        rx.next_poll = now + rx.poll_ticks;
+        if (!dlab() && rx_pull())
+            rx_notify_guest();
+    }
+    if (!rx.escape)
+        return;
+    rx.escape = false;
+    if (monitor_run(v) == MONITOR_SEND_ESCAPE && !rx_full())
+        rx_push(CONSOLE_ESCAPE);
+    rx_notify_guest();
+}

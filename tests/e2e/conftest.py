@@ -21,6 +21,14 @@ LOGS = os.path.join(BUILD, "logs")
 QEMU_TIMEOUT = int(os.environ.get("PV_QEMU_TIMEOUT", "180"))
 BOCHS_TIMEOUT = int(os.environ.get("PV_BOCHS_TIMEOUT", "1200"))
 
+# The console monitor (docs/monitor.md): its escape byte (Ctrl-^, as
+# vmm/console.h's CONSOLE_ESCAPE), prompt, the boot line announcing it, and
+# a line `stats` always prints. Tests that open the monitor use these.
+MONITOR_ESCAPE = "\x1e"
+MONITOR_PROMPT = r"pv> "
+MONITOR_BANNER = r"\[pv\] monitor: press Ctrl-\^ on the console to open it\r*\n"
+MONITOR_STATS_LINE = r"frames total \d+ free \d+ used \d+ peak \d+\r*\n"
+
 
 def _missing(*paths_or_cmds):
     for p in paths_or_cmds:

@@ -3,7 +3,7 @@ guest-physical address space up to the CPU's address width, spins in ring 0
 with interrupts disabled, or triple-faults the CPU. pagevisor must stop or
 contain
 each with a message naming it, never fault itself, and never lose a page
-the guest swapped. See docs/security-hostile.md."""
+the guest swapped. See docs/security.md, "Hostile guests"."""
 from test_linux_svm import READY, stats
 from test_swap_linux import mkswap_image
 from conftest import E2E

@@ -1,5 +1,5 @@
 /* hostile: the guest kit's hostile-guest behaviours (static Linux userspace,
- * run as root by /init; see docs/security-hostile.md).
+ * run as root by /init; see docs/security.md, "Hostile guests").
  *
  *   hostile kexec-spin
  *       Load, with kexec_load(2), one page holding a loop that reads port

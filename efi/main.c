@@ -122,18 +122,18 @@ static EFI_STATUS allocate_frames(struct boot_info *bi, const struct mem_plan *p
     EFI_STATUS st = alloc_frame_ranges(plan->pool_frames, bi->pool_ranges, FRAME_RANGES_MAX,
                                        &bi->pool_nranges, &avail);
     if (EFI_ERROR(st)) {
-        char frames[SIZE_STR_MAX], have[SIZE_STR_MAX];
+        char frames[SIZE_STR_MAX];
         format_size(bi->cfg.frames, frames, sizeof(frames));
-        format_size(avail * PAGE_SIZE, have, sizeof(have));
+        unsigned long long have = avail * PAGE_SIZE >> 20;
         if (plan->pool_frames > avail)
             say(LOG_ERROR, "frames %s: needs %llu MiB of host memory for the frame pool, but "
-                           "only %s is free after pagevisor's own allocations (%llu MiB kept "
-                           "for the firmware); lower 'frames' in %s",
+                           "only %llu MiB is free after pagevisor's own allocations (%llu MiB "
+                           "kept for the firmware); lower 'frames' in %s",
                 frames, (unsigned long long)((uint64_t)plan->pool_frames * PAGE_SIZE >> 20),
                 have, (unsigned long long)(EFI_FIRMWARE_RESERVE >> 20), CONFIG_FILE_NAME);
         else
             say(LOG_ERROR, "frames %s: the free host memory is split into more than %u ranges "
-                           "(%s free); lower 'frames' in %s",
+                           "(%llu MiB free); lower 'frames' in %s",
                 frames, (unsigned)FRAME_RANGES_MAX, have, CONFIG_FILE_NAME);
         return EFI_OUT_OF_RESOURCES;
     }

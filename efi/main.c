@@ -132,9 +132,9 @@ static EFI_STATUS allocate_frames(struct boot_info *bi, const struct mem_plan *p
                 frames, (unsigned long long)((uint64_t)plan->pool_frames * PAGE_SIZE >> 20),
                 have, (unsigned long long)(EFI_FIRMWARE_RESERVE >> 20), CONFIG_FILE_NAME);
         else
-            say(LOG_ERROR, "frames %s: the free host memory is split into more than %u ranges "
-                           "(%llu MiB free); lower 'frames' in %s",
-                frames, (unsigned)FRAME_RANGES_MAX, have, CONFIG_FILE_NAME);
+            say(LOG_ERROR, "frames %s: the free host memory (%llu MiB) could not be taken in "
+                           "%u ranges or fewer; lower 'frames' in %s",
+                frames, have, (unsigned)FRAME_RANGES_MAX, CONFIG_FILE_NAME);
         return EFI_OUT_OF_RESOURCES;
     }
     for (uint32_t i = 0; i < bi->pool_nranges; i++)

@@ -247,6 +247,14 @@ int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
     return frame_pool_init_max(fp, base, size, SIZE_MAX);
 }
 
+/* Whether n frames fit in [meta, end) after their one-range metadata;
+ * *first: where frame 0 goes. */
+static bool carve_fits(hpa_t meta, hpa_t end, size_t n, hpa_t *first)
+{
+    *first = ALIGN_UP(meta + frame_pool_meta_size(n, 1), PAGE_SIZE);
+    return *first <= end && (end - *first) / PAGE_SIZE >= n;
+}
+
 /* One range, metadata at its front: the largest n whose metadata plus n
  * page-aligned frames fit. */
 int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t max_frames)
@@ -254,24 +262,20 @@ int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t
     memset(fp, 0, sizeof(*fp));
     if (size == 0 || base + size < base)
         return -PV_EINVAL;
-    hpa_t end = base + size, meta = ALIGN_UP(base, META_ALIGN);
-    uint64_t per_frame = PAGE_SIZE + sizeof(struct frame) +
-                         sizeof(struct rmap_item) / 4 + 1;
+    hpa_t end = base + size, meta = ALIGN_UP(base, META_ALIGN), first;
+    uint64_t per_frame = PAGE_SIZE + sizeof(struct frame) + sizeof(struct rmap_item) / 4 + 1;
     size_t n = (size_t)(size / per_frame);
-#define FIRST(n) ALIGN_UP(meta + frame_pool_meta_size((n), 1), PAGE_SIZE)
-#define FITS(n) (FIRST(n) <= end && (end - FIRST(n)) / PAGE_SIZE >= (n))
-    while (FITS(n + 1))
+    while (carve_fits(meta, end, n + 1, &first))
         n++;
-    while (n > 0 && !FITS(n))
+    while (n > 0 && !carve_fits(meta, end, n, &first))
         n--;
     if (n > max_frames)
         n = max_frames;
     if (n < 2 || meta >= end)
         return -PV_EINVAL;
-    struct hpa_range r = { FIRST(n), (uint64_t)n * PAGE_SIZE };
-#undef FITS
-#undef FIRST
-    int rc = frame_pool_init_ranges(fp, meta, r.base - meta, &r, 1, n);
+    carve_fits(meta, end, n, &first);
+    struct hpa_range r = { first, (uint64_t)n * PAGE_SIZE };
+    int rc = frame_pool_init_ranges(fp, meta, first - meta, &r, 1, n);
     fp->base = base;
     fp->end = end;
     return rc;

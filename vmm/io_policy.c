@@ -186,12 +186,7 @@ uint64_t io_policy_denied_count(const struct io_policy *p, uint16_t port)
 void io_policy_render_stats(const struct io_policy *p,
                             void (*emit)(void *ctx, const char *line), void *ctx)
 {
-    char line[96];
-    pv_snprintf(line, sizeof(line), "io denied-reads %llu", (unsigned long long)p->denied_reads);
-    emit(ctx, line);
-    pv_snprintf(line, sizeof(line), "io denied-writes %llu",
-                (unsigned long long)p->denied_writes);
-    emit(ctx, line);
-    pv_snprintf(line, sizeof(line), "io denied-ports %zu", p->ports_seen);
-    emit(ctx, line);
+    pv_emitf(emit, ctx, "io denied-reads %llu", (unsigned long long)p->denied_reads);
+    pv_emitf(emit, ctx, "io denied-writes %llu", (unsigned long long)p->denied_writes);
+    pv_emitf(emit, ctx, "io denied-ports %zu", p->ports_seen);
 }

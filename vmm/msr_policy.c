@@ -211,12 +211,7 @@ int msr_policy_write(struct msr_state *st, const struct msr_hw *hw, uint32_t msr
 void msr_policy_render_stats(const struct msr_state *st,
                              void (*emit)(void *ctx, const char *line), void *ctx)
 {
-    char line[80];
-    pv_snprintf(line, sizeof(line), "msr denied-reads %llu", (unsigned long long)st->denied_reads);
-    emit(ctx, line);
-    pv_snprintf(line, sizeof(line), "msr denied-writes %llu",
-                (unsigned long long)st->denied_writes);
-    emit(ctx, line);
-    pv_snprintf(line, sizeof(line), "msr emulated %llu", (unsigned long long)st->emulated);
-    emit(ctx, line);
+    pv_emitf(emit, ctx, "msr denied-reads %llu", (unsigned long long)st->denied_reads);
+    pv_emitf(emit, ctx, "msr denied-writes %llu", (unsigned long long)st->denied_writes);
+    pv_emitf(emit, ctx, "msr emulated %llu", (unsigned long long)st->emulated);
 }

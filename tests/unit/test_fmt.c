@@ -308,6 +308,32 @@ static void test_vsnprintf(void **state)
 }
 
 /* A few thousand random combinations compared with the host's snprintf. */
+static char emitted[2][PV_EMIT_LINE_MAX];
+static int emit_calls;
+
+static void record_line(void *ctx, const char *line)
+{
+    assert_ptr_equal(ctx, emitted);
+    if (emit_calls < 2)
+        strcpy(emitted[emit_calls], line);
+    emit_calls++;
+}
+
+/* pv_emitf: one formatted line per call to the callback, cut to fit. */
+static void test_emitf(void **state)
+{
+    (void)state;
+    emit_calls = 0;
+    pv_emitf(record_line, emitted, "io denied-reads %llu", 42ull);
+    char big[2 * PV_EMIT_LINE_MAX];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    pv_emitf(record_line, emitted, "%s", big);
+    assert_int_equal(emit_calls, 2);
+    assert_string_equal(emitted[0], "io denied-reads 42");
+    assert_int_equal(strlen(emitted[1]), PV_EMIT_LINE_MAX - 1);
+}
+
 static void test_against_host_snprintf(void **state)
 {
     (void)state;
@@ -335,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_precision_string_not_terminated),
         cmocka_unit_test(test_vsnprintf),
+        cmocka_unit_test(test_emitf),
         cmocka_unit_test(test_against_host_snprintf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -250,3 +250,13 @@ int pv_fail(char *err, size_t len, const char *fmt, ...)
     }
     return -PV_EINVAL;
 }
+
+void pv_emitf(pv_emit_fn emit, void *ctx, const char *fmt, ...)
+{
+    char line[PV_EMIT_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    pv_vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    emit(ctx, line);
+}

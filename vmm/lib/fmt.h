@@ -29,4 +29,14 @@ int pv_snprintf(char *buf, size_t size, const char *fmt, ...)
 int pv_fail(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * For renderers that hand their output to a line callback (the statistics
+ * block, the monitor): format one line (at most PV_EMIT_LINE_MAX - 1 bytes,
+ * longer is cut) and pass it to emit(ctx, line).
+ */
+#define PV_EMIT_LINE_MAX 160
+typedef void (*pv_emit_fn)(void *ctx, const char *line);
+void pv_emitf(pv_emit_fn emit, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -20,12 +20,21 @@ static const struct swap *need_swap(const struct vcpu *v, const char *cmd)
     return v->swap;
 }
 
+/* Where a swap command starts: no arguments, and a swap object (NULL after
+ * the one-line answer when either is missing). */
+static const struct swap *swap_cmd_start(const struct vcpu *v, const struct mon_cmd *c, int argc)
+{
+    if (argc != 1) {
+        mon_usage(c);
+        return NULL;
+    }
+    return need_swap(v, c->name);
+}
+
 static enum mon_next cmd_swap(struct vcpu *v, const struct mon_cmd *c, int argc, char **argv)
 {
     (void)argv;
-    if (argc != 1)
-        return mon_usage(c);
-    const struct swap *sw = need_swap(v, c->name);
+    const struct swap *sw = swap_cmd_start(v, c, argc);
     if (!sw)
         return MON_STAY;
     const struct swap_area *a = &sw->area;
@@ -55,9 +64,7 @@ static enum mon_next cmd_swap(struct vcpu *v, const struct mon_cmd *c, int argc,
 static enum mon_next cmd_lru(struct vcpu *v, const struct mon_cmd *c, int argc, char **argv)
 {
     (void)argv;
-    if (argc != 1)
-        return mon_usage(c);
-    const struct swap *sw = need_swap(v, c->name);
+    const struct swap *sw = swap_cmd_start(v, c, argc);
     if (!sw)
         return MON_STAY;
     const struct lru *l = &sw->lru;

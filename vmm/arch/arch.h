@@ -74,6 +74,17 @@ static inline void outl(uint16_t port, uint32_t v)
     __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
 }
 
+/* words 16-bit transfers between one port and memory (a data register). */
+static inline void insw(uint16_t port, void *buf, uint32_t words)
+{
+    __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
+static inline void outsw(uint16_t port, const void *buf, uint32_t words)
+{
+    __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
 #define DEFINE_READ_CR(n)                                     \
     static inline uint64_t read_cr##n(void)                   \
     {                                                         \

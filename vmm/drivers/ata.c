@@ -56,14 +56,52 @@
 #define WORD_BITS 16
 #define LBA48_WORDS 4u
 
-static void insw(uint16_t port, void *buf, uint32_t words)
+static uint8_t x86_inb(void *ctx, uint16_t port)
 {
-    __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+    (void)ctx;
+    return inb(port);
 }
 
-static void outsw(uint16_t port, const void *buf, uint32_t words)
+static void x86_outb(void *ctx, uint16_t port, uint8_t v)
 {
-    __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+    (void)ctx;
+    outb(port, v);
+}
+
+static void x86_insw(void *ctx, uint16_t port, void *buf, uint32_t words)
+{
+    (void)ctx;
+    insw(port, buf, words);
+}
+
+static void x86_outsw(void *ctx, uint16_t port, const void *buf, uint32_t words)
+{
+    (void)ctx;
+    outsw(port, buf, words);
+}
+
+const struct ata_port_ops ata_x86_ports = { x86_inb, x86_outb, x86_insw, x86_outsw, NULL };
+
+/* Port access through the ops chosen at ata_init; reg_* take a command
+ * block register (REG_*), the control block is ad->ctrl itself. */
+static uint8_t reg_in(const struct ata_disk *ad, unsigned reg)
+{
+    return ad->ports->inb(ad->ports->ctx, (uint16_t)(ad->io + reg));
+}
+
+static void reg_out(const struct ata_disk *ad, unsigned reg, uint8_t v)
+{
+    ad->ports->outb(ad->ports->ctx, (uint16_t)(ad->io + reg), v);
+}
+
+static void data_in(const struct ata_disk *ad, void *buf, uint32_t words)
+{
+    ad->ports->insw(ad->ports->ctx, (uint16_t)(ad->io + REG_DATA), buf, words);
+}
+
+static void data_out(const struct ata_disk *ad, const void *buf, uint32_t words)
+{
+    ad->ports->outsw(ad->ports->ctx, (uint16_t)(ad->io + REG_DATA), buf, words);
 }
 
 static void copy_id_string(char *dst, const uint16_t *w, unsigned words)
@@ -126,8 +164,11 @@ int ata_name(uint8_t channel, bool slave, char *buf, size_t len)
     return pv_snprintf(buf, len, "ata%u-%s", (unsigned)channel, slave ? "slave" : "master");
 }
 
-static uint8_t status(const struct ata_disk *ad) { return inb((uint16_t)(ad->io + REG_STATUS)); }
-static uint8_t alt_status(const struct ata_disk *ad) { return inb(ad->ctrl); }
+static uint8_t status(const struct ata_disk *ad) { return reg_in(ad, REG_STATUS); }
+static uint8_t alt_status(const struct ata_disk *ad)
+{
+    return ad->ports->inb(ad->ports->ctx, ad->ctrl);
+}
 
 static void settle(const struct ata_disk *ad)
 {
@@ -153,7 +194,7 @@ static int wait_idle(const struct ata_disk *ad, uint32_t timeout_ms)
 
 static void select_dev(const struct ata_disk *ad, uint8_t bits)
 {
-    outb((uint16_t)(ad->io + REG_DEVICE), (uint8_t)(DEV_OBS | (ad->slave ? DEV_SLAVE : 0) | bits));
+    reg_out(ad, REG_DEVICE, (uint8_t)(DEV_OBS | (ad->slave ? DEV_SLAVE : 0) | bits));
     settle(ad);
 }
 
@@ -169,7 +210,7 @@ static int fail(struct ata_disk *ad, const char *what, uint64_t lba, int st)
     } else
         pv_err("%s: %s at LBA %llu failed: status 0x%02x error 0x%02x", ad->bd.name, what,
                (unsigned long long)lba, (unsigned)st,
-               (unsigned)inb((uint16_t)(ad->io + REG_ERROR)));
+               (unsigned)reg_in(ad, REG_ERROR));
     return -PV_EIO;
 }
 
@@ -177,25 +218,24 @@ static int fail(struct ata_disk *ad, const char *what, uint64_t lba, int st)
 static uint8_t lba_byte(uint64_t lba, unsigned k) { return (uint8_t)(lba >> (BYTE_BITS * k)); }
 
 /* Issue a transfer command for count (1..MAX_PER_CMD) sectors at lba. */
-static void issue(struct ata_disk *ad, bool write, uint64_t lba, uint32_t count)
+static void issue(const struct ata_disk *ad, bool write, uint64_t lba, uint32_t count)
 {
-    uint16_t io = ad->io;
     bool ext = lba + count > LBA28_LIMIT;
     if (ext) {
         select_dev(ad, DEV_LBA);
-        outb((uint16_t)(io + REG_COUNT), (uint8_t)(count >> BYTE_BITS));
-        outb((uint16_t)(io + REG_LBA0), lba_byte(lba, 3));
-        outb((uint16_t)(io + REG_LBA1), lba_byte(lba, 4));
-        outb((uint16_t)(io + REG_LBA2), lba_byte(lba, 5));
+        reg_out(ad, REG_COUNT, (uint8_t)(count >> BYTE_BITS));
+        reg_out(ad, REG_LBA0, lba_byte(lba, 3));
+        reg_out(ad, REG_LBA1, lba_byte(lba, 4));
+        reg_out(ad, REG_LBA2, lba_byte(lba, 5));
     } else {
         select_dev(ad, (uint8_t)(DEV_LBA | (lba_byte(lba, 3) & DEV_LBA28_HIGH)));
     }
-    outb((uint16_t)(io + REG_COUNT), (uint8_t)count);   /* 256 -> 0, as both forms want */
-    outb((uint16_t)(io + REG_LBA0), lba_byte(lba, 0));
-    outb((uint16_t)(io + REG_LBA1), lba_byte(lba, 1));
-    outb((uint16_t)(io + REG_LBA2), lba_byte(lba, 2));
-    outb((uint16_t)(io + REG_COMMAND),
-         (uint8_t)(write ? (ext ? CMD_WRITE_EXT : CMD_WRITE) : (ext ? CMD_READ_EXT : CMD_READ)));
+    reg_out(ad, REG_COUNT, (uint8_t)count);   /* 256 -> 0, as both forms want */
+    reg_out(ad, REG_LBA0, lba_byte(lba, 0));
+    reg_out(ad, REG_LBA1, lba_byte(lba, 1));
+    reg_out(ad, REG_LBA2, lba_byte(lba, 2));
+    reg_out(ad, REG_COMMAND,
+            (uint8_t)(write ? (ext ? CMD_WRITE_EXT : CMD_WRITE) : (ext ? CMD_READ_EXT : CMD_READ)));
 }
 
 /* Move count sectors between the device and the segment cursor. */
@@ -231,9 +271,9 @@ static int transfer(struct ata_disk *ad, bool write, uint64_t lba, uint32_t coun
             return fail(ad, what, lba + i, st);
         uint8_t *p = next_sector(c);
         if (write)
-            outsw((uint16_t)(ad->io + REG_DATA), p, WORDS_PER_SECTOR);
+            data_out(ad, p, WORDS_PER_SECTOR);
         else
-            insw((uint16_t)(ad->io + REG_DATA), p, WORDS_PER_SECTOR);
+            data_in(ad, p, WORDS_PER_SECTOR);
     }
     settle(ad);
     st = wait_idle(ad, ad->timeout_ms);   /* a write is done when BSY drops */
@@ -287,7 +327,7 @@ static int ata_flush(struct blkdev *d)
     if (st < 0)
         return fail(ad, "flush", 0, st);
     select_dev(ad, DEV_LBA);
-    outb((uint16_t)(ad->io + REG_COMMAND), (uint8_t)(ad->id.lba48 ? CMD_FLUSH_EXT : CMD_FLUSH));
+    reg_out(ad, REG_COMMAND, (uint8_t)(ad->id.lba48 ? CMD_FLUSH_EXT : CMD_FLUSH));
     settle(ad);
     st = wait_idle(ad, ad->timeout_ms);
     if (st < 0 || (st & (ST_ERR | ST_DF)))
@@ -297,10 +337,11 @@ static int ata_flush(struct blkdev *d)
 
 static const struct blkdev_ops ata_ops = { ata_rw, ata_flush };
 
-int ata_init(struct ata_disk *ad, uint8_t channel, bool slave, uint16_t io, uint16_t ctrl,
-             char *err, size_t err_len)
+int ata_init(struct ata_disk *ad, const struct ata_port_ops *ports, uint8_t channel,
+             bool slave, uint16_t io, uint16_t ctrl, char *err, size_t err_len)
 {
     memset(ad, 0, sizeof(*ad));
+    ad->ports = ports;
     ata_name(channel, slave, ad->bd.name, sizeof(ad->bd.name));
     ad->io = io;
     ad->ctrl = ctrl;
@@ -313,24 +354,25 @@ int ata_init(struct ata_disk *ad, uint8_t channel, bool slave, uint16_t io, uint
         pv_snprintf(err, err_len, "%s: no controller at ports 0x%x/0x%x", name, io, ctrl);
         return -PV_ENOENT;
     }
-    outb(ctrl, CTL_NIEN);   /* polled: the device must not raise IRQ 14/15 */
+    /* polled: the device must not raise IRQ 14/15 */
+    ports->outb(ports->ctx, ctrl, CTL_NIEN);
     select_dev(ad, 0);
     if (wait_idle(ad, ATA_PROBE_TIMEOUT_MS) < 0) {
         pv_snprintf(err, err_len, "%s: no disk (busy or floating)", name);
         return -PV_ENOENT;
     }
-    outb((uint16_t)(io + REG_COUNT), 0);
-    outb((uint16_t)(io + REG_LBA0), 0);
-    outb((uint16_t)(io + REG_LBA1), 0);
-    outb((uint16_t)(io + REG_LBA2), 0);
-    outb((uint16_t)(io + REG_COMMAND), CMD_IDENTIFY);
+    reg_out(ad, REG_COUNT, 0);
+    reg_out(ad, REG_LBA0, 0);
+    reg_out(ad, REG_LBA1, 0);
+    reg_out(ad, REG_LBA2, 0);
+    reg_out(ad, REG_COMMAND, CMD_IDENTIFY);
     settle(ad);
     if (status(ad) == 0) {
         pv_snprintf(err, err_len, "%s: no disk", name);
         return -PV_ENOENT;
     }
     int st = wait_idle(ad, ATA_PROBE_TIMEOUT_MS);
-    uint8_t sig1 = inb((uint16_t)(io + REG_LBA1)), sig2 = inb((uint16_t)(io + REG_LBA2));
+    uint8_t sig1 = reg_in(ad, REG_LBA1), sig2 = reg_in(ad, REG_LBA2);
     if ((sig1 == SIG_ATAPI_1 && sig2 == SIG_ATAPI_2) || (sig1 == SIG_SATA_1 && sig2 == SIG_SATA_2)) {
         pv_snprintf(err, err_len, "%s: not an ATA disk (%s signature)", name,
                     sig1 == SIG_ATAPI_1 ? "ATAPI" : "SATA");
@@ -342,7 +384,7 @@ int ata_init(struct ata_disk *ad, uint8_t channel, bool slave, uint16_t io, uint
         return -PV_ENOENT;
     }
     uint16_t id[ATA_IDENTIFY_WORDS];
-    insw((uint16_t)(io + REG_DATA), id, ATA_IDENTIFY_WORDS);
+    data_in(ad, id, ATA_IDENTIFY_WORDS);
     char why[96];
     if (ata_identify_parse(id, &ad->id, why, sizeof(why)) < 0) {
         pv_snprintf(err, err_len, "%s: %s", name, why);

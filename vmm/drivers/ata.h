@@ -69,8 +69,25 @@ int ata_identify_parse(const uint16_t id[ATA_IDENTIFY_WORDS], struct ata_identit
 /* "ata0-slave" etc. */
 int ata_name(uint8_t channel, bool slave, char *buf, size_t len);
 
+/*
+ * The driver's port access, chosen at ata_init. The hypervisor passes
+ * ata_x86_ports (the port instructions of vmm/arch/arch.h); host tests pass
+ * a device model (tests/unit/ata_fake.h). insw/outsw move `words` 16-bit
+ * values through one port (the data register), as rep insw/outsw do.
+ */
+struct ata_port_ops {
+    uint8_t (*inb)(void *ctx, uint16_t port);
+    void (*outb)(void *ctx, uint16_t port, uint8_t v);
+    void (*insw)(void *ctx, uint16_t port, void *buf, uint32_t words);
+    void (*outsw)(void *ctx, uint16_t port, const void *buf, uint32_t words);
+    void *ctx;
+};
+
+extern const struct ata_port_ops ata_x86_ports;
+
 struct ata_disk {
     struct blkdev bd;                /* bd.priv points back here */
+    const struct ata_port_ops *ports;
     uint16_t io, ctrl;               /* command block and control ports */
     uint8_t channel;
     bool slave;
@@ -79,12 +96,12 @@ struct ata_disk {
 };
 
 /*
- * IDENTIFY the disk at (io, ctrl, slave) and fill ad. Returns 0; -PV_ENOENT
- * when nothing is there or it is not an ATA disk (ATAPI, SATA signature),
- * with the reason in err; -PV_EINVAL / -PV_EIO with a message naming the
- * disk otherwise.
+ * IDENTIFY the disk at (io, ctrl, slave) through ports and fill ad, which
+ * keeps using ports for its I/O. Returns 0; -PV_ENOENT when nothing is
+ * there or it is not an ATA disk (ATAPI, SATA signature), with the reason
+ * in err; -PV_EINVAL / -PV_EIO with a message naming the disk otherwise.
  */
-int ata_init(struct ata_disk *ad, uint8_t channel, bool slave, uint16_t io, uint16_t ctrl,
-             char *err, size_t err_len);
+int ata_init(struct ata_disk *ad, const struct ata_port_ops *ports, uint8_t channel,
+             bool slave, uint16_t io, uint16_t ctrl, char *err, size_t err_len);
 
 #endif

@@ -135,8 +135,8 @@ static int find_ata(const struct pci_addr *ide, struct swap_probe *out, char *er
     swap_ata_positions(io, ctrl, pos);
     for (unsigned i = 0; i < SWAP_ATA_POSITIONS; i++) {
         char why[128];
-        int rc = ata_init(&out->u.ata, pos[i].channel, pos[i].slave, pos[i].io, pos[i].ctrl,
-                          why, sizeof(why));
+        int rc = ata_init(&out->u.ata, &ata_x86_ports, pos[i].channel, pos[i].slave,
+                          pos[i].io, pos[i].ctrl, why, sizeof(why));
         if (rc == 0) {
             out->kind = SWAP_DEV_ATA;
             out->dev = &out->u.ata.bd;

@@ -182,6 +182,7 @@ struct swap_io {
     uint64_t slot;
     void *buf;                /* PAGE_SIZE bytes */
     int result;               /* out: 0, -PV_EIO, -PV_ECORRUPT */
+    uint64_t tag;             /* the caller's, carried along (io is reordered) */
 };
 
 /*

@@ -118,6 +118,9 @@ struct guest_mm {
     const struct mm_swap_hooks *swap_hooks;
     void *swap_ctx;           /* the swap policy's object, each hook's ctx */
     size_t reclaim_low;       /* see mm_swap_hooks.reclaim */
+    /* Fault-around block for anon first touches (ept/fault_around.c), in
+     * pages: a power of two >= 2, or 0/1 for off (mm_init's default). */
+    size_t fault_around;
 };
 
 /* A stage-2 fault as the vendor exit reports it. */
@@ -265,6 +268,15 @@ enum mm_unmap_to {
  */
 int mm_unmap_frame(struct guest_mm *mm, struct frame *f, enum mm_unmap_to to,
                    swp_entry_t e, size_t *done);
+
+/*
+ * Fault-around (ept/fault_around.c): after an anon-new write fault at page
+ * in region r, map zeroed writable frames at the other pages of the
+ * aligned mm->fault_around block in r whose entries are empty, while more
+ * than reclaim_low + the block's frames are free. Returns the pages
+ * mapped (counted in stats.around). Called by the fault path.
+ */
+size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page);
 
 /*
  * Readahead's operation (ept/map_swapped.c): map f, a swap-cache frame

@@ -53,7 +53,7 @@ static const char *const trace_names[T_COUNT] = { "random", "sequential", "strid
 struct result {
     struct sim_cfg cfg;
     uint64_t majors, minors, ra_pages, ra_hits, ra_misses, ra_mapped, read_reqs, write_reqs;
-    uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults;
+    uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults, around;
     uint64_t det_eio, det_corrupt, corruptions, merges, discards, repaired;
     uint64_t ms;
 };
@@ -127,6 +127,9 @@ static void setup(struct ssim *s, const struct sim_cfg *cfg, uint64_t seed)
                 SIM_TRACE, sim_invalidate, s) != 0)
         exit(2);
     s->mm.huge_anon = false; /* as the boot path does under overcommit */
+    /* fault-around, as the boot path sets it under overcommit, in the runs
+     * that also inject failures (the trace runs keep their exact counts) */
+    s->mm.fault_around = cfg->faults ? SIM_FAULT_AROUND : 0;
     ssim_guest_init(s);
 
     s->disk_pages = GUEST_PAGES + DISK_SLACK;
@@ -204,6 +207,7 @@ static void run(const struct sim_cfg *cfg, uint64_t seed, struct result *res)
     res->ra_hits = s->sw.ra.st.hits;
     res->ra_misses = s->sw.ra.st.misses;
     res->ra_mapped = s->sw.st.ra_mapped;
+    res->around = s->mm.stats.around;
     res->read_reqs = s->sw.area.st.read_requests;
     res->write_reqs = s->sw.area.st.write_requests;
     res->outs = st->outs;
@@ -318,9 +322,11 @@ int main(int argc, char **argv)
            (unsigned long long)corruptions, (unsigned long long)wfail,
            (unsigned long long)merges, (unsigned long long)discards);
 
-    uint64_t zero = 0, clean = 0, minors = 0, released = 0, dropped = 0, mapped = 0;
+    uint64_t zero = 0, clean = 0, minors = 0, released = 0, dropped = 0, mapped = 0,
+             around = 0;
     for (unsigned i = 0; i < nres; i++) {
         mapped += res[i].ra_mapped;
+        around += res[i].around;
         zero += res[i].zero;
         clean += res[i].clean;
         minors += res[i].minors;
@@ -336,6 +342,7 @@ int main(int argc, char **argv)
     bad |= need(clean > 0, "no clean page was dropped", full);
     bad |= need(minors > 0, "no swap-cache hit", full);
     bad |= need(mapped > 0, "no readahead page was mapped at once", full);
+    bad |= need(around > 0, "no page was mapped by fault-around", full);
     /* with accessed bits, sequential cluster readahead's hits come from
      * mapped pages, not minor faults */
     bad |= need(seq_cl->cfg.use_ad && seq_cl->ra_hits > 0 && seq_cl->minors * 10 < seq_cl->ra_hits,

@@ -213,6 +213,8 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          sw->lru.len[LRU_INACTIVE], sw->cache.n);
     line(emit, ctx, "swap free %zu watermarks min %zu low %zu high %zu",
          frame_free_count(sw->fp), sw->wm.min, sw->wm.low, sw->wm.high);
+    line(emit, ctx, "swap io-cycles read %llu write %llu",
+         (unsigned long long)a->st.read_cycles, (unsigned long long)a->st.write_cycles);
 }
 
 /* ---- consistency ------------------------------------------------------------------ */

@@ -20,7 +20,11 @@
  *   swap entry, not cached    -> read the slot and the readahead window into
  *                                the swap cache, checksums verified, mapped
  *                                read-only (swap-in); a write then releases
- *                                the slot copy and reuses the frame (cow-reuse)
+ *                                the slot copy and reuses the frame (cow-reuse).
+ *                                With accessed bits, the verified readahead
+ *                                pages are mapped read-only at once too
+ *                                (ra_map.c: no minor fault; hits and misses
+ *                                from the accessed bit)
  *   read error / bad checksum -> FAULT_ERROR, outcome.err -PV_EIO /
  *                                -PV_ECORRUPT, outcome.swap the entry (and
  *                                swap_describe_error() renders them with gpa,
@@ -145,6 +149,7 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap reclaim direct N urgent N ticks N freed N scanned N referenced N
  *   swap lru active N inactive N cached N
  *   swap free N watermarks min N low N high N
+ *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)
  */
 void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx);
 

@@ -395,7 +395,8 @@ static void test_stats_lines(void **state)
     mm_env_expect(env->m, pg(1), ACC_R, FAULT_MAPPED, RES_SWAP_MINOR);
     struct lines ls = { .n = 0 };
     swap_render_stats(&env->sw, collect, &ls);
-    assert_int_equal(ls.n, 22);
+    assert_int_equal(ls.n, 23);
+    assert_int_equal(strncmp(ls.l[22], "swap io-cycles read ", 20), 0);
     assert_string_equal(ls.l[0], "swap device ramdisk slots 511 used 8 bad 0");
     assert_string_equal(ls.l[1], "swap readahead cluster:8");
     assert_string_equal(ls.l[2], "swap outs 8");

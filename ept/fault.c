@@ -16,7 +16,8 @@
  *
  * Every pool frame a resolution maps, a swapped-in one included, goes
  * through install_frame(). Stage-2 entries are written only in ept/: here,
- * in mm.c (unmap, tear-down), mm_access.c (merging) and unmap.c (reclaim).
+ * in mm.c (unmap, tear-down), mm_access.c (merging), unmap.c (reclaim) and
+ * map_swapped.c (readahead pages mapped at once).
  *
  * Invalidations: none when a non-present entry becomes present (anon-new,
  * zero-map, file-map, ...) or when rights only grow (cow-reuse, reprotect);
@@ -202,6 +203,8 @@ static inline enum fault_res fault_anon(struct fault_ctx *c,
         enum fault_res res = try_anon_huge(c, e);
         if (res != RES_COUNT)
             return res;
+        /* before the faulting page: its frame must be the last one added */
+        mm_fault_around(c->mm, c->r, c->page);
     }
     return map_new_zeroed(c, RES_ANON_NEW);
 }
@@ -394,6 +397,8 @@ static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
         return failed(c, rc);
     }
     sh->swapin_mapped(mm, f, c->page, e->swap, minor, mm->swap_ctx);
+    if (!minor && sh->swapin_done)
+        sh->swapin_done(mm, c->page, mm->swap_ctx); /* no lookup in use past this */
     return mapped(c, minor ? RES_SWAP_MINOR : RES_SWAP_IN);
 }
 

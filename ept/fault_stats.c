@@ -97,6 +97,8 @@ void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx)
                 (unsigned long long)st->open_bus_reads,
                 (unsigned long long)st->open_bus_writes);
     emit(ctx, line);
+    pv_snprintf(line, sizeof(line), "fault around %llu", (unsigned long long)st->around);
+    emit(ctx, line);
 }
 
 static void entry_str(const struct fault_event *ev, char *buf, size_t len)

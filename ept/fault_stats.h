@@ -63,6 +63,7 @@ struct fault_stats {
     uint64_t cycles[RES_COUNT];   /* summed handler cycles per resolution */
     uint64_t total;
     uint64_t open_bus_reads, open_bus_writes;
+    uint64_t around;              /* pages mapped by fault-around (no fault of their own) */
 };
 
 struct fault_trace {
@@ -90,7 +91,7 @@ typedef void (*emit_fn)(void *ctx, const char *line);
 /*
  * Counters, one line per resolution ("fault zero-map 12"), every resolution
  * listed even when zero so the output has a fixed shape, then
- * "fault total N" and "open-bus reads N writes M".
+ * "fault total N", "open-bus reads N writes M" and "fault around N".
  */
 void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx);
 

@@ -44,7 +44,8 @@ struct guest_mm;
  * resolution and no table walk is under way (before a fault is looked at,
  * and after an OOM resolution that changed nothing), and may change the
  * table through the reclaim operations (mm_frame_referenced,
- * mm_unmap_frame); never mm_handle_fault. Every other hook runs in the
+ * mm_unmap_frame); never mm_handle_fault. swapin_done runs after a
+ * resolution is complete and may call mm_map_swapped alone. Every other hook runs in the
  * middle of a fault resolution or of an unmap walk, with the lookup's
  * result still in use: it must not call mm_* nor change the stage-2 table
  * (lookups are fine); they may allocate frames, do I/O, and put
@@ -91,6 +92,12 @@ struct mm_swap_hooks {
      * FRAME_SWAPCACHE frame; the leaf's reference is still held and is put
      * right after: a cached copy nobody maps or names can go now. */
     void (*cached_unmapped)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
+    /* A major swap-in (swapin returned MM_SWAPIN_MAJOR) was mapped and
+     * accounted (after swapin_mapped): the resolution is complete and no
+     * lookup is in use any more. May call mm_map_swapped (and nothing else
+     * of mm_*) to hand the pages its readahead brought in to the guest at
+     * once. Optional (NULL: not called). */
+    void (*swapin_done)(struct guest_mm *mm, gpa_t gpa, void *ctx);
     /* Free frames. urgent false: called before a fault is resolved while
      * fewer than reclaim_low frames are free (direct reclaim); true: the
      * fault ran out of frames. Returns the frames freed; after an urgent
@@ -111,6 +118,9 @@ struct guest_mm {
     const struct mm_swap_hooks *swap_hooks;
     void *swap_ctx;           /* the swap policy's object, each hook's ctx */
     size_t reclaim_low;       /* see mm_swap_hooks.reclaim */
+    /* Fault-around block for anon first touches (ept/fault_around.c), in
+     * pages: a power of two >= 2, or 0/1 for off (mm_init's default). */
+    size_t fault_around;
 };
 
 /* A stage-2 fault as the vendor exit reports it. */
@@ -258,6 +268,42 @@ enum mm_unmap_to {
  */
 int mm_unmap_frame(struct guest_mm *mm, struct frame *f, enum mm_unmap_to to,
                    swp_entry_t e, size_t *done);
+
+/*
+ * Fault-around (ept/fault_around.c): after an anon-new write fault at page
+ * in region r, map zeroed writable frames at the other pages of the
+ * aligned mm->fault_around block in r whose entries are empty, while more
+ * than reclaim_low + the block's frames are free. Returns the pages
+ * mapped (counted in stats.around). Called by the fault path.
+ */
+size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page);
+
+/*
+ * Readahead's operation (ept/map_swapped.c): map f, a swap-cache frame
+ * (FRAME_SWAPCACHE, not FRAME_LOCKED: its data was read and verified)
+ * holding the data of swap entry e, at gpa in place of e — the leaf the
+ * fault path's swap resolution would write (4 KiB, region rights minus W,
+ * accessed bit clear), taking a reference on f and an rmap entry for gpa.
+ * Returns 0; -PV_ENOENT when gpa does not hold e (any more) or lies in no
+ * swappable region (anon, file-private); -PV_EINVAL for a misaligned gpa
+ * or a frame that is not cached and unlocked; -PV_ENOMEM (no rmap item or
+ * table page). Nothing changed on failure. Calls no swap hook: the caller
+ * drops the entry's use of the slot.
+ */
+int mm_map_swapped(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct frame *f);
+
+/* A batch of them: result filled in per item; returns the items mapped. */
+struct mm_swapped_map {
+    gpa_t gpa;
+    swp_entry_t e;
+    struct frame *f;
+    int result;               /* out: mm_map_swapped's */
+};
+size_t mm_map_swapped_batch(struct guest_mm *mm, struct mm_swapped_map *v, size_t n);
+
+/* True when the table keeps accessed bits (mm_frame_referenced tests and
+ * clears them); false: the rights-clearing fallback. */
+bool mm_tracks_accessed(const struct guest_mm *mm);
 
 /*
  * Guest memory access for the boot path: each page is faulted in exactly as

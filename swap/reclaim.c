@@ -70,6 +70,8 @@ static int unmap_to_slot(struct swap *sw, struct frame *f)
     size_t n = f->mapcount, held = 0, done = 0;
     int rc = 0;
 
+    if (n > 0)
+        swap_note_slot_page(sw, slot, f->rmap); /* where readahead maps it back */
     while (held < n && (rc = swap_area_dup(&sw->area, slot)) == 0)
         held++;
     if (rc == 0)
@@ -177,8 +179,7 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
         } else if (f->flags & FRAME_SWAPCACHE) {
             /* Only the cache holds it: readahead nobody used, or a page
              * whose gpa was unmapped. */
-            if (f->flags & FRAME_READAHEAD)
-                ra_note_miss(&sw->ra);
+            swap_ra_unused(sw, f);
             sw->st.cache_dropped++;
             swap_cache_drop(sw, f);
         } else {
@@ -196,7 +197,13 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
             return;
         }
     }
-    if (mm_frame_referenced(sw->mm, f) || f == sw->recent) {
+    if (mm_frame_referenced(sw->mm, f)) {
+        swap_ra_used(sw, f);
+        lru_move(l, f, LRU_ACTIVE);
+        sw->st.referenced++;
+        return;
+    }
+    if (f == sw->recent) {
         lru_move(l, f, LRU_ACTIVE);
         sw->st.referenced++;
         return;
@@ -207,6 +214,7 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
             lru_move(l, f, LRU_ACTIVE);
             return;
         }
+        swap_ra_unused(sw, f);
         if (f->flags & FRAME_SWAPCACHE)
             swap_cache_drop(sw, f);
         sw->st.zero_recovered++;
@@ -221,6 +229,7 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
             lru_move(l, f, LRU_ACTIVE);
             return;
         }
+        swap_ra_unused(sw, f); /* a mapped readahead page nobody touched */
         swap_cache_drop(sw, f);
         sw->st.clean_dropped++;
         return;
@@ -245,7 +254,10 @@ static void age_active(struct swap *sw, size_t nr, size_t *budget)
             continue;
         }
         size_t n = mappings(f, gpas);
-        if (n <= RECLAIM_MAX_MAPS && (mm_frame_referenced(sw->mm, f) || f == sw->recent)) {
+        bool used = n <= RECLAIM_MAX_MAPS && mm_frame_referenced(sw->mm, f);
+        if (used)
+            swap_ra_used(sw, f);
+        if (used || (n <= RECLAIM_MAX_MAPS && f == sw->recent)) {
             lru_move(l, f, LRU_ACTIVE);
             sw->st.referenced++;
         } else {

@@ -4,7 +4,8 @@
  * reclaim.c.
  *
  * Metadata layout (caller's memory, 8-byte aligned):
- *   [swap area slots + cluster counts][swap cache table][pad][header page]
+ *   [swap area slots + cluster counts][swap cache table][slot gpa hints]
+ *   [pad][header page]
  * The header page is scratch for reading page 0 at init.
  */
 #include "swap/swap.h"
@@ -25,7 +26,7 @@ static uint64_t dev_pages(const struct blkdev *dev)
 }
 
 struct meta_layout {
-    size_t area, area_len, cache, cache_len, scratch, total;
+    size_t area, area_len, cache, cache_len, hints, hints_len, scratch, total;
 };
 
 /* The one layout: swap_meta_size(), swap_meta_size_for() (the boot-time
@@ -36,7 +37,9 @@ static void layout_for(size_t nframes, bool has_dev, uint64_t pages, struct meta
     l->area_len = pages ? ALIGN_UP(swap_area_meta_size(pages), META_ALIGN) : 0;
     l->cache = l->area + l->area_len;
     l->cache_len = ALIGN_UP(swap_cache_meta_size(nframes), META_ALIGN);
-    l->scratch = l->cache + l->cache_len;
+    l->hints = l->cache + l->cache_len;
+    l->hints_len = ALIGN_UP(pages * sizeof(uint32_t), META_ALIGN);
+    l->scratch = l->hints + l->hints_len;
     /* room to align the scratch page to a page boundary */
     l->total = l->scratch + (has_dev ? 2 * PAGE_SIZE : 0);
 }
@@ -85,6 +88,10 @@ int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *me
         rc = swap_cache_init(&sw->cache, base + l.cache, l.cache_len, fp->nframes);
     if (rc < 0)
         return pv_fail(err, err_len, "swap: cannot lay out the metadata");
+    sw->slot_page = (uint32_t *)(base + l.hints);
+    sw->slot_page_len = l.hints_len / sizeof(uint32_t);
+    memset(sw->slot_page, 0, l.hints_len);
+    sw->map_ahead = mm_tracks_accessed(mm);
     lru_init(&sw->lru);
     reclaim_marks_for(fp->nframes, &sw->wm);
     reclaim_adopt(sw, fp->nframes); /* frames mapped before swap existed */
@@ -191,6 +198,7 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
     counter(emit, ctx, "readahead-pages", ra->pages);
     counter(emit, ctx, "readahead-hits", ra->hits);
     counter(emit, ctx, "readahead-misses", ra->misses);
+    counter(emit, ctx, "readahead-mapped", st->ra_mapped);
     counter(emit, ctx, "read-requests", a->st.read_requests);
     counter(emit, ctx, "write-requests", a->st.write_requests);
     counter(emit, ctx, "zero-recovered", st->zero_recovered);
@@ -210,6 +218,8 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          sw->lru.len[LRU_INACTIVE], sw->cache.n);
     line(emit, ctx, "swap free %zu watermarks min %zu low %zu high %zu",
          frame_free_count(sw->fp), sw->wm.min, sw->wm.low, sw->wm.high);
+    line(emit, ctx, "swap io-cycles read %llu write %llu",
+         (unsigned long long)a->st.read_cycles, (unsigned long long)a->st.write_cycles);
 }
 
 /* ---- consistency ------------------------------------------------------------------ */

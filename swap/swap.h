@@ -20,7 +20,11 @@
  *   swap entry, not cached    -> read the slot and the readahead window into
  *                                the swap cache, checksums verified, mapped
  *                                read-only (swap-in); a write then releases
- *                                the slot copy and reuses the frame (cow-reuse)
+ *                                the slot copy and reuses the frame (cow-reuse).
+ *                                With accessed bits, the verified readahead
+ *                                pages are mapped read-only at once too
+ *                                (ra_map.c: no minor fault; hits and misses
+ *                                from the accessed bit)
  *   read error / bad checksum -> FAULT_ERROR, outcome.err -PV_EIO /
  *                                -PV_ECORRUPT, outcome.swap the entry (and
  *                                swap_describe_error() renders them with gpa,
@@ -44,6 +48,7 @@
 #define SWAP_TYPE 0u          /* the one swap area's type in entries */
 #define SWAP_ERR_LEN 192u    /* room for swap_describe_error's lines */
 #define SWAP_IO_MAX RA_MAX_PAGES /* pages one swap-in may read */
+#define SWAP_GPA_NONE (~(gpa_t)0)
 
 struct swap_stats {
     uint64_t outs;            /* pages written to swap and unmapped */
@@ -56,6 +61,7 @@ struct swap_stats {
     uint64_t write_failed;    /* pages kept resident: their write failed */
     uint64_t swap_full;       /* dirty pages kept: no slot left */
     uint64_t in_errors;       /* swap-ins refused: read error or bad checksum */
+    uint64_t ra_mapped;       /* readahead pages mapped at once (no minor fault) */
     uint64_t direct, urgent, ticks; /* reclaim invocations */
     uint64_t freed;           /* frames freed by reclaim */
     uint64_t scanned;         /* LRU frames looked at */
@@ -80,6 +86,22 @@ struct swap {
      * it as referenced rather than evict it before the retry. */
     struct frame *recent;
     bool dev_lost_noted;      /* the "swap-out stopped" line was logged */
+    /* Readahead pages are mapped at once (swap/ra_map.c) rather than left
+     * in the cache for a minor fault. On when the table keeps accessed
+     * bits (how their use is seen); tests may turn it off. */
+    bool map_ahead;
+    /* Per slot: 1 + the gpa page it was last written from, 0 unknown —
+     * where slot-keyed (cluster) readahead maps a page; checked against
+     * the table before use (slot_page_len entries). */
+    uint32_t *slot_page;
+    uint64_t slot_page_len;
+    /* The latest major swap-in's readahead pages: to map (ra_want, filled
+     * by swapin_major) and, once mapped, to look at for use (ra_done). */
+    struct mm_swapped_map ra_want[SWAP_IO_MAX];
+    unsigned ra_nwant;
+    struct mm_swapped_map ra_done[SWAP_IO_MAX];
+    unsigned ra_ndone;
+    gpa_t ra_fault;           /* that swap-in's faulting gpa */
     /* scratch for one swap-in / one write batch (kept off the stack) */
     struct swap_io io[SWAP_IO_MAX];
     struct frame *batch[RECLAIM_BATCH];
@@ -122,6 +144,7 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap readahead POLICY
  *   swap outs N / swap ins N / swap ins-minor N             (one line each)
  *   swap readahead-pages N / swap readahead-hits N / swap readahead-misses N
+ *   swap readahead-mapped N
  *   swap read-requests N / swap write-requests N
  *   swap zero-recovered N / swap clean-dropped N / swap cache-dropped N
  *   swap released N / swap write-errors N / swap read-errors N
@@ -129,6 +152,7 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap reclaim direct N urgent N ticks N freed N scanned N referenced N
  *   swap lru active N inactive N cached N
  *   swap free N watermarks min N low N high N
+ *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)
  */
 void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx);
 
@@ -162,5 +186,20 @@ bool swap_check(const struct swap *sw);
 extern const struct mm_swap_hooks swap_mm_hooks;
 void swap_cache_drop(struct swap *sw, struct frame *f);
 void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx);
+
+/* Internal (ra_map.c): mapped readahead and its hit/miss feedback. */
+/* Remember that slot holds the data of gpa's page (written from it). */
+void swap_note_slot_page(struct swap *sw, uint64_t slot, gpa_t gpa);
+/* Where slot's data was last mapped (a hint), or false. */
+bool swap_slot_page(const struct swap *sw, uint64_t slot, gpa_t *gpa);
+/* Map the pages swapin_major queued in ra_want (the swapin_done hook). */
+void swap_ra_map(struct swap *sw);
+/* Before a major fault plans its window: the previous window's mapped
+ * pages the guest used since are readahead hits (accessed bits). */
+void swap_ra_collect(struct swap *sw);
+/* f, a readahead page, was used (referenced, written): a hit. */
+void swap_ra_used(struct swap *sw, struct frame *f);
+/* f, a readahead page, goes without having been used: a miss. */
+void swap_ra_unused(struct swap *sw, struct frame *f);
 
 #endif

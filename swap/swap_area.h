@@ -113,6 +113,7 @@ struct swap_area_stats {
     uint64_t pages_written, write_requests, write_errors;
     uint64_t pages_read, read_requests, read_errors, csum_errors;
     uint64_t clusters_taken;  /* new clusters started */
+    uint64_t read_cycles, write_cycles; /* TSC cycles spent waiting in requests */
 };
 
 struct swap_area {
@@ -182,6 +183,7 @@ struct swap_io {
     uint64_t slot;
     void *buf;                /* PAGE_SIZE bytes */
     int result;               /* out: 0, -PV_EIO, -PV_ECORRUPT */
+    uint64_t tag;             /* the caller's, carried along (io is reordered) */
 };
 
 /*

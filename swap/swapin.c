@@ -10,10 +10,13 @@
  *     readahead window (while more than the min watermark of frames is
  *     free), put them all in the swap cache locked, read them (contiguous
  *     slots in one request), verify every checksum, and hand back s's
- *     frame (major). Readahead pages stay cached, unmapped, marked
- *     FRAME_READAHEAD until a fault uses them (a hit) or reclaim drops
- *     them (a miss). A readahead page that fails is dropped quietly (its
- *     fault will report it); the faulting page failing is the error.
+ *     frame (major). Readahead pages stay cached, marked FRAME_READAHEAD
+ *     until they are used (a hit) or dropped unused (a miss); once the
+ *     faulting page is mapped, swapin_done maps each one whose gpa is
+ *     known at that gpa (ra_map.c, where hits are told from misses by the
+ *     accessed bit), the others wait unmapped for a minor fault. A
+ *     readahead page that fails is dropped quietly (its fault will report
+ *     it); the faulting page failing is the error.
  * Once the frame is mapped, swapin_mapped drops the entry's use of the
  * slot and counts the swap-in. Pages come in read-only: a write then goes
  * through the cow path, where write_cached releases the slot copy and the
@@ -97,7 +100,7 @@ static bool readable(const struct swap *sw, uint64_t slot)
 
 /* Allocate a frame for slot, cache it locked and queue it in sw->io.
  * Returns false when no frame is left (or the cache is full). */
-static bool queue_read(struct swap *sw, uint64_t slot, unsigned *n)
+static bool queue_read(struct swap *sw, uint64_t slot, gpa_t gpa, unsigned *n)
 {
     struct frame *f = frame_alloc(sw->fp, FRAME_GUEST);
     if (!f)
@@ -112,6 +115,7 @@ static bool queue_read(struct swap *sw, uint64_t slot, unsigned *n)
     sw->io[*n].slot = slot;
     sw->io[*n].buf = frame_va(sw->fp, f);
     sw->io[*n].result = 0;
+    sw->io[*n].tag = gpa; /* swap_area_read sorts io by slot */
     (*n)++;
     return true;
 }
@@ -129,8 +133,10 @@ static void plan_readahead(struct swap *sw, gpa_t gpa, uint64_t slot, unsigned *
     if (!ra_by_gpa(&sw->ra)) {
         struct ra_window w = ra_plan(&sw->ra, slot, 1, sw->area.npages);
         for (uint64_t s = w.start; s < w.end && room_for_readahead(sw, *n); s++)
-            if (s != slot && readable(sw, s))
-                queue_read(sw, s, n);
+            if (s != slot && readable(sw, s)) {
+                gpa_t g;
+                queue_read(sw, s, swap_slot_page(sw, s, &g) ? g : SWAP_GPA_NONE, n);
+            }
         return;
     }
     const struct region *r = region_lookup(&mm->regions, gpa);
@@ -147,7 +153,7 @@ static void plan_readahead(struct swap *sw, gpa_t gpa, uint64_t slot, unsigned *
             continue;
         uint64_t s = swp_offset(e.swap);
         if (readable(sw, s)) /* a slot named twice is cached after the first */
-            queue_read(sw, s, n);
+            queue_read(sw, s, p << PAGE_SHIFT, n);
     }
 }
 
@@ -158,7 +164,10 @@ static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot, struct frame 
     unsigned n = 0;
     uint64_t reqs0 = sw->area.st.read_requests;
 
-    if (!queue_read(sw, slot, &n))
+    swap_ra_collect(sw); /* the last window's hits, before this one is planned */
+    sw->ra_nwant = 0;
+    sw->ra_fault = gpa;
+    if (!queue_read(sw, slot, gpa, &n))
         return -PV_ENOMEM;
     struct frame *f = swap_cache_lookup(&sw->cache, slot);
     plan_readahead(sw, gpa, slot, &n);
@@ -183,9 +192,19 @@ static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot, struct frame 
         g->flags |= FRAME_READAHEAD;
         lru_add(&sw->lru, g, LRU_INACTIVE);
         ahead++;
+        /* Verified: worth mapping where its one entry is (swapin_done). */
+        if (sw->map_ahead && x->tag != SWAP_GPA_NONE &&
+            sw->area.slot[x->slot].count == 1) {
+            struct mm_swapped_map *m = &sw->ra_want[sw->ra_nwant++];
+            m->gpa = x->tag;
+            m->e = swp_entry(sw->area.type, x->slot);
+            m->f = g;
+            m->result = 0;
+        }
     }
     ra_note_io(&sw->ra, ahead, sw->area.st.read_requests - reqs0);
     if (rc < 0) {
+        sw->ra_nwant = 0; /* no swapin_done follows */
         sw->st.in_errors++;
         return refuse(sw, gpa, rc, swp_entry(sw->area.type, slot));
     }
@@ -230,15 +249,20 @@ static void hook_swapin_mapped(struct guest_mm *mm, struct frame *f, gpa_t gpa,
     (void)mm;
 
     swap_area_put(&sw->area, swp_offset(e)); /* the entry is gone */
+    (void)gpa;
     if (!minor) {
         sw->st.ins++;
         return;
     }
-    if (f->flags & FRAME_READAHEAD) {
-        f->flags &= ~FRAME_READAHEAD;
-        ra_note_hit(&sw->ra, gpa >> PAGE_SHIFT);
-    }
+    swap_ra_used(sw, f); /* mapped at gpa now: the hit's page */
     sw->st.ins_minor++;
+}
+
+static void hook_swapin_done(struct guest_mm *mm, gpa_t gpa, void *ctx)
+{
+    (void)mm;
+    (void)gpa;
+    swap_ra_map(of(ctx));
 }
 
 static void hook_frame_added(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
@@ -269,8 +293,7 @@ static void hook_entry_dropped(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, vo
                                                      : NULL;
     swap_area_put(&sw->area, slot);
     if (f && f->mapcount == 0 && !(f->flags & FRAME_LOCKED)) {
-        if (f->flags & FRAME_READAHEAD)
-            ra_note_miss(&sw->ra);
+        swap_ra_unused(sw, f);
         sw->st.cache_dropped++;
         swap_cache_drop(sw, f);
     }
@@ -285,6 +308,7 @@ static void hook_cached_unmapped(struct guest_mm *mm, struct frame *f, gpa_t gpa
     if (f->mapcount != 0 || (f->flags & FRAME_LOCKED) || !swap_area_in_use(&sw->area, slot) ||
         sw->area.slot[slot].count != 0)
         return; /* still mapped elsewhere, or an entry still wants the data */
+    swap_ra_unused(sw, f);
     sw->st.cache_dropped++;
     swap_cache_drop(sw, f); /* the unmapping leaf's reference keeps f until its put */
 }
@@ -294,6 +318,7 @@ static void hook_write_cached(struct guest_mm *mm, struct frame *f, gpa_t gpa, v
     struct swap *sw = of(ctx);
     (void)mm;
     (void)gpa;
+    swap_ra_used(sw, f); /* a mapped readahead page written: used */
     if (f->mapcount != 1 || (f->flags & FRAME_LOCKED))
         return; /* shared: the writer gets a copy, the cached frame stays */
     swap_cache_drop(sw, f);
@@ -309,6 +334,7 @@ static size_t hook_reclaim(struct guest_mm *mm, bool urgent, void *ctx)
 const struct mm_swap_hooks swap_mm_hooks = {
     .swapin = hook_swapin,
     .swapin_mapped = hook_swapin_mapped,
+    .swapin_done = hook_swapin_done,
     .frame_added = hook_frame_added,
     .entry_dropped = hook_entry_dropped,
     .write_cached = hook_write_cached,

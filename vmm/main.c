@@ -34,6 +34,7 @@ _Static_assert((int)RA_OFF == (int)CONFIG_READAHEAD_OFF &&
 _Static_assert(RA_MAX_PAGES == CONFIG_READAHEAD_MAX_PAGES, "readahead page limits differ");
 
 #define REGION_POOL 256
+#define FAULT_AROUND_PAGES 16 /* anon first touches mapped per fault under overcommit */
 #define TRACE_EVENTS 4096
 
 static struct frame_pool pool;
@@ -123,8 +124,11 @@ static enum pv_exit run_guest(struct boot_info *bi)
         pv_err("guest: no frame for the stage-2 root table");
         return PV_EXIT_FAILURE;
     }
-    /* One 2 MiB leaf pins 512 frames: only without overcommit. */
+    /* One 2 MiB leaf pins 512 frames: only without overcommit, where
+     * fault-around maps first touches a block at a time instead
+     * (docs/performance.md, "Swap path"). */
     mm.huge_anon = !config_overcommit(&bi->cfg);
+    mm.fault_around = mm.huge_anon ? 0 : FAULT_AROUND_PAGES;
 
     uint8_t *legacy = heap_alloc(GUEST_LEGACY_SIZE, PAGE_SIZE, "legacy ROM");
     if (!legacy)

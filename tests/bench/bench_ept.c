@@ -5,6 +5,10 @@
  *
  *  demand-zero   ns per anon write fault (anon-new, clear included)
  *                / ns per bare 4 KiB clear
+ *  fault-around  the same per page with fault-around (AROUND_PAGES): one
+ *                fault per block maps the whole block, as under overcommit;
+ *                not part of the goal (a different quantity: per page,
+ *                not per fault)
  *  cow-copy      ns per write fault on a file-private page mapped from the
  *                staged image (copy included) / ns per bare 4 KiB copy; and
  *                the same for anon pages that share a frame after merging
@@ -46,6 +50,7 @@
 #define TRACE_EVENTS 1024 /* tracing on, as in the hypervisor */
 #define FLUSH_BYTES (64u << 20) /* twice the largest LLC we expect */
 #define CACHE_LINE 64u
+#define AROUND_PAGES 16u /* vmm/main.c's FAULT_AROUND_PAGES */
 
 static volatile uint64_t sink;
 static uint8_t *flush_buf;
@@ -216,6 +221,33 @@ static struct sample run_zero(struct bench_mm *b, unsigned pages, bool timed)
     return s;
 }
 
+/* Demand-zero with fault-around: one write fault per AROUND_PAGES block
+ * (the guest's first touch of the block), the rest mapped by it. Returns
+ * ns per page, against a bare clear of every page. */
+static struct sample run_zero_around(struct bench_mm *b, unsigned pages, bool timed)
+{
+    struct sample s = {0, 0};
+    unsigned blocks = pages / AROUND_PAGES;
+    bmm_init(b);
+    b->mm.fault_around = AROUND_PAGES;
+    mm_add_anon(&b->mm, 0, (gpa_t)blocks * AROUND_PAGES * PAGE_SIZE, "ram");
+    if (timed)
+        flush_caches();
+    s.fault = fault_loop(&b->mm, blocks, (gpa_t)AROUND_PAGES * PAGE_SIZE) / AROUND_PAGES;
+    expect_count(&b->mm, RES_ANON_NEW, blocks);
+    if (b->mm.stats.around != (uint64_t)blocks * (AROUND_PAGES - 1)) {
+        fprintf(stderr, "bench_ept: fault-around mapped %llu pages, want %u\n",
+                (unsigned long long)b->mm.stats.around, blocks * (AROUND_PAGES - 1));
+        exit(2);
+    }
+    if (timed) {
+        record_frames(&b->mm, blocks * AROUND_PAGES, PAGE_SIZE, b->dst);
+        s.bare = bare_clear(b->dst, blocks * AROUND_PAGES);
+    }
+    mm_destroy(&b->mm);
+    return s;
+}
+
 /* File-private pages mapped from the staged image (untimed), then written. */
 static struct sample run_cow_image(struct bench_mm *b, const uint8_t *img,
                                    unsigned pages, bool timed)
@@ -332,20 +364,24 @@ static void run_lookups(void)
 
 /* ---- main -------------------------------------------------------------------- */
 
-enum scenario { SC_ZERO, SC_COW_IMAGE, SC_COW_SHARED, SC_COUNT };
+enum scenario { SC_ZERO, SC_COW_IMAGE, SC_COW_SHARED, SC_ZERO_AROUND, SC_COUNT };
+#define SC_GOAL_COUNT SC_ZERO_AROUND /* scenarios the goal is about */
 
 static const char *const scenario_names[SC_COUNT] = {
     [SC_ZERO] = "demand-zero fault ",
     [SC_COW_IMAGE] = "cow-copy (image)  ",
     [SC_COW_SHARED] = "cow-copy (shared) ",
+    [SC_ZERO_AROUND] = "zero, around/page ",
 };
 static const char *const baseline_names[SC_COUNT] = {
     [SC_ZERO] = "bare 4 KiB clear",
     [SC_COW_IMAGE] = "bare 4 KiB copy ",
     [SC_COW_SHARED] = "bare 4 KiB copy ",
+    [SC_ZERO_AROUND] = "bare 4 KiB clear",
 };
 static const char *const profile_modes[SC_COUNT] = {
     [SC_ZERO] = "zero", [SC_COW_IMAGE] = "cow", [SC_COW_SHARED] = "shared",
+    [SC_ZERO_AROUND] = "around",
 };
 
 static struct sample run(enum scenario sc, struct bench_mm *b,
@@ -356,6 +392,8 @@ static struct sample run(enum scenario sc, struct bench_mm *b,
         return run_zero(b, pages, timed);
     case SC_COW_IMAGE:
         return run_cow_image(b, img, pages, timed);
+    case SC_ZERO_AROUND:
+        return run_zero_around(b, pages, timed);
     default:
         return run_cow_shared(b, pages, timed);
     }
@@ -411,7 +449,8 @@ int main(int argc, char **argv)
     for (int s = 0; s < SC_COUNT; s++) {
         double f = median(fault[s], REPEATS), z = median(bare[s], REPEATS);
         med[s] = median(ratio[s], REPEATS);
-        met = met && med[s] <= GOAL_RATIO;
+        if (s < SC_GOAL_COUNT)
+            met = met && med[s] <= GOAL_RATIO;
         printf("%s %8.1f ns   %s %8.1f ns   overhead %6.1f ns   ratio %.2f\n",
                scenario_names[s], f, baseline_names[s], z, f - z, med[s]);
     }

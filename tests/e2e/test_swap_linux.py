@@ -23,7 +23,7 @@ def test_overcommitted_guest_swaps_and_loses_nothing(qemu, make_esp, guest_kit):
     kernel, initrd = guest_kit
     conf = ("linux /vmlinuz\ninitrd /initrd.img\nmemory 1G\nframes 256M\nswap virtio\n"
             "readahead cluster:8\n"
-            "options console=ttyS0 panic=-1 quiet pv.check=memcheck pv.memcheck=90\n")
+            "options console=ttyS0 panic=-1 quiet pv.check=memcheck pv.memcheck=92\n")
     esp = make_esp(conf, add={kernel: "vmlinuz", initrd: "initrd.img"})
     swap_img = mkswap_image(os.path.join(E2E, "swap-overcommit.img"))
     con = qemu(esp, accel="tcg", mem="1G", swap=swap_img, timeout=1500)

@@ -52,8 +52,8 @@ static const char *const trace_names[T_COUNT] = { "random", "sequential", "strid
 
 struct result {
     struct sim_cfg cfg;
-    uint64_t majors, minors, ra_pages, ra_hits, ra_misses, read_reqs, write_reqs;
-    uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults;
+    uint64_t majors, minors, ra_pages, ra_hits, ra_misses, ra_mapped, read_reqs, write_reqs;
+    uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults, around;
     uint64_t det_eio, det_corrupt, corruptions, merges, discards, repaired;
     uint64_t ms;
 };
@@ -127,6 +127,9 @@ static void setup(struct ssim *s, const struct sim_cfg *cfg, uint64_t seed)
                 SIM_TRACE, sim_invalidate, s) != 0)
         exit(2);
     s->mm.huge_anon = false; /* as the boot path does under overcommit */
+    /* fault-around, as the boot path sets it under overcommit, in the runs
+     * that also inject failures (the trace runs keep their exact counts) */
+    s->mm.fault_around = cfg->faults ? SIM_FAULT_AROUND : 0;
     ssim_guest_init(s);
 
     s->disk_pages = GUEST_PAGES + DISK_SLACK;
@@ -186,6 +189,14 @@ static void run(const struct sim_cfg *cfg, uint64_t seed, struct result *res)
     ssim_full_check(s);
     if (s->ncorrupt == 0 && s->sw.area.st.csum_errors != s->det_corrupt && !cfg->faults)
         ssim_fail(s, 0, "checksum errors without corruption");
+    /* Each readahead page is judged once at most (mapped or parked): a
+     * hit when used, a miss when dropped unused. */
+    if (s->sw.ra.st.hits + s->sw.ra.st.misses > s->sw.ra.st.pages)
+        ssim_fail(s, 0, "readahead: %llu hits + %llu misses of %llu pages",
+                  (unsigned long long)s->sw.ra.st.hits, (unsigned long long)s->sw.ra.st.misses,
+                  (unsigned long long)s->sw.ra.st.pages);
+    if (!cfg->use_ad && s->sw.st.ra_mapped != 0)
+        ssim_fail(s, 0, "readahead pages mapped without accessed bits to judge them");
 
     const struct swap_stats *st = &s->sw.st;
     memset(res, 0, sizeof(*res));
@@ -195,6 +206,8 @@ static void run(const struct sim_cfg *cfg, uint64_t seed, struct result *res)
     res->ra_pages = s->sw.ra.st.pages;
     res->ra_hits = s->sw.ra.st.hits;
     res->ra_misses = s->sw.ra.st.misses;
+    res->ra_mapped = s->sw.st.ra_mapped;
+    res->around = s->mm.stats.around;
     res->read_reqs = s->sw.area.st.read_requests;
     res->write_reqs = s->sw.area.st.write_requests;
     res->outs = st->outs;
@@ -309,8 +322,11 @@ int main(int argc, char **argv)
            (unsigned long long)corruptions, (unsigned long long)wfail,
            (unsigned long long)merges, (unsigned long long)discards);
 
-    uint64_t zero = 0, clean = 0, minors = 0, released = 0, dropped = 0;
+    uint64_t zero = 0, clean = 0, minors = 0, released = 0, dropped = 0, mapped = 0,
+             around = 0;
     for (unsigned i = 0; i < nres; i++) {
+        mapped += res[i].ra_mapped;
+        around += res[i].around;
         zero += res[i].zero;
         clean += res[i].clean;
         minors += res[i].minors;
@@ -325,6 +341,12 @@ int main(int argc, char **argv)
     bad |= need(zero > 0, "no zero page was recovered", full);
     bad |= need(clean > 0, "no clean page was dropped", full);
     bad |= need(minors > 0, "no swap-cache hit", full);
+    bad |= need(mapped > 0, "no readahead page was mapped at once", full);
+    bad |= need(around > 0, "no page was mapped by fault-around", full);
+    /* with accessed bits, sequential cluster readahead's hits come from
+     * mapped pages, not minor faults */
+    bad |= need(seq_cl->cfg.use_ad && seq_cl->ra_hits > 0 && seq_cl->minors * 10 < seq_cl->ra_hits,
+                "mapped readahead: sequential hits still taken as minor faults", full);
     bad |= need(released > 0, "no slot copy was released by a write", full);
     bad |= need(dropped > 0, "no cached page was dropped", full);
     bad |= need(eio > 0 && corrupt > 0, "no injected read error / corruption was seen", full);

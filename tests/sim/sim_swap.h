@@ -40,6 +40,7 @@
 #define HOT_DIVISOR 20u        /* hot set: 1/20 of the guest */
 #define TICK_EVERY 64u         /* accesses between reclaim_tick calls */
 #define MAX_CORRUPT 64u
+#define SIM_FAULT_AROUND 16u   /* fault-around block in the failure runs */
 
 enum trace { T_RANDOM, T_SEQ, T_STRIDE, T_HOTCOLD, T_MIXED, T_COUNT };
 

@@ -361,7 +361,7 @@ static void test_read_errors_and_corruption(void **state)
     assert_int_equal(e->a.st.read_requests, 5);
 
     /* a slot never written reads as corrupt, whatever the device holds */
-    struct swap_io x = { 15, e->buf[20], 0 };
+    struct swap_io x = { 15, e->buf[20], 0, 0 };
     assert_int_equal(swap_area_read(&e->a, &x, 1), 0);
     assert_int_equal(x.result, -PV_ECORRUPT);
     area_free(e);

@@ -1,0 +1,79 @@
+/*
+ * Fault-around for first touches of anonymous memory (Linux's
+ * fault-around, applied to anon-new): a write fault that gives an
+ * untouched anon page its frame also gives one, zeroed and writable, to
+ * every other untouched page of the aligned block of mm->fault_around
+ * pages around it that lies in the same region. A guest filling fresh
+ * memory (its page allocator hands out neighbouring pages) then takes one
+ * exit per block instead of one per page.
+ *
+ * Only pages whose stage-2 entry is empty qualify: never a swap entry, a
+ * zero-frame mapping or a present leaf. Frames come from the pool like
+ * any fault's, and only while it has more than mm->reclaim_low + the block
+ * free, so fault-around never pushes the pool into direct reclaim and the
+ * frame budget stays what it is. A page mapped this way that the guest
+ * never uses stays all zero: reclaim gives it back to the zero frame
+ * without I/O. Each one is counted in stats.around (not a resolution: no
+ * fault took place for it) and put on the LRU like any new frame.
+ *
+ * Runs in the fault resolution before the faulting page is installed
+ * (so that the faulting frame is the last one added: reclaim spares the
+ * most recent). It writes only empty entries of other pages, which the
+ * fault's remembered slot for its own page survives (s2pt_install_at
+ * re-walks when a table page was added).
+ */
+#include "ept/mm.h"
+
+#include "ept/mm_internal.h"
+
+/* Map one more zeroed frame at gpa if its entry is empty. */
+static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
+{
+    struct s2_info e;
+    s2pt_lookup(&mm->s2, gpa, &e);
+    if (e.state != S2_NONE)
+        return 0;
+    struct frame *f = frame_alloc_zeroed(mm->fp, FRAME_GUEST);
+    if (!f)
+        return -PV_ENOMEM;
+    int rc = frame_rmap_add(mm->fp, f, gpa);
+    if (rc == 0) {
+        rc = s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, f), PAGE_SIZE, r->rights,
+                      MM_RAM_MEMTYPE);
+        if (rc < 0)
+            frame_rmap_del(mm->fp, f, gpa);
+    }
+    if (rc < 0) {
+        frame_put(mm->fp, f);
+        return rc;
+    }
+    f->flags |= FRAME_DIRTY;
+    mm->stats.around++;
+    if (mm->swap_hooks)
+        mm->swap_hooks->frame_added(mm, f, gpa, mm->swap_ctx);
+    return 1;
+}
+
+size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
+{
+    size_t n = mm->fault_around, done = 0;
+
+    if (n < 2 || (n & (n - 1)) || r->kind != REGION_ANON)
+        return 0;
+    if (frame_free_count(mm->fp) <= mm->reclaim_low + n)
+        return 0;
+    gpa_t lo = ALIGN_DOWN(page, (gpa_t)n * PAGE_SIZE), hi = lo + (gpa_t)n * PAGE_SIZE;
+    if (lo < r->start)
+        lo = r->start;
+    if (hi > r->end)
+        hi = r->end;
+    for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
+        if (g == page)
+            continue;
+        int rc = around_one(mm, r, g);
+        if (rc < 0)
+            break; /* out of frames or table pages: the fault itself goes on */
+        done += (size_t)rc;
+    }
+    return done;
+}

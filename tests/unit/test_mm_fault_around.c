@@ -1,0 +1,121 @@
+/*
+ * Unit tests for fault-around of anon first touches (ept/fault_around.c):
+ * a write fault maps the empty pages of its aligned block too — zeroed,
+ * writable, referenced and in the rmap — never replacing an entry that is
+ * there (zero-frame mapping, swap entry, present leaf), clipped to the
+ * region, held back when the pool is near its reclaim mark, and off by
+ * default. Exact frame counts; both EPT and NPT.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/host_log.h"
+#include "tests/unit/mm_env.h"
+
+#define MiB (1ull << 20)
+#define RAM (1 * MiB)
+#define RAM_END (RAM + 20 * PAGE_SIZE) /* a region ending inside a block */
+#define BLOCK 16u
+
+static gpa_t pg(unsigned i) { return RAM + (gpa_t)i * PAGE_SIZE; }
+
+static struct mm_env *env_new(const struct s2pt_format *fmt, size_t around)
+{
+    struct mm_env *env = mm_env_new(fmt);
+    assert_int_equal(mm_add_anon(&env->mm, RAM, RAM_END, "ram"), 0);
+    env->mm.huge_anon = false;
+    env->mm.fault_around = around;
+    return env;
+}
+
+static void maps_the_block(const struct s2pt_format *fmt)
+{
+    struct mm_env *env = env_new(fmt, BLOCK);
+    size_t free0 = frame_free_count(&env->fp);
+    size_t tables0 = env->mm.s2.tables;
+
+    mm_env_expect(env, pg(5), ACC_W, FAULT_MAPPED, RES_ANON_NEW);
+    assert_int_equal(env->mm.stats.around, BLOCK - 1);
+    /* 16 frames, and the table pages down to the block's leaf table */
+    assert_int_equal(frame_free_count(&env->fp), free0 - BLOCK - (env->mm.s2.tables - tables0));
+    for (unsigned i = 0; i < BLOCK; i++) {
+        struct s2_info e = mm_env_lookup(env, pg(i));
+        assert_int_equal(e.state, S2_PRESENT);
+        assert_int_equal(e.rights, ACC_RWX);
+        struct frame *f = frame_of(&env->fp, e.leaf_hpa);
+        assert_non_null(f);
+        assert_int_equal(f->refcount, 1);
+        assert_int_equal(f->rmap, pg(i));
+        const uint8_t *p = mm_env_page(env, pg(i));
+        for (size_t b = 0; b < PAGE_SIZE; b++)
+            assert_int_equal(p[b], 0);
+    }
+    /* the neighbours take no fault: a write there is already allowed */
+    struct fault_outcome o = mm_env_fault(env, pg(9), ACC_W);
+    assert_int_equal(o.kind, FAULT_RETRY);
+    assert_int_equal(o.res, RES_SPURIOUS);
+    assert_true(mm_check(&env->mm));
+    mm_env_free(env); /* every frame comes back */
+}
+MM_BOTH_FORMATS(maps_the_block)
+
+/* Entries already there stay: a zero-frame mapping from a read, a swap
+ * entry; and the block is clipped to the region (pages 16..19 only). */
+static void keeps_entries_and_region(const struct s2pt_format *fmt)
+{
+    struct mm_env *env = env_new(fmt, BLOCK);
+    mm_env_expect(env, pg(17), ACC_R, FAULT_MAPPED, RES_ZERO_MAP);
+    swp_entry_t se = swp_entry(0, 9);
+    assert_int_equal(s2pt_set_swap(&env->mm.s2, pg(18), se), 0);
+
+    mm_env_expect(env, pg(16), ACC_W, FAULT_MAPPED, RES_ANON_NEW);
+    assert_int_equal(env->mm.stats.around, 1); /* page 19 alone */
+    assert_int_equal(mm_env_lookup(env, pg(17)).leaf_hpa, mm_env_zero_hpa(env));
+    struct s2_info e = mm_env_lookup(env, pg(18));
+    assert_int_equal(e.state, S2_SWAP);
+    assert_true(e.swap == se);
+    assert_int_equal(mm_env_lookup(env, pg(19)).state, S2_PRESENT);
+    assert_int_equal(mm_env_lookup(env, RAM_END).state, S2_NONE);
+    assert_int_equal(mm_unmap_range(&env->mm, pg(18), pg(19)), 0);
+    assert_true(mm_check(&env->mm));
+    mm_env_free(env);
+}
+MM_BOTH_FORMATS(keeps_entries_and_region)
+
+/* Near the reclaim mark only the faulting page gets a frame; off when
+ * fault_around is 0, 1 or not a power of two; reads never fault around. */
+static void held_back_and_off(const struct s2pt_format *fmt)
+{
+    struct mm_env *env = env_new(fmt, BLOCK);
+    env->mm.reclaim_low = frame_free_count(&env->fp) - BLOCK;
+    mm_env_expect(env, pg(0), ACC_W, FAULT_MAPPED, RES_ANON_NEW);
+    assert_int_equal(env->mm.stats.around, 0);
+    env->mm.reclaim_low = 0;
+    const size_t off[] = { 0, 1, 12 };
+    for (unsigned i = 0; i < 3; i++) {
+        env->mm.fault_around = off[i];
+        mm_env_expect(env, pg(1 + i), ACC_W, FAULT_MAPPED, RES_ANON_NEW);
+        assert_int_equal(env->mm.stats.around, 0);
+    }
+    env->mm.fault_around = BLOCK;
+    mm_env_expect(env, pg(16), ACC_R, FAULT_MAPPED, RES_ZERO_MAP);
+    assert_int_equal(env->mm.stats.around, 0);
+    assert_true(mm_check(&env->mm));
+    mm_env_free(env);
+}
+MM_BOTH_FORMATS(held_back_and_off)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(maps_the_block_both),
+        cmocka_unit_test(keeps_entries_and_region_both),
+        cmocka_unit_test(held_back_and_off_both),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

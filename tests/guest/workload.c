@@ -9,8 +9,8 @@
  *   write    sequential first touch: every 8-byte word gets a value derived
  *            from its address, the page's generation and the seed
  *   read     sequential read of every word, each one verified
- *   rand     random 4 KiB pages (one access per page of the area, on
- *            average): verify the whole page, then rewrite it under the
+ *   rand     random 4 KiB pages (one access per RANDOM_DIVISOR pages of
+ *            the area): verify the whole page, then rewrite it under the
  *            page's next generation (a read-modify-write of 4 KiB)
  *   hotcold  as rand, but 90 % of the accesses go to a hot tenth of the
  *            area and 10 % to the cold rest
@@ -50,6 +50,7 @@
 #define MAX_MIB 65536u
 #define HOT_PERCENT 90u   /* share of hotcold accesses that go to the hot set */
 #define HOT_DIVISOR 10u   /* the hot set is 1/HOT_DIVISOR of the area */
+#define RANDOM_DIVISOR 4u /* rand/hotcold touch pages/RANDOM_DIVISOR pages */
 #define DEFAULT_PHASES "write,read,rand,hotcold"
 
 struct area {
@@ -129,11 +130,16 @@ static void phase_read(struct area *a, const char *name)
         verify_page(a, pg, name);
 }
 
-/* One read-verify-rewrite of 4 KiB per page of the area, on average;
- * hot_pages 0 means uniform over the whole area. */
+static size_t random_accesses(const struct area *a)
+{
+    return a->pages / RANDOM_DIVISOR ? a->pages / RANDOM_DIVISOR : 1;
+}
+
+/* random_accesses() read-verify-rewrites of 4 KiB; hot_pages 0 means
+ * uniform over the whole area. */
 static void phase_random(struct area *a, size_t hot_pages, const char *name)
 {
-    for (size_t n = 0; n < a->pages; n++) {
+    for (size_t n = 0; n < random_accesses(a); n++) {
         uint64_t r = next_rand(a);
         size_t pg;
         if (hot_pages && (r % 100u) < HOT_PERCENT)
@@ -221,6 +227,9 @@ int main(int argc, char **argv)
     for (char *p = strtok(phases, ","); p; p = strtok(NULL, ",")) {
         printf("workload: begin %s\n", p);
         double t0 = now_s();
+        uint64_t done = bytes;
+        if (strcmp(p, "rand") == 0 || strcmp(p, "hotcold") == 0)
+            done = (uint64_t)random_accesses(&a) * PAGE;
         if (strcmp(p, "write") == 0)
             phase_write(&a);
         else if (strcmp(p, "read") == 0)
@@ -230,8 +239,8 @@ int main(int argc, char **argv)
         else
             phase_random(&a, a.pages / HOT_DIVISOR ? a.pages / HOT_DIVISOR : 1, p);
         double secs = now_s() - t0;
-        printf("workload: phase %s bytes=%" PRIu64 " secs=%.3f mib_s=%.1f\n", p, bytes, secs,
-               secs > 0 ? (double)bytes / (double)MIB / secs : 0.0);
+        printf("workload: phase %s bytes=%" PRIu64 " secs=%.3f mib_s=%.1f\n", p, done, secs,
+               secs > 0 ? (double)done / (double)MIB / secs : 0.0);
     }
     phase_read(&a, "final verify");
     printf("workload: PASS verified_bytes=%" PRIu64 "\n", bytes);

@@ -144,7 +144,10 @@ static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
         say(LOG_ERROR, "cannot allocate the hypervisor stack (%s)", efi_status_name(st));
         return st;
     }
-    bi->heap_size = HV_HEAP_BASE_SIZE + swap_cache_meta_size(cfg->frames / PAGE_SIZE) +
+    /* The pool holds `frames` plus the shared zero frame (vmm/main.c's
+     * frame_pool_init_max): size the swap cache for that count, or a power
+     * of two of frames (512M: 131072 + 1) needs twice the table. */
+    bi->heap_size = HV_HEAP_BASE_SIZE + swap_cache_meta_size(nframes + 1) +
                     (cfg->swap != CONFIG_SWAP_NONE
                          ? swap_area_meta_size(SWAP_RESERVE_BYTES / PAGE_SIZE) : 0);
     st = alloc_pages(bi->heap_size, PAGE_SIZE, &bi->heap_base);

@@ -61,6 +61,7 @@ class Result:
     reason: str = ""
     uptime: float = 0.0                          # kernel start -> /init, guest seconds
     wall_s: float = 0.0                          # host seconds of the whole boot
+    load: float = 0.0                            # host load average (1 min) at the end
     phases: dict = dataclasses.field(default_factory=dict)   # name -> (mib_s, secs)
     stats: dict = dataclasses.field(default_factory=dict)    # (group, name) -> int
     io_ports: dict = dataclasses.field(default_factory=dict) # port -> exits (final block)
@@ -161,6 +162,7 @@ def run_case(case, cfg):
     text = open(log, errors="replace").read() if os.path.exists(log) else ""
     r = parse_console(text, case)
     r.wall_s, r.log = wall, log
+    r.load = os.getloadavg()[0]
     if proc.returncode not in (0,) and r.ok:
         r.ok, r.reason = False, f"QEMU exited with status {proc.returncode}"
     elif not r.ok and not r.reason:
@@ -304,7 +306,7 @@ def write_csv(path, results, rows, xrows):
             w.writerow(["ratio", c, m, f"{v:.3f}", b, f"{bv:.3f}", f"{ratio:.3f}", ""])
         for r in results:
             w.writerow(["boot", r.case.name, "uptime_s", f"{r.uptime:.3f}", "", "", "",
-                        f"ok={int(r.ok)} wall_s={r.wall_s:.1f}"])
+                        f"ok={int(r.ok)} wall_s={r.wall_s:.1f} load={r.load:.1f}"])
             for p, (rate, secs) in r.phases.items():
                 w.writerow(["phase", r.case.name, p, f"{rate:.1f}", "", "", "",
                             f"secs={secs:.3f}"])
@@ -384,7 +386,7 @@ def main(argv=None):
         state = "ok" if r.ok else f"FAILED: {r.reason}"
         print(f"bench-guest: {c.name:<18} boot {r.uptime:5.2f}s  "
               + " ".join(f"{p} {v[0]:.1f}" for p, v in r.phases.items())
-              + f"  ({r.wall_s:.0f}s) {state}", flush=True)
+              + f"  ({r.wall_s:.0f}s, load {r.load:.1f}) {state}", flush=True)
         failed += not r.ok
     rows = ratio_rows(results)
     xrows = exit_rows(results)

@@ -122,6 +122,17 @@ def safe(name):
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
+def reparse_case(case, cfg):
+    """The Result of an earlier run of case, from its log under cfg.workdir."""
+    log = os.path.join(cfg.workdir, safe(case.name) + ".log")
+    text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    r = parse_console(text, case)
+    r.log = log
+    if not r.ok and not r.reason:
+        r.reason = f"no verdict in {log}"
+    return r
+
+
 def run_case(case, cfg):
     """Boot one case to completion; returns its Result (parsed console)."""
     os.makedirs(cfg.workdir, exist_ok=True)
@@ -180,7 +191,7 @@ def parse_console(text, case):
     """Everything the benchmark reads from one console log."""
     r = Result(case)
     cols = None
-    phase = "boot"
+    phase = interval_phase = "boot"
     prev_ms = 0
     for raw in text.splitlines():
         line = re.sub(r"^(?:\x1b\[[0-9;?]*[A-Za-z])*", "", raw.rstrip("\r"))
@@ -189,7 +200,10 @@ def parse_console(text, case):
             continue
         if line.startswith(SAMPLE) and cols:
             vals = line[len(SAMPLE):].split(",")
-            acc = r.samples.setdefault(phase, {})
+            # a sample covers the interval since the previous one: it
+            # belongs to the phase that was running when that began
+            acc = r.samples.setdefault(interval_phase, {})
+            interval_phase = phase
             row = dict(zip(cols, vals))
             try:
                 ms = int(row.get("ms", "0"))
@@ -265,8 +279,10 @@ def ratio_rows(results):
 
 def exit_rows(results):
     """[(case, phase, secs, exits/s, {kind: /s}, major, minor)] from telemetry:
-    a phase's samples are those sent between its `begin` and end lines (plus
-    boot: before /init; setup/verify: between phases; end: after the PASS)."""
+    a phase's samples are those whose interval began between its `begin`
+    and end lines (boot: before /init; setup: /init to the first phase;
+    verify: after a phase's end, the final check; end: after the PASS).
+    A phase shorter than a sample interval may have none."""
     rows = []
     for r in results:
         for phase, s in r.samples.items():
@@ -341,6 +357,8 @@ def parse_args(argv):
     ap.add_argument("--swap-mib", type=int, default=1024, help="swap disk size (default 1024)")
     ap.add_argument("--timeout", type=int, default=600, help="per boot, seconds (default 600)")
     ap.add_argument("--csv", help="also write every figure to this CSV file")
+    ap.add_argument("--reparse", action="store_true",
+                    help="boot nothing: read the logs an earlier run left in --workdir")
     a = ap.parse_args(argv)
     a.phases = [p for p in a.phases.split(",") if p]
     bad = [p for p in a.phases if p not in PHASES]
@@ -363,10 +381,10 @@ def main(argv=None):
     cfg.kernel = os.path.join(cfg.kit, "vmlinuz")
     cfg.initrd = os.path.join(cfg.kit, "initrd.img")
     for p in (cfg.efi, cfg.kernel, cfg.initrd):
-        if not os.path.exists(p):
+        if not os.path.exists(p) and not cfg.reparse:
             print(f"bench-guest: {p} missing (make all; scripts/guest-kit.sh)", file=sys.stderr)
             return 2
-    if shutil.which("qemu-system-x86_64") is None:
+    if shutil.which("qemu-system-x86_64") is None and not cfg.reparse:
         print("bench-guest: qemu-system-x86_64 not found (scripts/deps.sh)", file=sys.stderr)
         return 2
     cfg.accel = accel_mode(cfg.accel)
@@ -381,7 +399,7 @@ def main(argv=None):
           f"({','.join(cfg.phases)}), {len(cases)} boots; logs in {cfg.workdir}", flush=True)
     results, failed = [], 0
     for c in cases:
-        r = run_case(c, cfg)
+        r = reparse_case(c, cfg) if cfg.reparse else run_case(c, cfg)
         results.append(r)
         state = "ok" if r.ok else f"FAILED: {r.reason}"
         print(f"bench-guest: {c.name:<18} boot {r.uptime:5.2f}s  "

@@ -31,6 +31,7 @@ import csv
 import dataclasses
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,7 @@ class Result:
     uptime: float = 0.0                          # kernel start -> /init, guest seconds
     wall_s: float = 0.0                          # host seconds of the whole boot
     load: float = 0.0                            # host load average (1 min) at the end
+    cpu_s: float = 0.0                           # host CPU seconds QEMU used (load-independent)
     phases: dict = dataclasses.field(default_factory=dict)   # name -> (mib_s, secs)
     stats: dict = dataclasses.field(default_factory=dict)    # (group, name) -> int
     io_ports: dict = dataclasses.field(default_factory=dict) # port -> exits (final block)
@@ -168,12 +170,15 @@ def run_case(case, cfg):
             cmd += ["-drive", f"if=none,id=swap,format=raw,file={swap_img}",
                     "-device", "virtio-blk-pci,drive=swap"]
     t0 = time.monotonic()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - t0
     text = open(log, errors="replace").read() if os.path.exists(log) else ""
     r = parse_console(text, case)
     r.wall_s, r.log = wall, log
     r.load = os.getloadavg()[0]
+    r.cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if proc.returncode not in (0,) and r.ok:
         r.ok, r.reason = False, f"QEMU exited with status {proc.returncode}"
     elif not r.ok and not r.reason:
@@ -322,7 +327,8 @@ def write_csv(path, results, rows, xrows):
             w.writerow(["ratio", c, m, f"{v:.3f}", b, f"{bv:.3f}", f"{ratio:.3f}", ""])
         for r in results:
             w.writerow(["boot", r.case.name, "uptime_s", f"{r.uptime:.3f}", "", "", "",
-                        f"ok={int(r.ok)} wall_s={r.wall_s:.1f} load={r.load:.1f}"])
+                        f"ok={int(r.ok)} wall_s={r.wall_s:.1f} cpu_s={r.cpu_s:.1f} "
+                        f"load={r.load:.1f}"])
             for p, (rate, secs) in r.phases.items():
                 w.writerow(["phase", r.case.name, p, f"{rate:.1f}", "", "", "",
                             f"secs={secs:.3f}"])
@@ -338,8 +344,8 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Sizes, time and the table: docs/performance.md.")
-    ap.add_argument("--memory", type=int, default=512, help="guest memory, MiB (default 512)")
-    ap.add_argument("--mib", type=int, default=256, help="workload size, MiB (default 256)")
+    ap.add_argument("--memory", type=int, default=384, help="guest memory, MiB (default 384)")
+    ap.add_argument("--mib", type=int, default=192, help="workload size, MiB (default 192)")
     ap.add_argument("--phases", default=",".join(PHASES),
                     help="workload phases, write first (default write,read,rand,hotcold)")
     ap.add_argument("--fractions", default="50,25",
@@ -404,7 +410,8 @@ def main(argv=None):
         state = "ok" if r.ok else f"FAILED: {r.reason}"
         print(f"bench-guest: {c.name:<18} boot {r.uptime:5.2f}s  "
               + " ".join(f"{p} {v[0]:.1f}" for p, v in r.phases.items())
-              + f"  ({r.wall_s:.0f}s, load {r.load:.1f}) {state}", flush=True)
+              + f"  ({r.wall_s:.0f}s, cpu {r.cpu_s:.0f}s, load {r.load:.1f}) {state}",
+              flush=True)
         failed += not r.ok
     rows = ratio_rows(results)
     xrows = exit_rows(results)

@@ -2,7 +2,8 @@
 #   make          build build/pagevisor.efi
 #   make run      install what is missing, build, boot the default guest in QEMU
 #   make test     install what is missing, run unit, simulation and e2e tests
-#   make bench    host benchmarks, printed as ratios to a baseline of the same run
+#   make bench    host benchmarks, then the guest-level one (make bench-guest),
+#                 printed as ratios to a baseline of the same run
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 # Tests and benches register themselves through tests/*/*.mk fragments.
 
@@ -38,7 +39,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRCS)) \
            $(patsubst %.S,$(BUILD)/hv/%.o,$(HV_ASM))
 HDRS    := $(sort $(wildcard */*.h */*/*.h))
 
-.PHONY: all run test deps-test test-unit test-sim test-e2e test-tools check-layers bench fuzz deps clean esp FORCE
+.PHONY: all run test deps-test test-unit test-sim test-e2e test-tools check-layers bench bench-guest fuzz deps clean esp FORCE
 all: $(BUILD)/pagevisor.efi
 
 # V=1 shows full commands.
@@ -160,6 +161,13 @@ test: deps-test check-layers
 
 bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@$(MAKE) --no-print-directory bench-guest
+
+# The guest-level benchmark: the guest kit under pagevisor vs booted directly
+# by QEMU (scripts/bench-guest.py; sizes, time and results: docs/performance.md).
+bench-guest: deps all
+	@scripts/guest-kit.sh $(BUILD)/guest
+	@$(PYTHON) scripts/bench-guest.py --csv $(BUILD)/bench-guest.csv $(BENCH_GUEST_ARGS)
 
 fuzz:
 	@scripts/deps.sh fuzz

@@ -13,9 +13,11 @@
 #     runs only when the package lists are missing (root or sudo required then).
 #     A new Debian kernel ABI is picked up on the next run after an apt update.
 #   - initramfs: /bin/busybox from busybox-static, tests/guest/init as /init,
-#     tests/guest/memcheck.c, probe.c, hostile.c and pvpattern.c (the
-#     monitor tests' known pattern) built with `gcc -static` (libc6-dev),
-#     the kernel's own msr.ko (for the probe's /dev/cpu/0/msr), packed with
+#     tests/guest/memcheck.c, probe.c, hostile.c, pvpattern.c (the
+#     monitor tests' known pattern) and workload.c (the guest-level
+#     benchmark) built with `gcc -static` (libc6-dev), the kernel's own
+#     msr.ko (for the probe's /dev/cpu/0/msr) and virtio-blk modules (a
+#     directly booted guest's own swap disk, pv.swapon), packed with
 #     cpio (newc) + gzip. /dev/console is written as a hand-made cpio entry so
 #     no root (mknod) is needed.
 # Packages: scripts/deps.sh installs all of them.
@@ -99,13 +101,23 @@ else
     fi
 fi
 
-# msr.ko (CONFIG_X86_MSR=m in Debian) gives the guest's root /dev/cpu/0/msr:
-# the isolation probe (tests/guest/probe.c) reads and writes MSRs with it.
-msrko_path() { echo "./lib/modules/$1/kernel/arch/x86/kernel/msr.ko"; }
+# The kernel modules the initramfs carries, in load order (Debian builds them
+# as modules): msr.ko gives the guest's root /dev/cpu/0/msr (the isolation
+# probe, tests/guest/probe.c, reads and writes MSRs with it); the virtio
+# chain gives a directly booted guest its own virtio-blk disk to swap to
+# (pv.swapon, the guest-level benchmark's baseline).
+KMODS="arch/x86/kernel/msr drivers/virtio/virtio_ring drivers/virtio/virtio
+drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
+drivers/virtio/virtio_pci drivers/block/virtio_blk"
+kmod_path() { echo "./lib/modules/$1/kernel/$2.ko"; }   # kver relpath
+kmods_cached() { # kver: are all of KMODS in the cache?
+    local m
+    for m in $KMODS; do [ -f "$cache/modules-$1/${m##*/}.ko" ] || return 1; done
+}
 
-if [ "$kpkg" != "$have" ] || [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
+if [ "$kpkg" != "$have" ] || ! kmods_cached "${kpkg#linux-image-}"; then
     if [ ! -f "$cache/vmlinuz-${kpkg#linux-image-}" ] ||
-       [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
+       ! kmods_cached "${kpkg#linux-image-}"; then
         dl=$(mktemp -d "$cache/dl.XXXXXX")
         trap 'rm -rf "$dl"' EXIT
         note "downloading $kpkg"
@@ -118,13 +130,17 @@ if [ "$kpkg" != "$have" ] || [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
         fi
         kver=${kpkg#linux-image-}       # e.g. 6.1.0-56-amd64
         deb=$(ls "$dl"/*.deb)
-        # Only boot/ and msr.ko are needed: the other modules stay packed.
-        mkdir -p "$dl/x"
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot "$(msrko_path "$kver")"
+        # Only boot/ and KMODS are needed: the other modules stay packed.
+        mkdir -p "$dl/x" "$cache/modules-$kver"
+        paths=()
+        for m in $KMODS; do paths+=("$(kmod_path "$kver" "$m")"); done
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot "${paths[@]}"
         [ -f "$dl/x/boot/vmlinuz-$kver" ] || die "$deb has no boot/vmlinuz-$kver"
-        [ -f "$dl/x/$(msrko_path "$kver")" ] || die "$deb has no $(msrko_path "$kver")"
+        for m in $KMODS; do
+            [ -f "$dl/x/$(kmod_path "$kver" "$m")" ] || die "$deb has no $(kmod_path "$kver" "$m")"
+            mv "$dl/x/$(kmod_path "$kver" "$m")" "$cache/modules-$kver/${m##*/}.ko"
+        done
         mv "$dl/x/boot/vmlinuz-$kver" "$cache/vmlinuz-$kver"
-        mv "$dl/x/$(msrko_path "$kver")" "$cache/msr-$kver.ko"
         rm -rf "$dl"
         trap - EXIT
     fi
@@ -156,10 +172,15 @@ build_prog() { # name
 }
 build_prog memcheck
 build_prog probe
+build_prog workload
 memcheck=$cache/memcheck
 probe=$cache/probe
-msrko=$cache/msr-$(sed 's/^linux-image-//' "$out/kernel.version").ko
-[ -f "$msrko" ] || die "$msrko missing (remove $out/kernel.version to fetch the kernel again)"
+workload=$cache/workload
+kmods=$cache/modules-$(sed 's/^linux-image-//' "$out/kernel.version")
+for m in $KMODS; do
+    [ -f "$kmods/${m##*/}.ko" ] ||
+        die "$kmods/${m##*/}.ko missing (remove $out/kernel.version to fetch the kernel again)"
+done
 
 hostile=$cache/hostile
 if [ ! -f "$hostile" ] || [ "$src/hostile.c" -nt "$hostile" ] || [ "$self" -nt "$hostile" ]; then
@@ -178,7 +199,7 @@ fi
 initrd=$out/initrd.img
 stale=0
 [ -f "$initrd" ] || stale=1
-for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$msrko" "$pvpattern" "$busybox" "$self"; do
+for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$workload" "$kmods" "$pvpattern" "$busybox" "$self"; do
     if [ "$dep" -nt "$initrd" ]; then stale=1; fi
 done
 [ "$stale" -eq 1 ] || exit 0
@@ -208,8 +229,9 @@ install -m 0755 "$memcheck" "$stage/bin/memcheck"
 install -m 0755 "$hostile" "$stage/bin/hostile"
 install -m 0755 "$probe" "$stage/bin/probe"
 install -m 0755 "$pvpattern" "$stage/bin/pvpattern"
+install -m 0755 "$workload" "$stage/bin/workload"
 mkdir -p "$stage/lib/modules"
-install -m 0644 "$msrko" "$stage/lib/modules/msr.ko"
+for m in $KMODS; do install -m 0644 "$kmods/${m##*/}.ko" "$stage/lib/modules/"; done
 install -m 0755 "$src/init" "$stage/init"
 # Fixed timestamps: the same inputs give the same archive.
 find "$stage" -exec touch -h -d @0 {} +

@@ -15,6 +15,7 @@ static struct {
     uint8_t lsr_errors;        /* error bits our own LSR reads consumed */
     bool escape;               /* the escape came: open the monitor */
     uint64_t poll_ticks, next_poll;
+    bool lsr_passed;           /* the guest reads the real LSR (no exit) */
 } rx;
 
 void console_init(uint64_t poll_ticks)
@@ -119,6 +120,26 @@ void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
     outb(port, b);
 }
 
+/*
+ * The LSR needs its trap only while our view differs from the UART's: bytes
+ * wait in our buffer (DR must show them) or our own reads consumed error
+ * bits the guest has not seen. Otherwise the guest reads the real LSR: its
+ * THRE poll before every byte it sends (Linux's console write) costs no
+ * exit, only the THR write does. Input stays safe: the data port (RBR) is
+ * always trapped, so the guest gets every byte through rx_pull(), which
+ * takes the escape out. (Were the escape the only byte the guest's RBR read
+ * finds, after the guest saw DR in the real LSR, that read returns 0: the
+ * guest then sees a NUL in place of the escape; the monitor opens as ever.)
+ */
+static void lsr_trap_update(struct vcpu *v)
+{
+    bool pass = !console_pending() && !rx.lsr_errors && !rx.escape;
+    if (pass == rx.lsr_passed || !v->ops->set_port_trap)
+        return;
+    v->ops->set_port_trap(v, (uint16_t)(base() + UART_LSR), !pass);
+    rx.lsr_passed = pass;
+}
+
 void console_after_exit(struct vcpu *v, uint64_t now)
 {
     if (now >= rx.next_poll) {
@@ -126,10 +147,11 @@ void console_after_exit(struct vcpu *v, uint64_t now)
         if (!dlab() && rx_pull())
             rx_notify_guest();
     }
-    if (!rx.escape)
-        return;
-    rx.escape = false;
-    if (monitor_run(v) == MONITOR_SEND_ESCAPE && !rx_full())
-        rx_push(CONSOLE_ESCAPE);
-    rx_notify_guest();
+    if (rx.escape) {
+        rx.escape = false;
+        if (monitor_run(v) == MONITOR_SEND_ESCAPE && !rx_full())
+            rx_push(CONSOLE_ESCAPE);
+        rx_notify_guest();
+    }
+    lsr_trap_update(v);
 }

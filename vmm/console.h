@@ -9,9 +9,12 @@
  *     RBR / LSR.DR / IIR view of that buffer.
  *
  * Trapped registers (offsets from the base port): RBR/THR (0), IIR/FCR
- * (2), LCR (3), LSR (5). IER, MCR, MSR and the scratch register stay the
- * hardware's. With LCR.DLAB set (divisor latch, and Linux's 0xBF probe of
- * the enhanced registers) every access passes through untouched.
+ * (2), LCR (3), and LSR (5) while input waits in our buffer (or error bits
+ * our reads took wait for the guest); with nothing waiting the guest reads
+ * the real LSR without an exit, so its transmitter poll before each byte
+ * is free (docs/performance.md). IER, MCR, MSR and the scratch register
+ * stay the hardware's. With LCR.DLAB set (divisor latch, and Linux's 0xBF
+ * probe of the enhanced registers) every access passes through untouched.
  *
  * The escape is CONSOLE_ESCAPE (Ctrl-^, 0x1E): not Ctrl-A (QEMU's stdio
  * mux, screen, minicom, picocom), not Ctrl-] (virsh console, telnet), not a

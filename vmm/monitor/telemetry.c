@@ -11,14 +11,29 @@
 
 #include <string.h>
 
-#define LINE_LEN 640
+#define LINE_LEN 1024
 #define MS_PER_S 1000u
 #define MID_LINE_WAIT_MS 500u /* longest a sample waits for a guest line to end */
+
+/* Appends ",PREFIXname" with '-' made '_' (CSV column names). */
+static size_t append_name(char *line, size_t n, const char *prefix, const char *name)
+{
+    if (n >= LINE_LEN)
+        return n;
+    n += (size_t)pv_snprintf(line + n, LINE_LEN - n, ",%s%s", prefix, name);
+    if (n > LINE_LEN - 1)
+        n = LINE_LEN - 1;
+    for (char *p = line + n - 1; *p != ','; p--)
+        if (*p == '-')
+            *p = '_';
+    return n;
+}
 
 /* Cumulative counters a sample reports the deltas of. */
 struct counters {
     uint64_t fault[RES_COUNT];
     uint64_t faults, ins, ins_minor, outs, ra_hits, ra_misses, scanned, exits;
+    uint64_t exit_kind[EXIT_KIND_COUNT];
 };
 
 static struct {
@@ -43,8 +58,10 @@ static void read_counters(const struct vcpu *v, struct counters *c)
     for (int r = 0; r < RES_COUNT; r++)
         c->fault[r] = v->mm->stats.count[r];
     c->faults = v->mm->stats.total;
-    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+    for (int k = 0; k < EXIT_KIND_COUNT; k++) {
         c->exits += v->exits[k];
+        c->exit_kind[k] = v->exits[k];
+    }
     if (v->swap) {
         c->ins = v->swap->st.ins;
         c->ins_minor = v->swap->st.ins_minor;
@@ -67,16 +84,14 @@ static void send_columns(void)
     char line[LINE_LEN];
     size_t n = (size_t)pv_snprintf(line, sizeof(line), "columns,sample,ms,frames_used,"
                                                        "frames_free,exits,faults");
-    for (int r = 0; r < RES_COUNT && n < sizeof(line); r++) {
-        n += (size_t)pv_snprintf(line + n, sizeof(line) - n, ",f_%s",
-                                 fault_res_name((enum fault_res)r));
-        for (char *p = line + n - 1; *p != ','; p--)
-            if (*p == '-')
-                *p = '_';
-    }
+    for (int r = 0; r < RES_COUNT; r++)
+        n = append_name(line, n, "f_", fault_res_name((enum fault_res)r));
     if (n < sizeof(line))
-        pv_snprintf(line + n, sizeof(line) - n, ",swapins_major,swapins_minor,swapouts,"
-                                                "ra_hits,ra_misses,reclaim_scans");
+        n += (size_t)pv_snprintf(line + n, sizeof(line) - n,
+                                 ",swapins_major,swapins_minor,swapouts,"
+                                 "ra_hits,ra_misses,reclaim_scans");
+    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+        n = append_name(line, n, "x_", exit_kind_name((enum exit_kind)k));
     send(line);
     if (tm.trace) {
         send("columns,fault," TRACE_CSV_COLUMNS);
@@ -167,7 +182,9 @@ static void sample(struct vcpu *v, uint64_t now)
     n = append(line, n, ",%llu", c.outs - l->outs);
     n = append(line, n, ",%llu", c.ra_hits - l->ra_hits);
     n = append(line, n, ",%llu", c.ra_misses - l->ra_misses);
-    append(line, n, ",%llu", c.scanned - l->scanned);
+    n = append(line, n, ",%llu", c.scanned - l->scanned);
+    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+        n = append(line, n, ",%llu", c.exit_kind[k] - l->exit_kind[k]);
     if (tm.trace)
         send_trace(v, ms);
     send(line);

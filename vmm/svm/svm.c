@@ -256,6 +256,18 @@ static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
     vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_TSC_OFFSET, offset);
 }
 
+/* The IOPM is read at every IN/OUT and VMCB_CLEAN is 0 at every VMRUN:
+ * the change takes effect at the next entry. */
+static void svm_set_port_trap(struct vcpu *v, uint16_t port, bool trap)
+{
+    struct svm_state *s = v->vendor;
+    uint8_t bit = (uint8_t)(1u << (port % 8));
+    if (trap)
+        s->iopm[port / 8] |= bit;
+    else
+        s->iopm[port / 8] &= (uint8_t)~bit;
+}
+
 const struct vcpu_ops svm_ops = {
     .name = "svm",
     .s2_format = &s2pt_format_npt,
@@ -271,4 +283,5 @@ const struct vcpu_ops svm_ops = {
     .dump = svm_dump,
     .set_tsc_offset = svm_set_tsc_offset,
     .msr_own = svm_msr_own,
+    .set_port_trap = svm_set_port_trap,
 };

@@ -199,4 +199,5 @@ const struct vcpu_ops vmx_ops = {
     .invalidate = vmx_invalidate,
     .dump = vmx_dump,
     .set_tsc_offset = vmx_set_tsc_offset,
+    .set_port_trap = vmx_set_port_trap,
 };

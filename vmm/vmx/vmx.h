@@ -51,6 +51,9 @@ struct vmx_state {
     uint64_t exit_qual;
 };
 
+/* vmx_setup.c: vcpu_ops.set_port_trap */
+void vmx_set_port_trap(struct vcpu *v, uint16_t port, bool trap);
+
 /* vmx_on.c */
 int vmx_enable(struct vmx_state *s);
 int vmx_vmcs_load(struct vmx_state *s);

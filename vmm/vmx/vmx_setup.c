@@ -46,6 +46,19 @@ static void clear_bit(uint8_t *map, uint32_t bit)
     map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
+/* The I/O bitmaps are consulted at every IN/OUT of the guest; between an
+ * exit and the next entry the hypervisor may change them. */
+void vmx_set_port_trap(struct vcpu *v, uint16_t port, bool trap)
+{
+    struct vmx_state *s = v->vendor;
+    uint8_t *map = port < IO_PORTS_PER_BITMAP ? s->io_bitmap_a : s->io_bitmap_b;
+    uint32_t bit = port % IO_PORTS_PER_BITMAP;
+    if (trap)
+        map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    else
+        clear_bit(map, bit);
+}
+
 static void pass_ports(void *ctx, uint16_t port, uint16_t count)
 {
     struct vmx_state *s = ctx;

@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""Guest-level benchmark: the default guest kit (Debian kernel + busybox
+initramfs, scripts/guest-kit.sh) under pagevisor against the same kernel and
+initramfs booted directly by QEMU, as ratios from one run.
+
+Setups (memory M = --memory, frames as a share of it):
+  direct         QEMU -kernel/-initrd, M of RAM               (baseline of pv@100%)
+  pv@100%        pagevisor, memory M, frames M
+  direct@F%      QEMU -kernel/-initrd, F% of M as RAM, swapping to its own
+                 virtio disk (pv.swapon)                        (baseline of pv@F%)
+  pv@F%/POLICY   pagevisor, memory M, frames F% of M, virtio swap, readahead POLICY
+
+Each boots once and runs tests/guest/workload.c (write, read, rand,
+hotcold over --mib MiB, every word verified; its own times, measured in the
+guest). Boot is the guest's uptime when /init starts (`pv-guest: ready
+uptime=`), i.e. from the kernel's first timestamp to /init. Under pagevisor,
+telemetry samples (`[pvt] sample`, docs/monitor.md) between the workload's
+`begin PHASE` and `phase PHASE` lines give exits per second by kind and
+major/minor swap-ins per phase.
+
+Output: one table of ratios (each line with its baseline), exit rates per
+phase, and with --csv a machine-readable file of every figure
+(kind=ratio|phase|exits rows). Exit status 0, 1 when a run failed or
+its data did not verify, 2 for bad arguments.
+
+The functions (plan, run_case, parse_console, ratio_rows) are meant to be
+reused by an experiment runner: import this file as a module.
+"""
+import argparse
+import csv
+import dataclasses
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PHASES = ("write", "read", "rand", "hotcold")
+POLICIES = ("off", "cluster:8", "auto")
+TELEMETRY_MS = 200
+
+
+@dataclasses.dataclass
+class Case:
+    """One boot. mode 'pv' (pagevisor) or 'direct' (QEMU -kernel)."""
+    name: str
+    mode: str
+    ram_mib: int                 # direct: RAM given; pv: `memory`
+    frames_mib: int = 0          # pv only
+    readahead: str = ""          # pv only, when overcommitted
+    swap: bool = False           # a swap disk (pv: pagevisor's; direct: the guest's)
+    baseline: str = ""           # name of the case this one is compared with
+
+
+@dataclasses.dataclass
+class Result:
+    case: Case
+    ok: bool = False
+    reason: str = ""
+    uptime: float = 0.0                          # kernel start -> /init, guest seconds
+    wall_s: float = 0.0                          # host seconds of the whole boot
+    load: float = 0.0                            # host load average (1 min) at the end
+    cpu_s: float = 0.0                           # host CPU seconds QEMU used (load-independent)
+    phases: dict = dataclasses.field(default_factory=dict)   # name -> (mib_s, secs)
+    stats: dict = dataclasses.field(default_factory=dict)    # (group, name) -> int
+    io_ports: dict = dataclasses.field(default_factory=dict) # port -> exits (final block)
+    samples: dict = dataclasses.field(default_factory=dict)  # phase -> {column: sum}
+    log: str = ""
+
+
+def plan(memory_mib, fractions=(50, 25), policies=POLICIES):
+    """The cases of one benchmark run, baselines before the cases using them."""
+    cases = [Case("direct", "direct", memory_mib),
+             Case("pv@100%", "pv", memory_mib, frames_mib=memory_mib, baseline="direct")]
+    for f in fractions:
+        ram = memory_mib * f // 100
+        base = f"direct@{f}%"
+        cases.append(Case(base, "direct", ram, swap=True))
+        for p in policies:
+            cases.append(Case(f"pv@{f}%/{p}", "pv", memory_mib, frames_mib=ram,
+                              readahead=p, swap=True, baseline=base))
+    return cases
+
+
+def cmdline(case, mib, phases, quiet):
+    args = ["console=ttyS0", "panic=-1", "pv.check=workload",
+            f"pv.workload={mib}:{'+'.join(phases)}"]
+    if quiet:
+        args.append("quiet")
+    if case.mode == "direct" and case.swap:
+        args.append("pv.swapon=vda")
+    return " ".join(args)
+
+
+def pv_conf(case, cmd):
+    lines = ["linux /vmlinuz", "initrd /initrd.img", f"memory {case.ram_mib}M",
+             f"frames {case.frames_mib}M", f"telemetry {TELEMETRY_MS}", "log info",
+             f"options {cmd}"]
+    if case.swap:
+        lines += ["swap virtio", f"readahead {case.readahead or 'cluster:8'}"]
+    return "\n".join(lines) + "\n"
+
+
+def mkswap(path, size_mib):
+    if os.path.exists(path):
+        os.unlink(path)
+    subprocess.run(["truncate", "-s", f"{size_mib}M", path], check=True)
+    mk = "/sbin/mkswap" if os.path.exists("/sbin/mkswap") else "mkswap"
+    subprocess.run([mk, "-q", path], check=True, stdout=subprocess.DEVNULL)
+
+
+def accel_mode(requested):
+    if requested != "auto":
+        return requested
+    out = subprocess.run([os.path.join(ROOT, "scripts/detect-accel.sh")],
+                         capture_output=True, text=True).stdout.strip()
+    return out.split(" ", 1)[0] if out else "tcg"
+
+
+def safe(name):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def reparse_case(case, cfg):
+    """The Result of an earlier run of case, from its log under cfg.workdir."""
+    log = os.path.join(cfg.workdir, safe(case.name) + ".log")
+    text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    r = parse_console(text, case)
+    r.log = log
+    if not r.ok and not r.reason:
+        r.reason = f"no verdict in {log}"
+    return r
+
+
+def run_case(case, cfg):
+    """Boot one case to completion; returns its Result (parsed console)."""
+    os.makedirs(cfg.workdir, exist_ok=True)
+    base = os.path.join(cfg.workdir, safe(case.name))
+    log = base + ".log"
+    if os.path.exists(log):
+        os.unlink(log)
+    cmd_line = cmdline(case, cfg.mib, cfg.phases, cfg.quiet)
+    swap_img = base + ".swap.img"
+    if case.swap:
+        mkswap(swap_img, cfg.swap_mib)
+    if case.mode == "pv":
+        conf = base + ".conf"
+        with open(conf, "w") as f:
+            f.write(pv_conf(case, cmd_line))
+        esp = base + ".esp.img"
+        subprocess.run([os.path.join(ROOT, "scripts/mkesp.sh"), esp, "--efi", cfg.efi,
+                        "--conf", conf, "--add", f"{cfg.kernel}:vmlinuz",
+                        "--add", f"{cfg.initrd}:initrd.img"], check=True,
+                       stdout=subprocess.DEVNULL)
+        machine_mib = max(1024, case.frames_mib + 512)
+        cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp,
+               "--serial", f"file:{log}", "--accel", cfg.accel, "--mem", f"{machine_mib}M",
+               "--swap", swap_img if case.swap else "none", "--timeout", str(cfg.timeout)]
+    else:
+        cpu = ["-accel", "kvm", "-cpu", "host"] if cfg.accel == "kvm" else \
+              ["-accel", "tcg", "-cpu", "max"]
+        cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35", *cpu,
+               "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
+               "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
+               "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line]
+        if case.swap:
+            cmd += ["-drive", f"if=none,id=swap,format=raw,file={swap_img}",
+                    "-device", "virtio-blk-pci,drive=swap"]
+    t0 = time.monotonic()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.monotonic() - t0
+    text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    r = parse_console(text, case)
+    r.wall_s, r.log = wall, log
+    r.load = os.getloadavg()[0]
+    r.cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    if proc.returncode not in (0,) and r.ok:
+        r.ok, r.reason = False, f"QEMU exited with status {proc.returncode}"
+    elif not r.ok and not r.reason:
+        r.reason = f"no verdict (QEMU status {proc.returncode}; log {log})"
+    if case.swap and os.path.exists(swap_img):
+        os.unlink(swap_img)
+    return r
+
+
+SAMPLE = "[pvt] sample,"
+COLUMNS = "[pvt] columns,sample,"
+
+
+def parse_console(text, case):
+    """Everything the benchmark reads from one console log."""
+    r = Result(case)
+    cols = None
+    phase = interval_phase = "boot"
+    prev_ms = 0
+    for raw in text.splitlines():
+        line = re.sub(r"^(?:\x1b\[[0-9;?]*[A-Za-z])*", "", raw.rstrip("\r"))
+        if line.startswith(COLUMNS):
+            cols = line[len(COLUMNS):].split(",")
+            continue
+        if line.startswith(SAMPLE) and cols:
+            vals = line[len(SAMPLE):].split(",")
+            # a sample covers the interval since the previous one: it
+            # belongs to the phase that was running when that began
+            acc = r.samples.setdefault(interval_phase, {})
+            interval_phase = phase
+            row = dict(zip(cols, vals))
+            try:
+                ms = int(row.get("ms", "0"))
+            except ValueError:
+                ms = prev_ms
+            acc["_secs"] = acc.get("_secs", 0.0) + (ms - prev_ms) / 1000.0
+            prev_ms = ms
+            for c, v in row.items():
+                if c in ("ms", "frames_used", "frames_free"):
+                    continue
+                try:
+                    acc[c] = acc.get(c, 0) + int(v)
+                except ValueError:
+                    pass
+            continue
+        m = re.search(r"pv-guest: ready uptime=(\d+\.\d+)", line)
+        if m:
+            r.uptime = float(m.group(1))
+            phase = "setup"
+            continue
+        m = re.search(r"workload: begin (\w+)", line)
+        if m:
+            phase = m.group(1)
+            continue
+        m = re.search(r"workload: phase (\w+) bytes=\d+ secs=([\d.]+) mib_s=([\d.]+)", line)
+        if m:
+            r.phases[m.group(1)] = (float(m.group(3)), float(m.group(2)))
+            phase = "verify"
+            continue
+        if "workload: PASS" in line:
+            r.ok = True
+            phase = "end"
+            continue
+        m = re.search(r"(?:workload|pv-guest: check workload): FAIL (.*)", line)
+        if m and not r.reason:
+            r.reason = m.group(1)
+            continue
+        m = re.search(r"pv-guest: swapon \S+: FAIL (.*)", line)
+        if m:
+            r.reason = "swapon: " + m.group(1)
+            continue
+        m = re.match(r"\[pv\] stats io-port (\S+) (\d+)$", line)
+        if m:
+            r.io_ports[m.group(1)] = int(m.group(2))
+            continue
+        m = re.match(r"\[pv\] stats (\S+) (\S+) (\d+)$", line)
+        if m:
+            r.stats[(m.group(1), m.group(2))] = int(m.group(3))
+            continue
+    return r
+
+
+def ratio_rows(results):
+    """[(metric, case, value, baseline, base_value, ratio)] for every figure
+    that has a baseline; ratio = value / base_value: higher is better for
+    MiB/s, lower for the boot time."""
+    by = {r.case.name: r for r in results}
+    rows = []
+    for r in results:
+        b = by.get(r.case.baseline)
+        if not b or not r.ok or not b.ok:
+            continue
+        if r.case.frames_mib == r.case.ram_mib:
+            # boot: direct has no readahead or swap difference; one line
+            rows.append(("boot to /init s (lower)", r.case.name, r.uptime, b.case.name,
+                         b.uptime, r.uptime / b.uptime if b.uptime else 0.0))
+        for p in PHASES:
+            if p in r.phases and p in b.phases and b.phases[p][0] > 0:
+                rows.append((f"{p} MiB/s", r.case.name, r.phases[p][0], b.case.name,
+                             b.phases[p][0], r.phases[p][0] / b.phases[p][0]))
+    return rows
+
+
+def exit_rows(results):
+    """[(case, phase, secs, exits/s, {kind: /s}, major, minor)] from telemetry:
+    a phase's samples are those whose interval began between its `begin`
+    and end lines (boot: before /init; setup: /init to the first phase;
+    verify: after a phase's end, the final check; end: after the PASS).
+    A phase shorter than a sample interval may have none."""
+    rows = []
+    for r in results:
+        for phase, s in r.samples.items():
+            secs = s.get("_secs") or 0
+            if secs <= 0:
+                continue
+            kinds = {c[2:]: s[c] / secs for c in s if c.startswith("x_") and s[c]}
+            if not kinds and s.get("faults"):  # telemetry without x_ columns
+                kinds = {"stage2_fault": s["faults"] / secs}
+            rows.append((r.case.name, phase, secs, s.get("exits", 0) / secs, kinds,
+                         s.get("swapins_major", 0), s.get("swapins_minor", 0)))
+    return rows
+
+
+def print_table(rows, out=sys.stdout):
+    head = ("metric", "setup", "value", "baseline", "value", "ratio")
+    w = (24, 18, 10, 12, 10, 6)
+    print("  ".join(h.ljust(n) for h, n in zip(head, w)), file=out)
+    for m, c, v, b, bv, ratio in rows:
+        print(f"{m:<24}  {c:<18}  {v:<10.2f}  {b:<12}  {bv:<10.2f}  {ratio:.2f}", file=out)
+
+
+def print_exits(rows, out=sys.stdout):
+    print("exits per second by kind (pagevisor telemetry), swap-ins per phase:", file=out)
+    for case, phase, secs, rate, kinds, major, minor in rows:
+        top = " ".join(f"{k}={v:.0f}" for k, v in sorted(kinds.items(), key=lambda x: -x[1])[:4])
+        print(f"  {case:<18} {phase:<8} {secs:7.2f}s exits/s {rate:8.0f}  {top}"
+              f"  swap-ins major {major} minor {minor}", file=out)
+
+
+def write_csv(path, results, rows, xrows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["kind", "case", "phase_or_metric", "value", "baseline", "base_value",
+                    "ratio", "extra"])
+        for m, c, v, b, bv, ratio in rows:
+            w.writerow(["ratio", c, m, f"{v:.3f}", b, f"{bv:.3f}", f"{ratio:.3f}", ""])
+        for r in results:
+            w.writerow(["boot", r.case.name, "uptime_s", f"{r.uptime:.3f}", "", "", "",
+                        f"ok={int(r.ok)} wall_s={r.wall_s:.1f} cpu_s={r.cpu_s:.1f} "
+                        f"load={r.load:.1f}"])
+            for p, (rate, secs) in r.phases.items():
+                w.writerow(["phase", r.case.name, p, f"{rate:.1f}", "", "", "",
+                            f"secs={secs:.3f}"])
+            for port, n in r.io_ports.items():
+                w.writerow(["io-port", r.case.name, port, n, "", "", "", ""])
+        for case, phase, secs, rate, kinds, major, minor in xrows:
+            extra = " ".join(f"{k}={v:.0f}" for k, v in sorted(kinds.items()))
+            w.writerow(["exits", case, phase, f"{rate:.0f}", "", "", "",
+                        f"secs={secs:.2f} major={major} minor={minor} {extra}".strip()])
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Sizes, time and the table: docs/performance.md.")
+    ap.add_argument("--memory", type=int, default=384, help="guest memory, MiB (default 384)")
+    ap.add_argument("--mib", type=int, default=192, help="workload size, MiB (default 192)")
+    ap.add_argument("--phases", default=",".join(PHASES),
+                    help="workload phases, write first (default write,read,rand,hotcold)")
+    ap.add_argument("--fractions", default="50,25",
+                    help="overcommitted frames as %% of memory, comma-separated, or 'none'")
+    ap.add_argument("--policies", default=",".join(POLICIES),
+                    help="readahead policies for the overcommitted runs")
+    ap.add_argument("--only", default="", help="run only these cases (comma-separated names)")
+    ap.add_argument("--accel", default="auto", choices=("auto", "tcg", "kvm"))
+    ap.add_argument("--quiet-kernel", dest="quiet", action="store_true",
+                    help="boot with `quiet` (default: the kernel log on the console, as make run)")
+    ap.add_argument("--efi", default=os.path.join(ROOT, "build/pagevisor.efi"))
+    ap.add_argument("--kit", default=os.path.join(ROOT, "build/guest"),
+                    help="guest kit folder (scripts/guest-kit.sh builds it)")
+    ap.add_argument("--workdir", default=os.path.join(ROOT, "build/bench-guest"))
+    ap.add_argument("--swap-mib", type=int, default=1024, help="swap disk size (default 1024)")
+    ap.add_argument("--timeout", type=int, default=600, help="per boot, seconds (default 600)")
+    ap.add_argument("--csv", help="also write every figure to this CSV file")
+    ap.add_argument("--reparse", action="store_true",
+                    help="boot nothing: read the logs an earlier run left in --workdir")
+    a = ap.parse_args(argv)
+    a.phases = [p for p in a.phases.split(",") if p]
+    bad = [p for p in a.phases if p not in PHASES]
+    if bad or not a.phases or a.phases[0] != "write":
+        ap.error(f"--phases {','.join(a.phases)}: from {','.join(PHASES)}, write first")
+    try:
+        a.fractions = [] if a.fractions == "none" else [int(x) for x in a.fractions.split(",")]
+    except ValueError:
+        ap.error(f"--fractions {a.fractions}: expected percentages like 50,25")
+    if any(not 0 < f < 100 for f in a.fractions):
+        ap.error("--fractions: each must be between 1 and 99")
+    a.policies = [p for p in a.policies.split(",") if p]
+    if a.mib >= a.memory:
+        ap.error(f"--mib {a.mib} must be below --memory {a.memory}")
+    return a
+
+
+def main(argv=None):
+    cfg = parse_args(sys.argv[1:] if argv is None else argv)
+    cfg.kernel = os.path.join(cfg.kit, "vmlinuz")
+    cfg.initrd = os.path.join(cfg.kit, "initrd.img")
+    for p in (cfg.efi, cfg.kernel, cfg.initrd):
+        if not os.path.exists(p) and not cfg.reparse:
+            print(f"bench-guest: {p} missing (make all; scripts/guest-kit.sh)", file=sys.stderr)
+            return 2
+    if shutil.which("qemu-system-x86_64") is None and not cfg.reparse:
+        print("bench-guest: qemu-system-x86_64 not found (scripts/deps.sh)", file=sys.stderr)
+        return 2
+    cfg.accel = accel_mode(cfg.accel)
+    cases = plan(cfg.memory, cfg.fractions, cfg.policies)
+    if cfg.only:
+        want = set(cfg.only.split(","))
+        cases = [c for c in cases if c.name in want]
+        if not cases:
+            print(f"bench-guest: --only {cfg.only}: no such case", file=sys.stderr)
+            return 2
+    print(f"bench-guest: accel {cfg.accel}, memory {cfg.memory} MiB, workload {cfg.mib} MiB "
+          f"({','.join(cfg.phases)}), {len(cases)} boots; logs in {cfg.workdir}", flush=True)
+    results, failed = [], 0
+    for c in cases:
+        r = reparse_case(c, cfg) if cfg.reparse else run_case(c, cfg)
+        results.append(r)
+        state = "ok" if r.ok else f"FAILED: {r.reason}"
+        print(f"bench-guest: {c.name:<18} boot {r.uptime:5.2f}s  "
+              + " ".join(f"{p} {v[0]:.1f}" for p, v in r.phases.items())
+              + f"  ({r.wall_s:.0f}s, cpu {r.cpu_s:.0f}s, load {r.load:.1f}) {state}",
+              flush=True)
+        failed += not r.ok
+    rows = ratio_rows(results)
+    xrows = exit_rows(results)
+    print()
+    print_table(rows)
+    print()
+    print_exits(xrows)
+    if cfg.csv:
+        write_csv(cfg.csv, results, rows, xrows)
+        print(f"bench-guest: figures in {cfg.csv}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+/* workload: the guest-level benchmark's memory workloads (static Linux
+ * userspace; scripts/bench-guest.py runs it through tests/guest/init).
+ *
+ *   workload MIB [PHASES [SEED]]
+ *
+ * Maps MIB MiB of anonymous memory and runs the PHASES (comma-separated, in
+ * the order given; default write,read,rand,hotcold) over it:
+ *
+ *   write    sequential first touch: every 8-byte word gets a value derived
+ *            from its address, the page's generation and the seed
+ *   read     sequential read of every word, each one verified
+ *   rand     random 4 KiB pages (one access per RANDOM_DIVISOR pages of
+ *            the area): verify the whole page, then rewrite it under the
+ *            page's next generation (a read-modify-write of 4 KiB)
+ *   hotcold  as rand, but 90 % of the accesses go to a hot tenth of the
+ *            area and 10 % to the cold rest
+ *
+ * `write` must come first (the other phases verify what it wrote). After
+ * the last phase the whole area is verified once more (untimed), so a page
+ * the hypervisor lost or mixed up during any phase is caught even if no
+ * timed phase touched it again.
+ *
+ * Every value depends on its address, so a page that comes back with
+ * another page's contents, stale contents or zeroes is detected. Times are
+ * the guest's own CLOCK_MONOTONIC around each phase.
+ *
+ * Console lines (scripts/bench-guest.py parses them; keep them stable):
+ *   workload: start mib=N phases=P seed=0xS
+ *   workload: begin PHASE
+ *   workload: phase PHASE bytes=N secs=S mib_s=R
+ *   workload: PASS verified_bytes=N
+ *   workload: FAIL <reason>
+ * Exit status: 0 pass, 1 mismatch or setup failure, 2 usage error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (UINT64_C(1024) * 1024)
+#define PAGE 4096u
+#define WORDS_PER_PAGE (PAGE / sizeof(uint64_t))
+#define MAX_MIB 65536u
+#define HOT_PERCENT 90u   /* share of hotcold accesses that go to the hot set */
+#define HOT_DIVISOR 10u   /* the hot set is 1/HOT_DIVISOR of the area */
+#define RANDOM_DIVISOR 4u /* rand/hotcold touch pages/RANDOM_DIVISOR pages */
+#define DEFAULT_PHASES "write,read,rand,hotcold"
+
+struct area {
+    volatile uint64_t *w;
+    size_t pages;
+    uint8_t *gen;          /* per-page generation (rand/hotcold rewrite pages) */
+    uint64_t seed;
+    uint64_t rng;
+};
+
+/* splitmix64 finaliser: every input bit affects every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static uint64_t value(const struct area *a, const volatile uint64_t *p, uint8_t gen)
+{
+    return mix64((uint64_t)(uintptr_t)p ^ a->seed ^ ((uint64_t)gen << 56));
+}
+
+static uint64_t next_rand(struct area *a)
+{
+    a->rng += 0x9e3779b97f4a7c15ull;
+    return mix64(a->rng);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("workload: FAIL ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    exit(1);
+}
+
+static void write_page(struct area *a, size_t pg)
+{
+    volatile uint64_t *w = a->w + pg * WORDS_PER_PAGE;
+    for (size_t i = 0; i < WORDS_PER_PAGE; i++)
+        w[i] = value(a, &w[i], a->gen[pg]);
+}
+
+static void verify_page(const struct area *a, size_t pg, const char *phase)
+{
+    const volatile uint64_t *w = a->w + pg * WORDS_PER_PAGE;
+    for (size_t i = 0; i < WORDS_PER_PAGE; i++) {
+        uint64_t got = w[i], want = value(a, &w[i], a->gen[pg]);
+        if (got != want)
+            fail("%s: mismatch at %p (page %zu word %zu): expected 0x%016" PRIx64
+                 " got 0x%016" PRIx64, phase, (const void *)&w[i], pg, i, want, got);
+    }
+}
+
+static void phase_write(struct area *a)
+{
+    for (size_t pg = 0; pg < a->pages; pg++)
+        write_page(a, pg);
+}
+
+static void phase_read(struct area *a, const char *name)
+{
+    for (size_t pg = 0; pg < a->pages; pg++)
+        verify_page(a, pg, name);
+}
+
+static size_t random_accesses(const struct area *a)
+{
+    return a->pages / RANDOM_DIVISOR ? a->pages / RANDOM_DIVISOR : 1;
+}
+
+/* random_accesses() read-verify-rewrites of 4 KiB; hot_pages 0 means
+ * uniform over the whole area. */
+static void phase_random(struct area *a, size_t hot_pages, const char *name)
+{
+    for (size_t n = 0; n < random_accesses(a); n++) {
+        uint64_t r = next_rand(a);
+        size_t pg;
+        if (hot_pages && (r % 100u) < HOT_PERCENT)
+            pg = (size_t)((r >> 8) % hot_pages);
+        else
+            pg = (size_t)((r >> 8) % a->pages);
+        verify_page(a, pg, name);
+        a->gen[pg]++;
+        write_page(a, pg);
+    }
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static const char *const known[] = { "write", "read", "rand", "hotcold" };
+
+static int known_phase(const char *p)
+{
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(p, known[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t mib, seed;
+    char phases[256];
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2 || argc > 4 || parse_u64(argv[1], &mib) || mib == 0 || mib > MAX_MIB) {
+        fprintf(stderr, "usage: workload MIB(1-%u) [PHASES [SEED]]\n"
+                "  PHASES: comma-separated, from write,read,rand,hotcold; write first\n",
+                MAX_MIB);
+        printf("workload: FAIL bad arguments\n");
+        return 2;
+    }
+    snprintf(phases, sizeof phases, "%s", argc > 2 ? argv[2] : DEFAULT_PHASES);
+    if (strncmp(phases, "write", 5) != 0 || (phases[5] != ',' && phases[5] != '\0')) {
+        printf("workload: FAIL phases '%s': the first must be write\n", phases);
+        return 2;
+    }
+    if (argc > 3) {
+        if (parse_u64(argv[3], &seed)) {
+            printf("workload: FAIL bad seed '%s'\n", argv[3]);
+            return 2;
+        }
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = mix64(((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid());
+    }
+    /* check every phase name before spending any time */
+    {
+        char tmp[256];
+        snprintf(tmp, sizeof tmp, "%s", phases);
+        for (char *p = strtok(tmp, ","); p; p = strtok(NULL, ","))
+            if (!known_phase(p)) {
+                printf("workload: FAIL unknown phase '%s' (known: write read rand hotcold)\n", p);
+                return 2;
+            }
+    }
+
+    struct area a = { .seed = seed, .rng = seed ^ 0x5eedull };
+    uint64_t bytes = mib * MIB;
+    a.pages = bytes / PAGE;
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        fail("mmap of %" PRIu64 " bytes: %s", bytes, strerror(errno));
+    a.w = m;
+    a.gen = calloc(a.pages, 1);
+    if (!a.gen)
+        fail("no memory for %zu page generations", a.pages);
+
+    printf("workload: start mib=%" PRIu64 " phases=%s seed=0x%016" PRIx64 "\n", mib, phases, seed);
+    for (char *p = strtok(phases, ","); p; p = strtok(NULL, ",")) {
+        printf("workload: begin %s\n", p);
+        double t0 = now_s();
+        uint64_t done = bytes;
+        if (strcmp(p, "rand") == 0 || strcmp(p, "hotcold") == 0)
+            done = (uint64_t)random_accesses(&a) * PAGE;
+        if (strcmp(p, "write") == 0)
+            phase_write(&a);
+        else if (strcmp(p, "read") == 0)
+            phase_read(&a, p);
+        else if (strcmp(p, "rand") == 0)
+            phase_random(&a, 0, p);
+        else
+            phase_random(&a, a.pages / HOT_DIVISOR ? a.pages / HOT_DIVISOR : 1, p);
+        double secs = now_s() - t0;
+        printf("workload: phase %s bytes=%" PRIu64 " secs=%.3f mib_s=%.1f\n", p, done, secs,
+               secs > 0 ? (double)done / (double)MIB / secs : 0.0);
+    }
+    phase_read(&a, "final verify");
+    printf("workload: PASS verified_bytes=%" PRIu64 "\n", bytes);
+    return 0;
+}

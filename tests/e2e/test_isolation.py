@@ -52,7 +52,7 @@ def test_guest_root_reaches_nothing_then_swaps_intact(qemu, make_esp, guest_kit)
     kernel, initrd = guest_kit
     conf = ("linux /vmlinuz\ninitrd /initrd.img\nmemory 1G\nframes 256M\nswap virtio\n"
             "readahead cluster:8\n"
-            "options console=ttyS0 panic=-1 quiet pv.check=probe,memcheck pv.memcheck=90 "
+            "options console=ttyS0 panic=-1 quiet pv.check=probe,memcheck pv.memcheck=92 "
             "pv.probe=ask\n")
     esp = make_esp(conf, add={kernel: "vmlinuz", initrd: "initrd.img"})
     swap_img = mkswap_image(os.path.join(E2E, "swap-isolation.img"))

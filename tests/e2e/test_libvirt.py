@@ -24,7 +24,7 @@ URI = "qemu:///system"
 VIRSH_RUN = os.path.join(ROOT, "scripts", "virsh-run.sh")
 READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
 PROMPT = r"pv-guest# "
-VIRSH_ESCAPE = b"\x1d"  # Ctrl-]: virsh console's own escape (detaches)
+VIRSH_ESCAPE = "\x1d"  # Ctrl-]: virsh console's own escape (detaches)
 # The monitor (issue 11) announces itself on the console at boot; the escape
 # bytes and the banner pattern come from conftest when the monitor exists.
 MONITOR_BANNER = getattr(conftest, "MONITOR_BANNER", r"\[pv\] monitor[^\r\n]*\r*\n")
@@ -133,7 +133,8 @@ def monitor_step(con, run):
     escape = getattr(conftest, "MONITOR_ESCAPE", None)
     assert escape is not None, ("the hypervisor announces a monitor but tests/e2e/conftest.py "
                                 "defines no MONITOR_ESCAPE")
-    escape = escape.encode() if isinstance(escape, str) else bytes(escape)
+    # the console's pexpect child takes text (it decodes the guest's bytes)
+    escape = escape if isinstance(escape, str) else bytes(escape).decode("latin-1")
     assert VIRSH_ESCAPE not in escape, "the monitor escape contains virsh console's Ctrl-]"
     start = len(con.output())
     con.child.send(escape)

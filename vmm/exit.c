@@ -63,8 +63,7 @@ static void handle_msr(struct vcpu *v, struct vm_exit *e)
 
 static void handle_io(struct vcpu *v, struct vm_exit *e)
 {
-    io_policy_handle(v, e);
-    if (!v->stopped)
+    if (io_policy_handle(v, e) && !v->stopped)
         vcpu_skip(v, e);
 }
 

@@ -117,8 +117,10 @@ struct vm_exit;
 /* Build the vCPU's policy (once) and report its pass-through runs. */
 void io_policy_open_ports(struct vcpu *v,
                           void (*pass)(void *ctx, uint16_t port, uint16_t count), void *ctx);
-/* Handle one I/O exit (the instruction is skipped by the caller). */
-void io_policy_handle(struct vcpu *v, const struct vm_exit *e);
+/* Handle one I/O exit. Returns true when the instruction is complete (the caller skips it);
+ * false when it must run again (a REP string not finished) or the guest
+ * was stopped. */
+bool io_policy_handle(struct vcpu *v, const struct vm_exit *e);
 /* The policy in force (NULL before io_policy_open_ports). */
 const struct io_policy *io_policy_current(void);
 

@@ -6,6 +6,7 @@
 #include "vmm/console.h"
 #include "vmm/drivers/serial.h"
 #include "vmm/io_policy.h"
+#include "vmm/io_string.h"
 #include "vmm/lib/size_mask.h"
 #include "vmm/lib/log.h"
 #include "vmm/power.h"
@@ -134,17 +135,26 @@ static uint32_t read_port(enum io_action a, uint16_t port, uint8_t size)
     }
 }
 
-void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
+bool io_policy_handle(struct vcpu *v, const struct vm_exit *e)
 {
     uint16_t port = e->u.io.port;
     uint8_t size = e->u.io.size;
     const char *name;
     enum io_action a = io_policy_lookup(&policy, port, size, &name);
+    if (e->u.io.string && a == IO_DENY) {
+        /* the empty bus answers the string forms too (vmm/io_string.h) */
+        uint64_t n = 0;
+        enum io_string_result r = io_string_open_bus(v, e, &n);
+        for (uint64_t i = 0; i < n; i++)
+            io_policy_count_denied(&policy, port, size, e->u.io.in);
+        return r == IO_STRING_DONE;
+    }
     if (e->u.io.string) {
+        /* no device the guest is given is driven with INS/OUTS */
         vcpu_stop(v, PV_EXIT_FAILURE, "guest string I/O (%s%s) on port 0x%x (%s) "
                   "is not emulated", e->u.io.rep ? "rep " : "", e->u.io.in ? "ins" : "outs",
                   port, name);
-        return;
+        return false;
     }
     if (e->u.io.in) {
         uint32_t val = read_port(a, port, size);
@@ -154,7 +164,8 @@ void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
             *rax = val;
         else
             *rax = (*rax & ~(uint64_t)size_mask(size)) | (val & size_mask(size));
-        return;
+        return true;
     }
     write_port(v, a, port, size, (uint32_t)v->gpr[GPR_RAX] & size_mask(size));
+    return true;
 }

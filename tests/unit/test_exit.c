@@ -37,14 +37,16 @@ static struct {
     unsigned calls;
     struct vm_exit last;
     bool stop;           /* the access stops the guest (e.g. power-off) */
+    bool again;          /* a REP string not finished: no skip */
 } io_fake;
 
-void io_policy_handle(struct vcpu *v, const struct vm_exit *e)
+bool io_policy_handle(struct vcpu *v, const struct vm_exit *e)
 {
     io_fake.calls++;
     io_fake.last = *e;
     if (io_fake.stop)
         vcpu_stop(v, PV_EXIT_SUCCESS, "power-off by port");
+    return !io_fake.again;
 }
 
 static struct {

@@ -23,7 +23,7 @@ struct fake_injection {
 
 struct fake_vcpu {
     struct vcpu v;
-    uint64_t rip, rsp;
+    uint64_t rip, rsp, rflags;
     uint64_t cr0, cr3, cr4, efer;
     /* exceptions queued through inject_exception, in order */
     struct fake_injection inj[FAKE_VCPU_INJECT_MAX];
@@ -69,6 +69,7 @@ static inline uint64_t fake_get_rip(struct vcpu *v) { return fake_of(v)->rip; }
 static inline void fake_set_rip(struct vcpu *v, uint64_t rip) { fake_of(v)->rip = rip; }
 static inline uint64_t fake_get_rsp(struct vcpu *v) { return fake_of(v)->rsp; }
 static inline void fake_set_rsp(struct vcpu *v, uint64_t rsp) { fake_of(v)->rsp = rsp; }
+static inline uint64_t fake_get_rflags(struct vcpu *v) { return fake_of(v)->rflags; }
 
 static inline void fake_get_paging(struct vcpu *v, uint64_t *cr0, uint64_t *cr3,
                                    uint64_t *cr4, uint64_t *efer)
@@ -109,6 +110,7 @@ static const struct vcpu_ops fake_vcpu_ops = {
     .set_rip = fake_set_rip,
     .get_rsp = fake_get_rsp,
     .set_rsp = fake_set_rsp,
+    .get_rflags = fake_get_rflags,
     .get_paging = fake_get_paging,
     .inject_exception = fake_inject,
     .invalidate = fake_invalidate,
@@ -122,6 +124,7 @@ static inline void fake_vcpu_init(struct fake_vcpu *f, uint64_t rip)
     f->v.ops = &fake_vcpu_ops;
     f->v.vendor = f;
     f->rip = rip;
+    f->rflags = 0x2;   /* bit 1 always reads as one */
     f->refuse_at = -1;
 }
 

@@ -1,6 +1,7 @@
 # pagevisor — one entry point.
 #   make          build build/pagevisor.efi
 #   make run      install what is missing, build, boot the default guest in QEMU
+#                 (GUEST=debian: the Debian system from its disk, docs/guest-disk.md)
 #   make test     install what is missing, run unit, simulation and e2e tests
 #   make bench    host benchmarks, printed as ratios to a baseline of the same run
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
@@ -133,15 +134,19 @@ FUZZ_BINS  := $(addprefix $(BUILD)/host/fuzz/,$(FUZZERS))
 deps:
 	@scripts/deps.sh
 # the tests also need libvirt (tests/e2e/test_libvirt.py, virt-xml-validate)
+# and the Debian image builder (tests/e2e/test_debian_disk.py)
 deps-test:
-	@scripts/deps.sh libvirt
+	@scripts/deps.sh libvirt debian
 
 esp: deps $(BUILD)/pagevisor.efi
 	scripts/mkesp.sh $(BUILD)/esp.img
 
+# GUEST=kit: the busybox initramfs guest; GUEST=debian: Debian from its disk
+GUEST ?= kit
 run: deps
+	$(Q)$(if $(filter debian,$(GUEST)),scripts/deps.sh debian,true)
 	@$(MAKE) --no-print-directory all
-	scripts/run.sh
+	GUEST=$(GUEST) scripts/run.sh
 
 test-unit: deps $(UNIT_BINS)
 	@scripts/run-tests.sh unit $(UNIT_BINS)
@@ -160,6 +165,9 @@ test: deps-test check-layers
 
 bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@scripts/deps.sh debian
+	@$(MAKE) --no-print-directory all
+	@echo "== tests/bench/bench_disk.py"; $(PYTHON) tests/bench/bench_disk.py
 
 fuzz:
 	@scripts/deps.sh fuzz

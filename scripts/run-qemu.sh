@@ -13,6 +13,10 @@
 #                    chosen sectors' reads or writes
 #   --swap-transitional  attach that disk as a transitional virtio device
 #                    (legacy I/O BAR too, QEMU's default) instead of modern-only
+#   --disk IMG       the guest's disk: a modern virtio-blk device with serial
+#                    $PV_DISK_SERIAL (pagevisor.conf `disk serial=...` selects it),
+#                    attached after the swap disk (so `swap virtio`, the first
+#                    virtio-blk device, stays the swap disk)
 #   --accel MODE     auto (default) | kvm | tcg
 #   --timeout SECS   stop QEMU after SECS (exit 124)
 # Exit status: 0 when pagevisor powered off with success, 1 on its failure
@@ -23,6 +27,7 @@ root=$(cd "$here/.." && pwd)
 . "$here/machine.env"   # the machine's facts, shared with scripts/mkdomain.py
 . "$here/lib/swapimg.sh"
 esp="" serial=stdio log="" mem=$PV_MEM swap="$root/build/swap.img" accel=auto timeout=0 blkdebug=
+disk=""
 swap_legacy=",disable-legacy=on"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
         --swap) swap=$2; shift 2 ;;
         --swap-blkdebug) blkdebug=$2; shift 2 ;;
         --swap-transitional) swap_legacy=""; shift ;;
+        --disk) disk=$2; shift 2 ;;
         --accel) accel=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --) shift; break ;;
@@ -69,6 +75,11 @@ if [ "$swap" != none ]; then
     fi
     disks+=(-drive "if=none,id=swap,format=raw,$file"
             -device "virtio-blk-pci,drive=swap${swap_legacy},serial=$PV_SWAP_SERIAL")
+fi
+if [ -n "$disk" ]; then
+    [ -f "$disk" ] || { echo "run-qemu.sh: --disk '$disk': no such image" >&2; exit 2; }
+    disks+=(-drive "if=none,id=disk,format=raw,file=$disk"
+            -device "virtio-blk-pci,drive=disk,disable-legacy=on,serial=$PV_DISK_SERIAL")
 fi
 
 case "$serial" in

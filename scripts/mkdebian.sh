@@ -16,8 +16,8 @@
 #   stamp        hash of this script and tests/guest/debian/*: the image is
 #                rebuilt only when one of them changes (prints nothing then)
 #
-# What the guest holds: systemd as init, udev, e2fsprogs, procps, kmod; a
-# serial getty on ttyS0 that logs root in automatically (root's password is
+# What the guest holds: systemd as init, D-Bus (systemctl talks to logind),
+# udev, e2fsprogs, procps, kmod; a serial getty on ttyS0 that logs root in automatically (root's password is
 # empty, so other consoles log in with a bare Enter); hostname pvdebian;
 # bracketed paste off (the console's prompt is plain text for tests);
 # periodic apt/fstrim/e2scrub timers masked; unneeded kernel module trees
@@ -36,7 +36,7 @@ out=${1:-$root/build/debian}
 src=$root/tests/guest/debian
 size=${PV_DEBIAN_DISK_SIZE:-2G}
 suite=bookworm
-packages=systemd-sysv,udev,kmod,e2fsprogs,procps,linux-image-amd64,initramfs-tools
+packages=systemd-sysv,dbus,udev,kmod,e2fsprogs,procps,linux-image-amd64,initramfs-tools
 
 die() { echo "mkdebian: $*" >&2; exit 1; }
 note() { echo "mkdebian: $*" >&2; }

@@ -90,6 +90,7 @@ EPT_SRCS      := $(sort $(wildcard ept/*.c))
 SWAP_SRCS     := $(sort $(wildcard swap/*.c))
 GUEST_SRCS    := $(sort $(wildcard guest/*.c))
 TEST_BLK_SRCS := tests/unit/blk_file.c
+VDEV_SRCS     := $(sort $(wildcard vmm/vdev/*.c))
 
 UNIT_TESTS :=
 SIMS :=

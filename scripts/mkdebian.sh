@@ -17,8 +17,9 @@
 #                rebuilt only when one of them changes (prints nothing then)
 #
 # What the guest holds: systemd as init, D-Bus (systemctl talks to logind),
-# udev, e2fsprogs, procps, kmod; a serial getty on ttyS0 that logs root in automatically (root's password is
-# empty, so other consoles log in with a bare Enter); hostname pvdebian;
+# udev, e2fsprogs, procps, kmod; a serial getty on ttyS0 that logs root in
+# automatically (root's password is empty, so other consoles log in with a
+# bare Enter); hostname pvdebian;
 # bracketed paste off (the console's prompt is plain text for tests);
 # periodic apt/fstrim/e2scrub timers masked; unneeded kernel module trees
 # (sound, GPU, media, wireless, InfiniBand, staging) removed; and in

@@ -26,6 +26,20 @@ DISKCHECK_WROTE = r"pv-disk: wrote (/var/pvcheck/f\d+) bytes=(\d+) sha256=([0-9a
 DISKCHECK_PASS = r"pv-disk: verify PASS files=(\d+) bytes=(\d+)\r*\n"
 
 
+# The line pagevisor logs when it gives the guest its disk (docs/guest-disk.md).
+DISK_LINE = "disk: guest sees"
+
+
+def device_model_missing(efi):
+    """Why the pagevisor binary `efi` cannot give the guest a disk, or None.
+    (Issue 13 items 1-3: the Debian test and bench need them.)"""
+    with open(efi, "rb") as f:
+        if DISK_LINE.encode() not in f.read():
+            return (f"{os.path.relpath(efi, ROOT)} never logs '{DISK_LINE}': the emulated "
+                    "virtio-blk device is not wired into pagevisor's start-up")
+    return None
+
+
 def machine_facts():
     """KEY=value lines of scripts/machine.env."""
     facts = {}

@@ -71,12 +71,6 @@ def run_guest(cmd, logname, mib, randops):
     return results
 
 
-def device_model_missing():
-    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-    from test_debian_disk import device_model_missing as missing
-    return missing()
-
-
 def rate(test, r):
     bs, ops, nbytes, usec = r
     if test.startswith("seq"):
@@ -91,7 +85,7 @@ def main():
     ap.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
     args = ap.parse_args()
 
-    missing = device_model_missing()
+    missing = dg.device_model_missing(os.path.join(ROOT, "build", "pagevisor.efi"))
     if missing:
         print(f"bench_disk: not measured: pagevisor cannot give the guest a disk yet: {missing}")
         return 0

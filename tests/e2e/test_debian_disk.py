@@ -32,22 +32,6 @@ BOOT_TIMEOUT = 900      # TCG; under pagevisor with overcommit it is slower stil
 CHECK_TIMEOUT = 1500
 
 
-def device_model_missing():
-    """What of the guest's virtio-blk device (issue 13, items 1-3) this
-    tree lacks, or None."""
-    vblk = os.path.join(ROOT, "vmm", "vdev", "vblk.c")
-    if not os.path.exists(vblk):
-        return "vmm/vdev/vblk.c (the emulated virtio-blk device) does not exist"
-    sources = ""
-    for name in os.listdir(os.path.join(ROOT, "guest")):
-        if name.startswith("config") and name.endswith(".c"):
-            with open(os.path.join(ROOT, "guest", name)) as f:
-                sources += f.read()
-    if '"disk"' not in sources:
-        return "the configuration parser (guest/config*.c) has no `disk` key"
-    return None
-
-
 @pytest.fixture(scope="session")
 def debian_image():
     missing = _missing("qemu-system-x86_64", "mmdebstrap", dg.debugfs(), dg.e2fsck())
@@ -115,8 +99,9 @@ def test_debian_image_boots_directly_under_qemu(debian_image, direct):
     check_on_host(debian_image, disk, written)
 
 
-def test_debian_under_pagevisor_keeps_its_files_while_swapping(debian_image, qemu, make_esp):
-    missing = device_model_missing()
+def test_debian_under_pagevisor_keeps_its_files_while_swapping(debian_image, efi, qemu,
+                                                               make_esp):
+    missing = dg.device_model_missing(efi)
     if missing:
         pytest.skip(f"pagevisor cannot give the guest a disk yet: {missing} "
                     "(issue 13 items 1-3, docs/guest-disk.md)")

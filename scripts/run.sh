@@ -41,7 +41,7 @@ run:  `pv-diskbench /root/b 64 2000`. Ctrl-^ opens pagevisor's monitor.
 run:  `poweroff` shuts Debian down and pagevisor prints its statistics.
 run: ------------------------------------------------------------------------
 BANNER
-    exec scripts/run-qemu.sh --esp build/esp.img --disk "$disk" --log build/logs/serial.log "$@"
+    exec scripts/run-qemu.sh --esp build/esp.img --guest-disk "$disk" --log build/logs/serial.log "$@"
     ;;
 *) echo "run: GUEST='$guest': expected kit or debian" >&2; exit 2 ;;
 esac

@@ -48,7 +48,7 @@ def machine_facts():
             line = line.strip()
             if line and not line.startswith("#"):
                 key, _, value = line.partition("=")
-                facts[key] = value
+                facts[key] = value.split("#")[0].strip()
     return facts
 
 
@@ -80,7 +80,7 @@ def direct_cmd(image, disk, accel="tcg", mem="1G", timeout=0):
            "-m", mem, "-smp", m["PV_CPUS"],
            "-kernel", image["vmlinuz"], "-initrd", image["initrd"], "-append", CMDLINE,
            "-drive", f"if=none,id=disk,format=raw,file={disk}",
-           "-device", f"virtio-blk-pci,drive=disk,disable-legacy=on,serial={m['PV_DISK_SERIAL']}",
+           "-device", f"virtio-blk-pci,drive=disk,disable-legacy=on,serial={m['PV_GUEST_DISK_SERIAL']}",
            "-nic", "none", "-display", "none", "-no-reboot",
            "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0", "-monitor", "none"]
     if timeout:
@@ -90,8 +90,8 @@ def direct_cmd(image, disk, accel="tcg", mem="1G", timeout=0):
 
 def pagevisor_conf(memory="1G", frames=None, swap="none", readonly=False):
     """pagevisor.conf booting the image's kernel with the disk QEMU attaches
-    with serial PV_DISK_SERIAL (scripts/run-qemu.sh --disk)."""
-    serial = machine_facts()["PV_DISK_SERIAL"]
+    with serial PV_GUEST_DISK_SERIAL (scripts/run-qemu.sh --guest-disk)."""
+    serial = machine_facts()["PV_GUEST_DISK_SERIAL"]
     conf = ("linux /vmlinuz\ninitrd /initrd.img\n"
             f"options {CMDLINE}\nmemory {memory}\nswap {swap}\n"
             f"disk serial={serial}{',ro' if readonly else ''}\n")

@@ -106,7 +106,7 @@ def main():
         base = run_guest(dg.direct_cmd(image, disk, accel=accel, mem=GUEST_MEM),
                          "bench-disk-direct.log", args.mib, args.randops)
         pv = run_guest([os.path.join(ROOT, "scripts", "run-qemu.sh"), "--esp", esp,
-                        "--disk", disk, "--swap", "none", "--accel", accel,
+                        "--guest-disk", disk, "--swap", "none", "--accel", accel,
                         "--mem", HOST_MEM, "--serial", "stdio"],
                        "bench-disk-pagevisor.log", args.mib, args.randops)
     except Failed as e:

@@ -109,7 +109,7 @@ def test_debian_under_pagevisor_keeps_its_files_while_swapping(debian_image, efi
     esp = make_esp(dg.pagevisor_conf(memory="1G", frames="256M", swap="virtio"),
                    add={debian_image["vmlinuz"]: "vmlinuz", debian_image["initrd"]: "initrd.img"})
     swap = mkswap_image(os.path.join(E2E, "swap-debian.img"))
-    con = qemu(esp, accel="tcg", mem="1G", swap=swap, disk=disk,
+    con = qemu(esp, accel="tcg", mem="1G", swap=swap, guest_disk=disk,
                timeout=BOOT_TIMEOUT + 2 * CHECK_TIMEOUT)
     con.expect_line(r"\[pv\] config memory=1G frames=256M overcommit=yes")
     con.expect_line(r"\[pv\] swap: virtio-blk \S+: 1024 MiB")

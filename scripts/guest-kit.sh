@@ -102,10 +102,18 @@ fi
 # msr.ko (CONFIG_X86_MSR=m in Debian) gives the guest's root /dev/cpu/0/msr:
 # the isolation probe (tests/guest/probe.c) reads and writes MSRs with it.
 msrko_path() { echo "./lib/modules/$1/kernel/arch/x86/kernel/msr.ko"; }
+# The virtio block stack (modules in Debian's kernel), in load order, for the
+# guest disk pagevisor emulates (docs/guest-disk.md): /init loads them with
+# pv.check=vdisk. Kept in $cache/virtio-$kver/.
+virtio_mods="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
+ drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk"
+virtio_paths() { for m in $virtio_mods; do echo "./lib/modules/$1/kernel/$m.ko"; done; }
 
-if [ "$kpkg" != "$have" ] || [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
+if [ "$kpkg" != "$have" ] || [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ] ||
+   [ ! -f "$cache/virtio-${kpkg#linux-image-}/virtio_blk.ko" ]; then
     if [ ! -f "$cache/vmlinuz-${kpkg#linux-image-}" ] ||
-       [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
+       [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ] ||
+       [ ! -f "$cache/virtio-${kpkg#linux-image-}/virtio_blk.ko" ]; then
         dl=$(mktemp -d "$cache/dl.XXXXXX")
         trap 'rm -rf "$dl"' EXIT
         note "downloading $kpkg"
@@ -120,11 +128,18 @@ if [ "$kpkg" != "$have" ] || [ ! -f "$cache/msr-${kpkg#linux-image-}.ko" ]; then
         deb=$(ls "$dl"/*.deb)
         # Only boot/ and msr.ko are needed: the other modules stay packed.
         mkdir -p "$dl/x"
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot "$(msrko_path "$kver")"
+        # shellcheck disable=SC2046
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" ./boot "$(msrko_path "$kver")" \
+            $(virtio_paths "$kver")
         [ -f "$dl/x/boot/vmlinuz-$kver" ] || die "$deb has no boot/vmlinuz-$kver"
         [ -f "$dl/x/$(msrko_path "$kver")" ] || die "$deb has no $(msrko_path "$kver")"
         mv "$dl/x/boot/vmlinuz-$kver" "$cache/vmlinuz-$kver"
         mv "$dl/x/$(msrko_path "$kver")" "$cache/msr-$kver.ko"
+        mkdir -p "$cache/virtio-$kver"
+        for ko in $(virtio_paths "$kver"); do
+            [ -f "$dl/x/$ko" ] || die "$deb has no $ko"
+            mv "$dl/x/$ko" "$cache/virtio-$kver/"
+        done
         rm -rf "$dl"
         trap - EXIT
     fi
@@ -160,6 +175,9 @@ memcheck=$cache/memcheck
 probe=$cache/probe
 msrko=$cache/msr-$(sed 's/^linux-image-//' "$out/kernel.version").ko
 [ -f "$msrko" ] || die "$msrko missing (remove $out/kernel.version to fetch the kernel again)"
+virtiodir=$cache/virtio-$(sed 's/^linux-image-//' "$out/kernel.version")
+[ -f "$virtiodir/virtio_blk.ko" ] ||
+    die "$virtiodir/virtio_blk.ko missing (remove $out/kernel.version to fetch the kernel again)"
 
 hostile=$cache/hostile
 if [ ! -f "$hostile" ] || [ "$src/hostile.c" -nt "$hostile" ] || [ "$self" -nt "$hostile" ]; then
@@ -178,7 +196,7 @@ fi
 initrd=$out/initrd.img
 stale=0
 [ -f "$initrd" ] || stale=1
-for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$msrko" "$pvpattern" "$busybox" "$self"; do
+for dep in "$src/init" "$memcheck" "$hostile" "$probe" "$msrko" "$virtiodir/virtio_blk.ko" "$pvpattern" "$busybox" "$self"; do
     if [ "$dep" -nt "$initrd" ]; then stale=1; fi
 done
 [ "$stale" -eq 1 ] || exit 0
@@ -210,6 +228,10 @@ install -m 0755 "$probe" "$stage/bin/probe"
 install -m 0755 "$pvpattern" "$stage/bin/pvpattern"
 mkdir -p "$stage/lib/modules"
 install -m 0644 "$msrko" "$stage/lib/modules/msr.ko"
+mkdir -p "$stage/lib/modules/virtio"
+for m in $virtio_mods; do
+    install -m 0644 "$virtiodir/$(basename "$m").ko" "$stage/lib/modules/virtio/"
+done
 install -m 0755 "$src/init" "$stage/init"
 # Fixed timestamps: the same inputs give the same archive.
 find "$stage" -exec touch -h -d @0 {} +

@@ -113,7 +113,7 @@ def test_debian_under_pagevisor_keeps_its_files_while_swapping(debian_image, efi
                timeout=BOOT_TIMEOUT + 2 * CHECK_TIMEOUT)
     con.expect_line(r"\[pv\] config memory=1G frames=256M overcommit=yes")
     con.expect_line(r"\[pv\] swap: virtio-blk \S+: 1024 MiB")
-    con.expect_line(r"\[pv\] disk: guest sees [^\r\n]* at 00:[0-9a-f]{2}\.0\r*\n")
+    con.expect_line(r"\[pv\] disk: guest sees virtio-blk at 00:[0-9a-f]{2}\.0, [^\r\n]*\r*\n")
     written = run_diskcheck(con, mib=200, files=8)
     con.expect_line(r"\[pv\] vcpu: guest stopped: guest powered off \(ACPI S5\)",
                     timeout=BOOT_TIMEOUT)

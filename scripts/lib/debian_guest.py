@@ -19,6 +19,10 @@ OUT = os.path.join(ROOT, "build", "debian")
 PROMPT = r"root@pvdebian:~# "
 # kernel command line for both boots: the root file system on the only virtio disk
 CMDLINE = "root=/dev/vda console=ttyS0 quiet panic=-1"
+# Under pagevisor only: QEMU's fw_cfg device (ACPI QEMU0002, ports 0x510/0x511)
+# is not the guest's, and its driver reads it with `rep insb`, string I/O that
+# pagevisor stops the guest for; udev would load the driver by its ACPI alias.
+PAGEVISOR_CMDLINE = CMDLINE + " modprobe.blacklist=qemu_fw_cfg"
 # `systemctl is-system-running --wait` prints this once boot finished with no failed unit
 RUNNING = r"\nrunning\r*\n"
 # the workload's verdict lines (tests/guest/debian/pv-diskcheck)
@@ -93,7 +97,7 @@ def pagevisor_conf(memory="1G", frames=None, swap="none", readonly=False):
     with serial PV_GUEST_DISK_SERIAL (scripts/run-qemu.sh --guest-disk)."""
     serial = machine_facts()["PV_GUEST_DISK_SERIAL"]
     conf = ("linux /vmlinuz\ninitrd /initrd.img\n"
-            f"options {CMDLINE}\nmemory {memory}\nswap {swap}\n"
+            f"options {PAGEVISOR_CMDLINE}\nmemory {memory}\nswap {swap}\n"
             f"disk serial={serial}{',ro' if readonly else ''}\n")
     if frames:
         conf += f"frames {frames}\n"

@@ -27,7 +27,6 @@ from test_swap_linux import mkswap_image
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 import debian_guest as dg  # noqa: E402
 
-MIB = 1024 * 1024
 BOOT_TIMEOUT = 900      # TCG; under pagevisor with overcommit it is slower still
 CHECK_TIMEOUT = 1500
 

@@ -138,7 +138,7 @@ def qemu(request):
     consoles = []
 
     def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
-             blkdebug=None, swap_transitional=False, serial="stdio"):
+             blkdebug=None, swap_transitional=False, serial="stdio", guest_disk=None):
         # swap: a disk image attached as a modern virtio-blk device (or a
         # transitional one, with its legacy I/O BAR), or "none";
         # blkdebug: a blkdebug rule file the swap disk is attached through;
@@ -150,6 +150,8 @@ def qemu(request):
             cmd += ["--swap-blkdebug", blkdebug]
         if swap_transitional:
             cmd.append("--swap-transitional")
+        if guest_disk:  # IMG[,ro]: the guest's disk (docs/guest-disk.md)
+            cmd += ["--guest-disk", guest_disk]
         cmd += ["--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
         consoles.append(c)

@@ -7,6 +7,7 @@ refused by name before the guest starts."""
 import hashlib
 import os
 import random
+import re
 
 import pytest
 
@@ -81,3 +82,32 @@ def test_guest_disk_naming_no_device_is_refused(qemu, make_esp, guest_kit):
                   r"\(found: " + SERIAL + r"\)\r*\n")
     assert c.wait_exit() == 1, c.tail()
     assert READY not in c.output()
+
+
+def test_guest_disk_beside_swap_under_overcommit(qemu, make_esp, guest_kit):
+    """Both virtio-blk disks at once: swap (found first) and the guest's
+    (found by serial); the guest's disk I/O lands in pages the hypervisor
+    swaps, and memcheck then verifies memory under swapping."""
+    from test_swap_linux import mkswap_image
+    path, head = disk_image("guest-disk-swap.img")
+    swap_img = mkswap_image(os.path.join(E2E, "guest-disk-swap-swap.img"), "256M")
+    vmlinuz, initrd = guest_kit
+    esp = make_esp("linux /vmlinuz\ninitrd /initrd.img\nmemory 256M\nframes 96M\nswap virtio\n"
+                   f"disk serial={SERIAL}\n"
+                   "options console=ttyS0 quiet pv.check=vdisk,memcheck pv.memcheck=80\n",
+                   {vmlinuz: "/vmlinuz", initrd: "/initrd.img"})
+    c = qemu(esp, swap=swap_img, guest_disk=path)
+    c.expect_line(r"\[pv\] swap: virtio-blk [0-9a-f:.]+: 256 MiB, \d+ slots\r*\n")
+    c.expect_line(r"pv-guest: vdisk sectors=16384 ro=0 head_sha256=" + head + r"\r*\n")
+    wrote = c.expect_line(r"pv-guest: vdisk wrote sha256=([0-9a-f]{64}) at MiB 1\r*\n").group(1)
+    c.expect_line(r"pv-guest: check vdisk: PASS\r*\n")
+    c.expect_line(r"pv-guest: check memcheck: PASS\r*\n")
+    c.expect_line(r"pv-guest: checks done passed=2 failed=0\r*\n")
+    assert c.wait_exit() == 0, c.tail()
+    out = c.output()
+    assert "[pv] error" not in out
+    outs = re.search(r"\[pv\] stats swap outs (\d+)", out)
+    assert outs and int(outs.group(1)) > 0, "the hypervisor never swapped"
+    with open(path, "rb") as f:
+        f.seek(MiB)
+        assert hashlib.sha256(f.read(MiB)).hexdigest() == wrote

@@ -171,7 +171,7 @@ def bochs(request):
         pytest.skip(f"Bochs platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None, console=False):
+    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None, console=False, guest_disk=None):
         # disk: a second ATA disk image (ata0-slave), e.g. for swap
         # console: COM1 takes input too (con.child.send reaches the machine)
         serial = os.path.join(LOGS, f"bochs-{request.node.name}-{len(consoles)}.serial")
@@ -179,6 +179,8 @@ def bochs(request):
                "--megs", str(megs), "--serial", serial, "--timeout", str(BOCHS_TIMEOUT)]
         if disk:
             cmd += ["--disk", disk]
+        if guest_disk:  # ata1-master, for `disk ata1-master` (docs/guest-disk.md)
+            cmd += ["--guest-disk", guest_disk]
         if console:
             cmd += ["--console"]
         # Bochs's own log (e.g. why the CPU refused a VM entry) beside the serial log

@@ -12,7 +12,9 @@
  *          as an empty bus (all ones) at every width; then 0 is written to
  *          each of them (a device that got the writes would be reset) and
  *          PCI configuration writes go out through 0xCF8/0xCFC.
- *   pci    through 0xCF8/0xCFC only host and ISA bridges may answer.
+ *   pci    through 0xCF8/0xCFC only host and ISA bridges may answer, and
+ *          pagevisor's own emulated devices (subsystem 1af4:5056, "PV";
+ *          docs/guest-disk.md), which are no host hardware.
  *   mmio   memory between the top of guest RAM and 4 GiB (1 MiB steps,
  *          skipping what the guest is given: LAPIC, IOAPIC, HPET, ACPI),
  *          a sample above 4 GiB, the ECAM windows (the q35 and PIIX
@@ -188,9 +190,13 @@ static uint32_t cfg_read(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
     return inl(0xCFC);
 }
 
+/* Subsystem vendor 1af4, subsystem 5056 ("PV"): pagevisor's emulated
+ * devices (vmm/vdev/vpci.c). */
+#define PV_EMULATED_SUBSYSTEM 0x50561AF4u
+
 static void probe_pci(void)
 {
-    unsigned visible = 0;
+    unsigned visible = 0, emulated = 0;
     for (unsigned bus = 0; bus < 4; bus++)
         for (unsigned dev = 0; dev < 32; dev++)
             for (unsigned fn = 0; fn < 8; fn++) {
@@ -201,6 +207,10 @@ static void probe_pci(void)
                     uint32_t cls = cfg_read(bus, dev, fn, 8) >> 8;
                     bridge = (cls >> 8) == 0x0600 || (cls >> 8) == 0x0601;
                     visible++;
+                    if (cfg_read(bus, dev, fn, 0x2C) == PV_EMULATED_SUBSYSTEM) {
+                        emulated++;
+                        continue; /* the guest's own disk: leave it working */
+                    }
                     if (!bridge)
                         finding("pci-visible", "%02x:%02x.%x %04x:%04x class %06x answers "
                                 "through 0xCF8/0xCFC", bus, dev, fn, id & 0xFFFF, id >> 16,
@@ -214,7 +224,8 @@ static void probe_pci(void)
                 outl(0x80000000u | bus << 16 | dev << 11 | fn << 8 | 4, 0xCF8);
                 outw(0, 0xCFC);
             }
-    printf("probe: pci: %u functions visible (host/ISA bridges allowed)\n", visible);
+    printf("probe: pci: %u functions visible (host/ISA bridges allowed; %u emulated by "
+           "pagevisor)\n", visible, emulated);
 }
 
 /* ---- MMIO through /dev/mem ------------------------------------------------ */

@@ -22,7 +22,8 @@
 #define STATUS_CAP_LIST (1u << 4)
 #define VIRTIO_VENDOR 0x1AF4u
 #define VIRTIO_DEVICE_BLK 0x1042u  /* 0x1040 + device id 2 */
-#define VIRTIO_SUBSYSTEM 0x1100u
+#define PV_SUBSYSTEM 0x5056u       /* "PV": pagevisor's emulated devices (the guest's
+                                      isolation probe, tests/guest/probe.c, knows it) */
 #define VIRTIO_REVISION 1u         /* modern-only devices have revision >= 1 */
 #define CLASS_STORAGE 0x01u
 #define SUBCLASS_SCSI 0x00u
@@ -87,7 +88,7 @@ static void build_cfg(uint8_t *c)
     put8(c, CFG_SUBCLASS, SUBCLASS_SCSI);
     put8(c, CFG_CLASS, CLASS_STORAGE);
     put16(c, CFG_SUBVENDOR, VIRTIO_VENDOR);
-    put16(c, CFG_SUBSYSTEM, VIRTIO_SUBSYSTEM);
+    put16(c, CFG_SUBSYSTEM, PV_SUBSYSTEM);
     put8(c, CFG_CAP_PTR, CAP_MSIX);
     put8(c, CFG_INT_LINE, 0xFF);  /* pin 0: no INTx */
     put8(c, CAP_MSIX, CAP_ID_MSIX);

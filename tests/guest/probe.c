@@ -190,9 +190,34 @@ static uint32_t cfg_read(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
     return inl(0xCFC);
 }
 
+/* Guest-physical ranges the guest was given (RAM, ACPI, interrupt
+ * controllers, its emulated devices' BARs): the MMIO sweep skips them. */
+static struct range guest_given[MAX_SKIP];
+static unsigned n_given;
+
 /* Subsystem vendor 1af4, subsystem 5056 ("PV"): pagevisor's emulated
  * devices (vmm/vdev/vpci.c). */
 #define PV_EMULATED_SUBSYSTEM 0x50561AF4u
+#define BAR0 0x10u
+#define BAR_MEM_MASK 0xFFFFFFF0u
+
+static void cfg_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
+{
+    outl(0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xFC), 0xCF8);
+    outl(v, 0xCFC);
+}
+
+/* An emulated device's BAR0 (sized the way firmware does) is the guest's:
+ * the MMIO sweep expects it to answer. */
+static void given_bar0(unsigned bus, unsigned dev, unsigned fn)
+{
+    uint32_t bar = cfg_read(bus, dev, fn, BAR0);
+    cfg_write(bus, dev, fn, BAR0, 0xFFFFFFFFu);
+    uint32_t size = ~(cfg_read(bus, dev, fn, BAR0) & BAR_MEM_MASK) + 1;
+    cfg_write(bus, dev, fn, BAR0, bar);
+    if ((bar & BAR_MEM_MASK) && size && n_given < MAX_SKIP)
+        guest_given[n_given++] = (struct range){ bar & BAR_MEM_MASK, size };
+}
 
 static void probe_pci(void)
 {
@@ -209,6 +234,7 @@ static void probe_pci(void)
                     visible++;
                     if (cfg_read(bus, dev, fn, 0x2C) == PV_EMULATED_SUBSYSTEM) {
                         emulated++;
+                        given_bar0(bus, dev, fn);
                         continue; /* the guest's own disk: leave it working */
                     }
                     if (!bridge)
@@ -231,8 +257,6 @@ static void probe_pci(void)
 /* ---- MMIO through /dev/mem ------------------------------------------------ */
 
 static int memfd = -1;
-static struct range guest_given[MAX_SKIP];
-static unsigned n_given;
 static uint64_t ram_top;
 
 /* What /proc/iomem says the guest has: RAM, ACPI, LAPIC/IOAPIC/HPET. */

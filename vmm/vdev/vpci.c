@@ -51,6 +51,7 @@
 #define MSIX_CTRL (CAP_MSIX + 2u)
 #define ISR_LEN 4u
 #define NOTIFY_LEN (VPCI_NQ * VPCI_NOTIFY_MULT)
+#define BROKEN_WARN_MAX 16u
 #define MAX_NOTIFY_CHAINS (2u * VQ_MAX_SIZE) /* per notification; the rest next time */
 
 static void put8(uint8_t *p, unsigned off, uint8_t v) { p[off] = v; }
@@ -142,7 +143,11 @@ static void flush_pending(struct vpci *v)
 
 static void needs_reset(struct vpci *v, const char *why)
 {
-    pv_warn("%s: %s; device needs reset", v->name, why);
+    /* A guest that breaks its device in a loop gets counted, not logged. */
+    if (v->broken < BROKEN_WARN_MAX)
+        pv_warn("%s: %s; device needs reset", v->name, why);
+    else if (v->broken == BROKEN_WARN_MAX)
+        pv_warn("%s: %s; device needs reset (further occurrences only counted)", v->name, why);
     v->broken++;
     v->status |= VPCI_S_NEEDS_RESET;
     raise(v, v->msix_config, VPCI_ISR_CONFIG);

@@ -1,6 +1,7 @@
 # pagevisor — one entry point.
 #   make          build build/pagevisor.efi
 #   make run      install what is missing, build, boot the default guest in QEMU
+#                 (GUEST=debian: the Debian system from its disk, docs/guest-disk.md)
 #   make test     install what is missing, run unit, simulation and e2e tests
 #   make bench    host benchmarks, then the guest-level one (make bench-guest),
 #                 printed as ratios to a baseline of the same run
@@ -90,6 +91,7 @@ EPT_SRCS      := $(sort $(wildcard ept/*.c))
 SWAP_SRCS     := $(sort $(wildcard swap/*.c))
 GUEST_SRCS    := $(sort $(wildcard guest/*.c))
 TEST_BLK_SRCS := tests/unit/blk_file.c
+VDEV_SRCS     := $(sort $(wildcard vmm/vdev/*.c))
 
 UNIT_TESTS :=
 SIMS :=
@@ -134,15 +136,19 @@ FUZZ_BINS  := $(addprefix $(BUILD)/host/fuzz/,$(FUZZERS))
 deps:
 	@scripts/deps.sh
 # the tests also need libvirt (tests/e2e/test_libvirt.py, virt-xml-validate)
+# and the Debian image builder (tests/e2e/test_debian_disk.py)
 deps-test:
-	@scripts/deps.sh libvirt
+	@scripts/deps.sh libvirt debian
 
 esp: deps $(BUILD)/pagevisor.efi
 	scripts/mkesp.sh $(BUILD)/esp.img
 
+# GUEST=kit: the busybox initramfs guest; GUEST=debian: Debian from its disk
+GUEST ?= kit
 run: deps
+	$(Q)$(if $(filter debian,$(GUEST)),scripts/deps.sh debian,true)
 	@$(MAKE) --no-print-directory all
-	scripts/run.sh
+	GUEST=$(GUEST) scripts/run.sh
 
 test-unit: deps $(UNIT_BINS)
 	@scripts/run-tests.sh unit $(UNIT_BINS)
@@ -162,6 +168,9 @@ test: deps-test check-layers
 bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@$(MAKE) --no-print-directory bench-guest
+	@scripts/deps.sh debian
+	@$(MAKE) --no-print-directory all
+	@echo "== tests/bench/bench_disk.py"; $(PYTHON) tests/bench/bench_disk.py
 
 # The guest-level benchmark: the guest kit under pagevisor vs booted directly
 # by QEMU (scripts/bench-guest.py; sizes, time and results: docs/performance.md).

@@ -108,6 +108,7 @@ static void desc_reset(struct frame *f)
     f->refcount = 0;
     f->flags = 0;
     f->mapcount = 0;
+    f->pins = 0;
     f->rmap = 0;
     f->rmap_more = NULL;
     f->swap_slot = SWAP_SLOT_NONE;

@@ -60,6 +60,7 @@ struct frame {
     uint32_t refcount;
     uint32_t flags;
     uint32_t mapcount;          /* entries in the reverse map */
+    uint32_t pins;              /* mm_pin_page holds; FRAME_PINNED while > 0 */
     gpa_t rmap;                 /* first mapping gpa (valid if mapcount >= 1) */
     struct rmap_item *rmap_more; /* further gpas when mapcount > 1 */
     uint64_t swap_slot;

@@ -315,6 +315,30 @@ bool mm_tracks_accessed(const struct guest_mm *mm);
 int mm_write(struct guest_mm *mm, gpa_t gpa, const void *src, size_t len);
 int mm_read(struct guest_mm *mm, gpa_t gpa, void *dst, size_t len);
 
+/*
+ * Device I/O into guest memory (vmm/vdev/): a device touches guest pages the
+ * way the guest would, and holds them while it does.
+ *
+ * mm_is_ram: every byte of [gpa, gpa + len) lies in guest RAM (anon or
+ * file-private regions): not ROM, MMIO, passthrough or open bus.
+ *
+ * mm_pin_page: fault the page holding gpa in exactly as a guest access
+ * would (write: new frame, COW, swap-in, ...; read: zero-map, file-map,
+ * swap-in) and hand back its host address in pin->va, valid until
+ * mm_unpin_page. A 4 KiB pool frame is pinned: one reference and
+ * FRAME_PINNED (counted in f->pins), so reclaim skips it and merging
+ * leaves it alone; another fault in the meantime (even one that
+ * copies-on-write this gpa) cannot free it. Errors: -PV_ENOENT (not RAM),
+ * mm_write's others; *pin is then empty. Pins nest.
+ */
+struct mm_pin {
+    void *va;           /* the page's bytes (page aligned) */
+    struct frame *f;    /* the pinned frame; NULL when nothing needed one */
+};
+bool mm_is_ram(const struct guest_mm *mm, gpa_t gpa, uint64_t len);
+int mm_pin_page(struct guest_mm *mm, gpa_t gpa, bool write, struct mm_pin *pin);
+void mm_unpin_page(struct guest_mm *mm, struct mm_pin *pin);
+
 /* Render counters / the last n trace events (see fault_stats.h). */
 void mm_render_stats(const struct guest_mm *mm, emit_fn emit, void *ctx);
 void mm_render_trace(const struct guest_mm *mm, size_t n, emit_fn emit,

@@ -106,7 +106,7 @@ static struct frame *mergeable(struct guest_mm *mm, gpa_t page,
     if (e->state != S2_PRESENT || e->size != PAGE_SIZE)
         return NULL;
     struct frame *f = mm_leaf_frame(mm, e);
-    if (!f || (f->flags & (FRAME_HUGE_HEAD | FRAME_HUGE_TAIL | FRAME_LOCKED)))
+    if (!f || (f->flags & (FRAME_HUGE_HEAD | FRAME_HUGE_TAIL | FRAME_LOCKED | FRAME_PINNED)))
         return NULL;
     return f;
 }
@@ -152,4 +152,65 @@ int mm_merge_pages(struct guest_mm *mm, gpa_t a, gpa_t b)
     frame_rmap_del(mm->fp, fb, b);
     frame_put(mm->fp, fb);
     return 0;
+}
+
+/* ---- pins for device I/O ------------------------------------------------------- */
+
+bool mm_is_ram(const struct guest_mm *mm, gpa_t gpa, uint64_t len)
+{
+    if (len == 0)
+        return true;
+    if (gpa + len < gpa)
+        return false;
+    gpa_t end = gpa + len;
+    while (gpa < end) {
+        const struct region *r = region_lookup(&mm->regions, gpa);
+        if (!r || (r->kind != REGION_ANON && r->kind != REGION_FILE_PRIVATE))
+            return false;
+        gpa = r->end;
+    }
+    return true;
+}
+
+int mm_pin_page(struct guest_mm *mm, gpa_t gpa, bool write, struct mm_pin *pin)
+{
+    gpa_t page = gpa & PAGE_MASK;
+    pin->f = NULL;
+    pin->va = NULL;
+    if (!mm_is_ram(mm, page, PAGE_SIZE))
+        return -PV_ENOENT;
+    struct s2_info e;
+    int rc = fault_in(mm, page, write ? ACC_W : ACC_R, &e);
+    if (rc < 0)
+        return rc;
+    pin->va = hpa_va(e.hpa);
+    struct frame *f = mm_leaf_frame(mm, &e);
+    /* The zero frame, staged images and 2 MiB blocks are never reclaimed:
+     * nothing to hold. A 4 KiB pool frame gets a reference (it outlives a
+     * copy-on-write that replaces its leaf) and FRAME_PINNED (reclaim and
+     * merging leave it alone). */
+    if (!f || (f->flags & (FRAME_ZERO | FRAME_HUGE_HEAD | FRAME_HUGE_TAIL)))
+        return 0;
+    frame_get(f);
+    f->pins++;
+    f->flags |= FRAME_PINNED;
+    pin->f = f;
+    return 0;
+}
+
+void mm_unpin_page(struct guest_mm *mm, struct mm_pin *pin)
+{
+    struct frame *f = pin->f;
+    pin->f = NULL;
+    pin->va = NULL;
+    if (!f)
+        return;
+    if (f->pins == 0) {
+        pv_err("mm: unpin of frame 0x%llx that is not pinned",
+               (unsigned long long)frame_hpa(mm->fp, f));
+        return;
+    }
+    if (--f->pins == 0)
+        f->flags &= ~FRAME_PINNED;
+    frame_put(mm->fp, f);
 }

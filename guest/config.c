@@ -90,6 +90,7 @@ static const struct key_def {
     [CONFIG_KEY_LOG] = { "log", config_set_log, false },
     [CONFIG_KEY_SELFTEST] = { "selftest", config_set_selftest, false },
     [CONFIG_KEY_TELEMETRY] = { "telemetry", config_set_telemetry, false },
+    [CONFIG_KEY_DISK] = { "disk", config_set_disk, false },
 };
 
 const char *config_key_name(enum config_key key)
@@ -155,6 +156,11 @@ static int finish(struct parser *ps)
                             cfg->line[CONFIG_KEY_FRAMES],
                             "frames %s exceeds memory %s", f, m);
     }
+    if (cfg->disk == CONFIG_DISK_PCI && cfg->swap == CONFIG_SWAP_PCI &&
+        cfg->disk_segment == cfg->swap_segment && cfg->disk_bus == cfg->swap_bus &&
+        cfg->disk_dev == cfg->swap_dev && cfg->disk_fn == cfg->swap_fn)
+        return config_error(ps->err, ps->err_len, ps->file, cfg->line[CONFIG_KEY_DISK],
+                            "disk and swap name the same device");
     return 0;
 }
 
@@ -298,6 +304,12 @@ int config_describe(const struct pv_config *cfg,
     emit(ctx, line);
     if (cfg->selftest == CONFIG_SELFTEST_EXCEPTION)
         emit(ctx, "config selftest=exception");
+    if (cfg->disk != CONFIG_DISK_NONE) {
+        char d[sizeof("serial=") + CONFIG_DISK_SERIAL_MAX + sizeof(",ro")];
+        config_disk_word(cfg, d, sizeof(d));
+        pv_snprintf(line, sizeof(line), "config disk=%s", d);
+        emit(ctx, line);
+    }
     if (cfg->telemetry_ms) {
         pv_snprintf(line, sizeof(line), "config telemetry=%u%s", (unsigned)cfg->telemetry_ms,
                     cfg->telemetry_trace ? ",trace" : "");

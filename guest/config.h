@@ -46,6 +46,11 @@
  *                    that its exception report reaches the console (a
  *                    debugging aid for new hardware; the machine then stops
  *                    with a failure status).
+ *   disk DEV[,ro]    the guest's disk (docs/guest-disk.md): a virtio-blk
+ *                    function by PCI address [SSSS:]BB:DD.F or by
+ *                    serial=NAME (1..20 of A-Z a-z 0-9 . _ -), or an ATA
+ *                    disk ata0-slave | ata1-master | ata1-slave; ",ro":
+ *                    read-only for the guest. Default: none.
  * SIZE is as in guest/size.h ("512M", "1GiB", "268435456").
  */
 #ifndef PV_GUEST_CONFIG_H
@@ -100,6 +105,7 @@ enum config_key {
     CONFIG_KEY_LOG,
     CONFIG_KEY_SELFTEST,
     CONFIG_KEY_TELEMETRY,
+    CONFIG_KEY_DISK,
     CONFIG_KEY_COUNT,
 };
 
@@ -110,6 +116,15 @@ enum config_swap {
     CONFIG_SWAP_ATA,    /* first ATA disk */
     CONFIG_SWAP_PCI,    /* the disk controller at swap_segment:bus:dev.fn */
 };
+
+/* The guest's disk (docs/guest-disk.md). */
+enum config_disk {
+    CONFIG_DISK_NONE,
+    CONFIG_DISK_PCI,    /* the virtio-blk function at disk_pci */
+    CONFIG_DISK_SERIAL, /* the virtio-blk function whose serial is disk_serial */
+    CONFIG_DISK_ATA,    /* the ATA disk at disk_ata_channel / disk_ata_slave */
+};
+#define CONFIG_DISK_SERIAL_MAX 20u /* virtio-blk GET_ID answers 20 bytes */
 
 enum config_readahead {
     CONFIG_READAHEAD_OFF,     /* read only the faulting page */
@@ -141,6 +156,13 @@ struct pv_config {
     enum config_selftest selftest;
     uint32_t telemetry_ms;    /* CSV samples every N ms of guest time; 0 = off */
     bool telemetry_trace;     /* ... with the fault-trace events */
+    enum config_disk disk;
+    uint16_t disk_segment;    /* CONFIG_DISK_PCI */
+    uint8_t disk_bus, disk_dev, disk_fn;
+    char disk_serial[CONFIG_DISK_SERIAL_MAX + 1]; /* CONFIG_DISK_SERIAL */
+    uint8_t disk_ata_channel; /* CONFIG_DISK_ATA: 0 primary, 1 secondary */
+    bool disk_ata_slave;
+    bool disk_ro;             /* the guest may not write */
     /* 1-based line each key was (first) given on; 0 = default. Lets later
        checks ("file not found") name the line through config_error(). */
     uint32_t line[CONFIG_KEY_COUNT];
@@ -193,6 +215,10 @@ int config_error(char *err, size_t err_len, const char *file_name,
  *     config console=0x3f8 log=info
  * Returns 0, or -PV_EINVAL for a NULL cfg or emit.
  */
+/* The disk key's value as config_parse() accepts it ("00:05.0,ro",
+ * "serial=data", "ata1-master"; "none"), into buf. */
+void config_disk_word(const struct pv_config *cfg, char *buf, size_t len);
+
 int config_describe(const struct pv_config *cfg,
                     void (*emit)(void *ctx, const char *line), void *ctx);
 

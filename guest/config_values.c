@@ -168,8 +168,8 @@ static bool split_at(struct slice v, char c, struct slice *head,
     return false;
 }
 
-/* [SSSS:]BB:DD.F; returns 1 if v is not PCI syntax, else 0 or an error. */
-static int set_swap_pci(struct parser *ps, struct slice v)
+/* See config_values.h. */
+int config_parse_pci(struct parser *ps, const char *key, struct slice v, struct config_pci *out)
 {
     struct slice a, rest, b, c, dev, fn;
     uint32_t seg = 0, bus, d, f;
@@ -190,18 +190,27 @@ static int set_swap_pci(struct parser *ps, struct slice v)
 
     char q[CONFIG_QUOTE_BUF];
     if (d > CONFIG_PCI_DEV_MAX)
-        return config_fail(ps, "swap '%s': device 0x%x out of range (max 0x%x)",
+        return config_fail(ps, "%s '%s': device 0x%x out of range (max 0x%x)", key,
                            config_quote(q, v), d, CONFIG_PCI_DEV_MAX);
     if (f > CONFIG_PCI_FN_MAX)
-        return config_fail(ps, "swap '%s': function %u out of range (max %u)",
+        return config_fail(ps, "%s '%s': function %u out of range (max %u)", key,
                            config_quote(q, v), f, CONFIG_PCI_FN_MAX);
+    *out = (struct config_pci){ (uint16_t)seg, (uint8_t)bus, (uint8_t)d, (uint8_t)f };
+    return 0;
+}
 
+static int set_swap_pci(struct parser *ps, struct slice v)
+{
+    struct config_pci a;
+    int rc = config_parse_pci(ps, "swap", v, &a);
+    if (rc != 0)
+        return rc;
     struct pv_config *cfg = ps->cfg;
     cfg->swap = CONFIG_SWAP_PCI;
-    cfg->swap_segment = (uint16_t)seg;
-    cfg->swap_bus = (uint8_t)bus;
-    cfg->swap_dev = (uint8_t)d;
-    cfg->swap_fn = (uint8_t)f;
+    cfg->swap_segment = a.segment;
+    cfg->swap_bus = a.bus;
+    cfg->swap_dev = a.dev;
+    cfg->swap_fn = a.fn;
     return 0;
 }
 

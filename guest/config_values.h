@@ -64,6 +64,19 @@ int config_set_console(struct parser *ps, struct slice v);
 int config_set_log(struct parser *ps, struct slice v);
 int config_set_telemetry(struct parser *ps, struct slice v);
 
+/* A PCI address as written in the config. */
+struct config_pci {
+    uint16_t segment;
+    uint8_t bus, dev, fn;
+};
+
+/* [SSSS:]BB:DD.F (hex) for key: 1 when v is not PCI syntax (nothing said),
+ * 0 with *out filled, or config_fail's error (device or function out of
+ * range, named with key). */
+int config_parse_pci(struct parser *ps, const char *key, struct slice v, struct config_pci *out);
+
+int config_set_disk(struct parser *ps, struct slice v);
+
 /* Value words for config_describe(); "?" for values out of range. */
 const char *config_swap_word(enum config_swap swap); /* NULL for PCI */
 const char *config_readahead_word(enum config_readahead ra);

@@ -35,6 +35,8 @@ RULES = {
     "swap/": (["swap/", "ept/", "vmm/lib/", "vmm/drivers/blkdev.h"], []),
     "guest/": (["guest/", "ept/", "vmm/lib/", "vmm/boot_info.h", "vmm/memmap.h",
                 "vmm/acpi.h"], []),
+    # emulated devices for the guest: guest memory, the block interface
+    "vmm/vdev/": (["vmm/vdev/", "ept/", "vmm/lib/", "vmm/drivers/blkdev.h"], []),
     "vmm/svm/": ([""], ["vmm/vmx/", "efi/"]),
     "vmm/vmx/": ([""], ["vmm/svm/", "efi/"]),
     "vmm/": ([""], ["efi/"]),

@@ -6,6 +6,8 @@
 #   scripts/deps.sh fuzz       also clang + libFuzzer runtime (make fuzz)
 #   scripts/deps.sh libvirt    also libvirt (make test: tests/e2e/test_libvirt.py,
 #                              virt-xml-validate; scripts/virsh-run.sh)
+#   scripts/deps.sh debian     also the Debian guest image builder (scripts/mkdebian.sh:
+#                              make test, make bench, make run GUEST=debian)
 #
 # Runs apt-get as root directly, or through sudo when not root.
 set -euo pipefail
@@ -18,13 +20,17 @@ fuzz=(clang libclang-rt-14-dev)
 # driver, virsh and virt-xml-validate (clients; it runs xmllint).
 libvirt=(libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
          libxml2-utils)
+# mmdebstrap builds the root filesystem, mkfs.ext4 -d makes it an image and
+# debugfs/e2fsck read it back on the host (tests/e2e/test_debian_disk.py).
+debian=(mmdebstrap e2fsprogs)
 
 want=("${base[@]}")
 for group in "$@"; do
     case "$group" in
         fuzz) want+=("${fuzz[@]}") ;;
         libvirt) want+=("${libvirt[@]}") ;;
-        *) echo "deps.sh: unknown group '$group' (known: fuzz, libvirt)" >&2; exit 2 ;;
+        debian) want+=("${debian[@]}") ;;
+        *) echo "deps.sh: unknown group '$group' (known: fuzz, libvirt, debian)" >&2; exit 2 ;;
     esac
 done
 

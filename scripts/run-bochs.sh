@@ -8,6 +8,8 @@
 #   --cpu MODEL      Bochs CPU model (default corei7_skylake_x: VMX+EPT+A/D)
 #   --megs N         machine memory in MiB (default 512)
 #   --disk IMG       a second ATA disk (ata0-slave), e.g. for swap
+#   --guest-disk IMG an ATA disk at ata1-master, for pagevisor's
+#                    `disk ata1-master` key (docs/guest-disk.md)
 #   --timeout SECS   give up after SECS (default 900; exit 124)
 #   --until REGEX    stop when the serial log matches (default: pagevisor's
 #                    power-off or not-started line)
@@ -27,7 +29,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-esp="" serial="$root/build/bochs/serial.log" cpu=corei7_skylake_x megs=512 disk=""
+esp="" serial="$root/build/bochs/serial.log" cpu=corei7_skylake_x megs=512 disk="" gdisk=""
 timeout=900 until='power off: status|not started; returning' keep_log="" console=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
         --cpu) cpu=$2; shift 2 ;;
         --megs) megs=$2; shift 2 ;;
         --disk) disk=$2; shift 2 ;;
+        --guest-disk) gdisk=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --until) until=$2; shift 2 ;;
         --keep-log) keep_log=$2; shift 2 ;;
@@ -52,7 +55,7 @@ mkdir -p "$(dirname "$serial")"
 esp=$(realpath "$esp")
 # Bochs locks disk images with IMG.lock and leaves the lock behind when it
 # is killed; a lock no running Bochs holds is stale.
-for img in "$esp" ${disk:+"$(realpath "$disk")"}; do
+for img in "$esp" ${disk:+"$(realpath "$disk")"} ${gdisk:+"$(realpath "$gdisk")"}; do
     if [ -e "$img.lock" ] && ! pgrep -f -- "bochs-bin.*" >/dev/null; then
         rm -f "$img.lock"
     elif [ -e "$img.lock" ]; then
@@ -73,6 +76,8 @@ display_library: term
 pci: enabled=1, chipset=i440fx
 ata0-master: type=disk, path=$esp, mode=flat
 ${disk:+ata0-slave: type=disk, path=$(realpath "$disk"), mode=flat}
+${gdisk:+ata1: enabled=1, ioaddr1=0x170, ioaddr2=0x370, irq=15}
+${gdisk:+ata1-master: type=disk, path=$(realpath "$gdisk"), mode=flat}
 $com1
 port_e9_hack: enabled=1
 log: $dir/bochs.log
@@ -90,7 +95,7 @@ stop() {
     kill "$spid" 2>/dev/null || true
     sleep 0.5
     pkill -9 -f -- "-f $dir/bochsrc" 2>/dev/null || true
-    rm -f "$esp.lock" ${disk:+"$(realpath "$disk").lock"}
+    rm -f "$esp.lock" ${disk:+"$(realpath "$disk").lock"} ${gdisk:+"$(realpath "$gdisk").lock"}
 }
 trap 'stop; [ -z "$keep_log" ] || cp "$dir/bochs.log" "$keep_log" 2>/dev/null || true; rm -rf "$dir"' EXIT
 if [ $console = 1 ]; then

@@ -13,6 +13,10 @@
 #                    chosen sectors' reads or writes
 #   --swap-transitional  attach that disk as a transitional virtio device
 #                    (legacy I/O BAR too, QEMU's default) instead of modern-only
+#   --guest-disk IMG[,ro]  a raw image attached as a modern virtio-blk device
+#                    with serial=$PV_GUEST_DISK_SERIAL, for pagevisor's
+#                    `disk serial=...` key (docs/guest-disk.md); ,ro: QEMU
+#                    opens it read-only
 #   --accel MODE     auto (default) | kvm | tcg
 #   --timeout SECS   stop QEMU after SECS (exit 124)
 # Exit status: 0 when pagevisor powered off with success, 1 on its failure
@@ -24,6 +28,7 @@ root=$(cd "$here/.." && pwd)
 . "$here/lib/swapimg.sh"
 esp="" serial=stdio log="" mem=$PV_MEM swap="$root/build/swap.img" accel=auto timeout=0 blkdebug=
 swap_legacy=",disable-legacy=on"
+guest_disk=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --esp) esp=$2; shift 2 ;;
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
         --swap) swap=$2; shift 2 ;;
         --swap-blkdebug) blkdebug=$2; shift 2 ;;
         --swap-transitional) swap_legacy=""; shift ;;
+        --guest-disk) guest_disk=$2; shift 2 ;;
         --accel) accel=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --) shift; break ;;
@@ -69,6 +75,14 @@ if [ "$swap" != none ]; then
     fi
     disks+=(-drive "if=none,id=swap,format=raw,$file"
             -device "virtio-blk-pci,drive=swap${swap_legacy},serial=$PV_SWAP_SERIAL")
+fi
+
+if [ -n "$guest_disk" ]; then
+    gd_file=${guest_disk%,ro} gd_ro=""
+    [ "$gd_file" != "$guest_disk" ] && gd_ro=",readonly=on"
+    [ -f "$gd_file" ] || { echo "run-qemu.sh: --guest-disk '$gd_file': no such image" >&2; exit 2; }
+    disks+=(-drive "if=none,id=gdisk,format=raw,file=$gd_file$gd_ro"
+            -device "virtio-blk-pci,drive=gdisk,disable-legacy=on,serial=$PV_GUEST_DISK_SERIAL")
 fi
 
 case "$serial" in

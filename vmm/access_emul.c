@@ -10,6 +10,7 @@
 #include "vmm/guest_walk.h"
 #include "vmm/insn.h"
 #include "vmm/lib/log.h"
+#include "vmm/vdev/mmio_dev.h"
 
 #define CR0_PE (1ull << 0)
 #define EFER_LMA (1ull << 10)
@@ -49,6 +50,39 @@ static uint64_t get_gpr(struct vcpu *v, unsigned reg)
     return reg == GPR_RSP ? v->ops->get_rsp(v) : v->gpr[reg];
 }
 
+/* A load or store on an emulated device's registers (vmm/vdev/mmio_dev.h). */
+static int emulate_mmio(struct vcpu *v, const struct vm_exit *e, const struct fault_outcome *o,
+                        const struct insn *in)
+{
+    const struct mmio_dev *dev = o->mmio_ctx;
+    switch (in->kind) {
+    case INSN_LOAD: {
+        if (e->u.fault.access != ACC_R)
+            return -1;
+        unsigned reg = operand_gpr(in);
+        uint64_t raw = dev->read(dev->ctx, o->mmio_offset, in->size);
+        set_gpr(v, reg, insn_merge_reg(get_gpr(v, reg), insn_extend(raw, in), in));
+        break;
+    }
+    case INSN_STORE_REG:
+    case INSN_STORE_IMM: {
+        uint64_t src = in->kind == INSN_STORE_REG ? get_gpr(v, operand_gpr(in)) : 0;
+        /* RIP moves first: the write may take a while (a notification serves
+         * the queue) and must not be redone. */
+        v->ops->set_rip(v, e->rip + in->length);
+        dev->write(dev->ctx, o->mmio_offset, in->size, insn_store_value(src, in));
+        return 0;
+    }
+    default:
+        pv_err("emulate: device access at gpa 0x%llx by a %s instruction (%u bytes at rip "
+               "0x%llx) is not emulated", (unsigned long long)e->u.fault.gpa,
+               insn_kind_name(in->kind), in->length, (unsigned long long)e->rip);
+        return -1;
+    }
+    v->ops->set_rip(v, e->rip + in->length);
+    return 0;
+}
+
 int emulate_access(struct vcpu *v, const struct vm_exit *e, const struct fault_outcome *o)
 {
     uint64_t cr0, cr3, cr4, efer;
@@ -68,6 +102,8 @@ int emulate_access(struct vcpu *v, const struct vm_exit *e, const struct fault_o
                got > 3 ? bytes[3] : 0, (unsigned long long)e->rip);
         return -1;
     }
+    if (o->kind == FAULT_MMIO && o->mmio_dev == VDEV_MMIO_DEV && o->mmio_ctx)
+        return emulate_mmio(v, e, o, &in);
     const char *what = fault_res_name(o->res);
     switch (in.kind) {
     case INSN_LOAD: {

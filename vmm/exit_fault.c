@@ -7,7 +7,9 @@
  *   denied          drop the write (ROM), as real ROM would
  *   any of these three while the CPU walks the guest's page tables: stop
  *                   the guest (garbage page tables), never emulate
- *   mmio            no device models yet: emulate as open bus
+ *   mmio            an emulated device's registers (vmm/vdev/mmio_dev.h):
+ *                   the load or store goes to its model; other mmio
+ *                   regions behave as open bus
  *   oom / error     stop the guest with the sizes and the address: no frame
  *                   is ever freed while its data lives nowhere else
  * The stop message is rendered from the outcome alone (kind, err, swap):

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "guest/guest.h"
+#include "vmm/drivers/pci.h"
 
 enum io_action {
     IO_DENY,         /* open bus: reads all ones, writes dropped, counted */
@@ -129,6 +130,12 @@ const struct io_policy *io_policy_current(void);
 #define PCI_CONFIG_DATA 0xCFC
 #define PCI_RESET_CONTROL 0xCF9
 uint32_t pci_filter_in(uint16_t port, uint8_t size);
+/* The first device number in [first, last] on bus 0 whose function 0 the
+ * guest sees as empty; false when none. */
+bool pci_filter_free_slot(uint8_t first, uint8_t last, uint8_t *dev);
+/* Show the emulated function v at a (vmm/vdev/vpci.h) from now on. */
+struct vpci;
+void pci_filter_attach(struct pci_addr a, struct vpci *v);
 void pci_filter_out(struct vcpu *v, uint16_t port, uint8_t size, uint32_t value);
 
 #endif

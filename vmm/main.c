@@ -13,6 +13,7 @@
 #include "vmm/arch/arch.h"
 #include "vmm/boot_info.h"
 #include "vmm/console.h"
+#include "vmm/guest_disk.h"
 #include "vmm/monitor/telemetry.h"
 #include "vmm/arch/cpu_tables.h"
 #include "vmm/lib/heap.h"
@@ -146,6 +147,10 @@ static enum pv_exit run_guest(struct boot_info *bi)
         return PV_EXIT_FAILURE;
     }
     guest_layout_describe(&layout, log_line, NULL);
+    if (guest_disk_attach(&bi->cfg, &mm, err, sizeof(err)) < 0) {
+        pv_err("%s", err);
+        return PV_EXIT_FAILURE;
+    }
     if (setup_swap(&bi->cfg) < 0)
         return PV_EXIT_FAILURE;
 
@@ -212,11 +217,18 @@ void hv_main(struct boot_info *bi)
         pv_info("selftest: raising an invalid-opcode exception in the hypervisor");
         __asm__ volatile("ud2");
     }
+    /* A refused guest disk or swap device stops here: the guest never
+     * starts. The guest's disk first: the swap probe then re-initialises
+     * its own device, and must not have taken the guest's. */
+    char perr[256];
+    if (guest_disk_probe(&bi->cfg, perr, sizeof(perr)) < 0) {
+        pv_err("%s", perr);
+        hv_poweroff(PV_EXIT_FAILURE);
+    }
     if (bi->cfg.swap != CONFIG_SWAP_NONE) {
-        /* A refused swap device stops here: the guest never starts. */
-        char err[256];
-        if (swap_probe(&bi->cfg, &swapdev, err, sizeof(err)) < 0) {
-            pv_err("%s", err);
+        if (swap_probe(&bi->cfg, &swapdev, perr, sizeof(perr)) < 0 ||
+            guest_disk_check_swap(&bi->cfg, &swapdev, perr, sizeof(perr)) < 0) {
+            pv_err("%s", perr);
             hv_poweroff(PV_EXIT_FAILURE);
         }
     }

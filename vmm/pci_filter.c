@@ -10,6 +10,10 @@
  * dropped and counted: the guest does not own the chipset. The guest ACPI
  * tables omit MCFG, so the guest uses these ports and not ECAM.
  *
+ * One emulated function may be attached (the guest's disk, vmm/vdev/vpci.h):
+ * its configuration space answers at its address, reads and writes, in place
+ * of whatever the host has there (docs/guest-disk.md).
+ *
  * The guest's CONFIG_ADDRESS is shadowed here; the host's configuration
  * space is read through the hypervisor's own PCI access (vmm/drivers/pci.h,
  * whose ops host tests replace with a fake configuration space).
@@ -21,6 +25,7 @@
 #include "vmm/lib/size_mask.h"
 #include "vmm/power.h"
 #include "vmm/vcpu.h"
+#include "vmm/vdev/vpci.h"
 
 #define CFG_ENABLE (1u << 31)
 #define CFG_BUS_SHIFT 16             /* bus 23:16 */
@@ -33,6 +38,8 @@
 #define RESET_CONTROL_RESET (1u << 2)
 
 static uint32_t address;        /* the guest's view of CONFIG_ADDRESS */
+static struct vpci *virt;       /* the emulated function, if any */
+static struct pci_addr virt_addr;
 static uint64_t dropped_writes, hidden_reads;
 
 static struct pci_addr function_of(uint32_t addr)
@@ -58,6 +65,27 @@ static bool visible(struct pci_addr a)
            (sub == PCI_SUBCLASS_HOST_BRIDGE || sub == PCI_SUBCLASS_ISA_BRIDGE);
 }
 
+bool pci_filter_free_slot(uint8_t first, uint8_t last, uint8_t *dev)
+{
+    for (unsigned d = first; d <= last; d++)
+        if (!visible((struct pci_addr){ 0, 0, (uint8_t)d, 0 })) {
+            *dev = (uint8_t)d;
+            return true;
+        }
+    return false;
+}
+
+void pci_filter_attach(struct pci_addr a, struct vpci *v)
+{
+    virt_addr = a;
+    virt = v;
+}
+
+static bool is_virt(struct pci_addr a)
+{
+    return virt && pci_addr_eq(a, virt_addr);
+}
+
 uint32_t pci_filter_in(uint16_t port, uint8_t size)
 {
     uint32_t ones = (uint32_t)access_size_mask(size);
@@ -68,12 +96,14 @@ uint32_t pci_filter_in(uint16_t port, uint8_t size)
     if (port < PCI_CONFIG_DATA || !(address & CFG_ENABLE))
         return ones;
     struct pci_addr a = function_of(address);
+    unsigned shift = (port - PCI_CONFIG_DATA) * 8;
+    if (is_virt(a))
+        return vpci_cfg_read(virt, (uint16_t)((address & CFG_REG_MASK) + shift / 8), size);
     if (!visible(a)) {
         hidden_reads++;
         return ones;
     }
     uint32_t v = pci_read32(a, (uint16_t)(address & CFG_REG_MASK));
-    unsigned shift = (port - PCI_CONFIG_DATA) * 8;
     return (v >> shift) & ones;
 }
 
@@ -87,6 +117,11 @@ void pci_filter_out(struct vcpu *v, uint16_t port, uint8_t size, uint32_t value)
         if (value & RESET_CONTROL_RESET)
             vcpu_stop(v, PV_EXIT_SUCCESS, "guest requested a reset (port 0xcf9); "
                                           "pagevisor does not reboot guests");
+        return;
+    }
+    if (port >= PCI_CONFIG_DATA && (address & CFG_ENABLE) && is_virt(function_of(address))) {
+        vpci_cfg_write(virt, (uint16_t)((address & CFG_REG_MASK) + (port - PCI_CONFIG_DATA)),
+                       size, value);
         return;
     }
     if (dropped_writes++ < 8)

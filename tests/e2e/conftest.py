@@ -138,7 +138,7 @@ def qemu(request):
     consoles = []
 
     def boot(esp, accel="tcg", extra=(), mem="1G", swap="none", timeout=QEMU_TIMEOUT,
-             blkdebug=None, swap_transitional=False, serial="stdio"):
+             blkdebug=None, swap_transitional=False, serial="stdio", guest_disk=None):
         # swap: a disk image attached as a modern virtio-blk device (or a
         # transitional one, with its legacy I/O BAR), or "none";
         # blkdebug: a blkdebug rule file the swap disk is attached through;
@@ -150,6 +150,8 @@ def qemu(request):
             cmd += ["--swap-blkdebug", blkdebug]
         if swap_transitional:
             cmd.append("--swap-transitional")
+        if guest_disk:  # IMG[,ro]: the guest's disk (docs/guest-disk.md)
+            cmd += ["--guest-disk", guest_disk]
         cmd += ["--", *extra]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
         consoles.append(c)
@@ -169,7 +171,7 @@ def bochs(request):
         pytest.skip(f"Bochs platform absent: {missing} not found")
     consoles = []
 
-    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None, console=False):
+    def boot(esp, cpu="corei7_skylake_x", megs=512, disk=None, console=False, guest_disk=None):
         # disk: a second ATA disk image (ata0-slave), e.g. for swap
         # console: COM1 takes input too (con.child.send reaches the machine)
         serial = os.path.join(LOGS, f"bochs-{request.node.name}-{len(consoles)}.serial")
@@ -177,6 +179,8 @@ def bochs(request):
                "--megs", str(megs), "--serial", serial, "--timeout", str(BOCHS_TIMEOUT)]
         if disk:
             cmd += ["--disk", disk]
+        if guest_disk:  # ata1-master, for `disk ata1-master` (docs/guest-disk.md)
+            cmd += ["--guest-disk", guest_disk]
         if console:
             cmd += ["--console"]
         # Bochs's own log (e.g. why the CPU refused a VM entry) beside the serial log

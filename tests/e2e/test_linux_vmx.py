@@ -5,6 +5,8 @@ stage-2 (EPT-violation) fault path.
 
 Bochs runs about 50 MIPS: a boot takes minutes (most of it the kernel
 decompressing itself), so every VMX scenario shares one boot."""
+import hashlib
+import random
 import re
 
 import pytest
@@ -18,6 +20,18 @@ MIB = 1024 * 1024
 # lost. 115200 keeps both small.
 BOCHS_CONSOLE = "console=ttyS0,115200"
 HALTED = r"guest halted with interrupts disabled \(power-off without ACPI\)"
+
+
+# A multiple of Bochs's cylinder (16 heads x 63 sectors) keeps it all addressable.
+GUEST_DISK_BYTES = 16 * 63 * 512 * 16
+
+
+def guest_disk_image(path):
+    """Known random bytes for the guest's disk; (path, sha256 of the first MiB)."""
+    data = random.Random(1234).randbytes(GUEST_DISK_BYTES)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, hashlib.sha256(data[:MIB]).hexdigest()
 
 
 def linux_conf(memory, console="console=ttyS0", memcheck=80, extra="",
@@ -56,7 +70,7 @@ def monitor_session(con):
     con.expect_line(r"\[pv\] monitor: guest resumed\r*\n")
 
 
-def check_guest_run(con, memory_mib, stop_reason, probe=False, monitor=False):
+def check_guest_run(con, memory_mib, stop_reason, probe=False, monitor=False, vdisk=False):
     """From the guest's entry to the machine's power-off: the checks pass
     (with probe: the isolation probe too, before memcheck; with monitor: a
     monitor session while the kernel boots), the guest stops the way its
@@ -81,8 +95,10 @@ def check_guest_run(con, memory_mib, stop_reason, probe=False, monitor=False):
         assert not findings and m.group(1).startswith("PASS"), \
             "the guest reached what it must not:\n" + "\n".join(findings or [m.group(0)])
         con.expect_line(r"pv-guest: check probe: PASS")
+    if vdisk:
+        con.expect_line(r"pv-guest: check vdisk: PASS")
     con.expect_line(r"memcheck: PASS bytes=(\d+)")
-    con.expect_line(r"pv-guest: checks done passed=%d failed=0" % (4 if probe else 3))
+    con.expect_line(r"pv-guest: checks done passed=%d failed=0" % (3 + probe + vdisk))
     con.expect_line(r"\[pv\] vcpu: guest stopped: " + stop_reason)
     con.expect_line(r"\[pv\] stats end")
     con.expect_line(r"\[pv\] power off: status 0 \(success\)")
@@ -103,7 +119,9 @@ def check_guest_run(con, memory_mib, stop_reason, probe=False, monitor=False):
 
 def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     # One boot for every VMX scenario, overcommit included: 128M of guest
-    # RAM on 80M of host frames, swapping to an ATA disk made with mkswap.
+    # RAM on 80M of host frames, swapping to an ATA disk made with mkswap;
+    # the guest's disk (docs/guest-disk.md) on ata1-master behind pagevisor's
+    # emulated virtio-blk, read and written by the guest.
     from test_swap_linux import mkswap_image
     from conftest import E2E
     import os
@@ -111,11 +129,12 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     # The isolation probe runs before memcheck: swapping to the ATA disk it
     # tried to reach must still work afterwards.
     esp = make_esp(linux_conf("128M", console=BOCHS_CONSOLE,
-                              extra="frames 80M\nswap ata\nreadahead auto\n",
-                              checks="meminfo,cpus,probe,memcheck"),
+                              extra="frames 80M\nswap ata\nreadahead auto\ndisk ata1-master\n",
+                              checks="meminfo,cpus,probe,vdisk,memcheck"),
                    add={kernel: "vmlinuz", initrd: "initrd.img"})
+    gdisk, head = guest_disk_image(os.path.join(E2E, "guest-disk-ata.img"))
     con = bochs(esp, disk=mkswap_image(os.path.join(E2E, "swap-ata.img"), "64M"),
-                console=True)
+                console=True, guest_disk=gdisk)
     con.expect_line(r"\[pv\] virtualization: using vmx\+ept")
     # Bochs's OVMF leaves IA32_FEATURE_CONTROL unlocked: pagevisor locks it.
     con.expect_line(r"\[pv\] vmx: IA32_FEATURE_CONTROL was unlocked \(0x0\): "
@@ -127,7 +146,16 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
                     r"rdtscp/invpcid/xsaves on/on/on, HLT activity yes")
     # No ACPI under Bochs's OVMF: Linux powers off by halting with
     # interrupts disabled, which pagevisor takes as the guest's end.
-    s = check_guest_run(con, 128, HALTED, probe=True, monitor=True)
+    s = check_guest_run(con, 128, HALTED, probe=True, monitor=True, vdisk=True)
+    # The guest's disk: its known first MiB read back, 1 MiB written at MiB 1
+    # found on the host image afterwards.
+    out = con.output()
+    assert "[pv] disk: guest sees virtio-blk at 00:" in out
+    assert f"pv-guest: vdisk sectors={GUEST_DISK_BYTES // 512} ro=0 head_sha256={head}" in out
+    wrote = re.search(r"pv-guest: vdisk wrote sha256=([0-9a-f]{64}) at MiB 1", out).group(1)
+    with open(gdisk, "rb") as f:
+        f.seek(MIB)
+        assert hashlib.sha256(f.read(MIB)).hexdigest() == wrote
     # The guest's XSETBV (always an exit under VMX) was run for it, and its
     # idle HLTs were resumed in the HLT activity state (the final HLT is the
     # one that stopped it).

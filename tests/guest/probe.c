@@ -12,7 +12,9 @@
  *          as an empty bus (all ones) at every width; then 0 is written to
  *          each of them (a device that got the writes would be reset) and
  *          PCI configuration writes go out through 0xCF8/0xCFC.
- *   pci    through 0xCF8/0xCFC only host and ISA bridges may answer.
+ *   pci    through 0xCF8/0xCFC only host and ISA bridges may answer, and
+ *          pagevisor's own emulated devices (subsystem 1af4:5056, "PV";
+ *          docs/guest-disk.md), which are no host hardware.
  *   mmio   memory between the top of guest RAM and 4 GiB (1 MiB steps,
  *          skipping what the guest is given: LAPIC, IOAPIC, HPET, ACPI),
  *          a sample above 4 GiB, the ECAM windows (the q35 and PIIX
@@ -188,9 +190,38 @@ static uint32_t cfg_read(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
     return inl(0xCFC);
 }
 
+/* Guest-physical ranges the guest was given (RAM, ACPI, interrupt
+ * controllers, its emulated devices' BARs): the MMIO sweep skips them. */
+static struct range guest_given[MAX_SKIP];
+static unsigned n_given;
+
+/* Subsystem vendor 1af4, subsystem 5056 ("PV"): pagevisor's emulated
+ * devices (vmm/vdev/vpci.c). */
+#define PV_EMULATED_SUBSYSTEM 0x50561AF4u
+#define BAR0 0x10u
+#define BAR_MEM_MASK 0xFFFFFFF0u
+
+static void cfg_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
+{
+    outl(0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xFC), 0xCF8);
+    outl(v, 0xCFC);
+}
+
+/* An emulated device's BAR0 (sized the way firmware does) is the guest's:
+ * the MMIO sweep expects it to answer. */
+static void given_bar0(unsigned bus, unsigned dev, unsigned fn)
+{
+    uint32_t bar = cfg_read(bus, dev, fn, BAR0);
+    cfg_write(bus, dev, fn, BAR0, 0xFFFFFFFFu);
+    uint32_t size = ~(cfg_read(bus, dev, fn, BAR0) & BAR_MEM_MASK) + 1;
+    cfg_write(bus, dev, fn, BAR0, bar);
+    if ((bar & BAR_MEM_MASK) && size && n_given < MAX_SKIP)
+        guest_given[n_given++] = (struct range){ bar & BAR_MEM_MASK, size };
+}
+
 static void probe_pci(void)
 {
-    unsigned visible = 0;
+    unsigned visible = 0, emulated = 0;
     for (unsigned bus = 0; bus < 4; bus++)
         for (unsigned dev = 0; dev < 32; dev++)
             for (unsigned fn = 0; fn < 8; fn++) {
@@ -201,6 +232,11 @@ static void probe_pci(void)
                     uint32_t cls = cfg_read(bus, dev, fn, 8) >> 8;
                     bridge = (cls >> 8) == 0x0600 || (cls >> 8) == 0x0601;
                     visible++;
+                    if (cfg_read(bus, dev, fn, 0x2C) == PV_EMULATED_SUBSYSTEM) {
+                        emulated++;
+                        given_bar0(bus, dev, fn);
+                        continue; /* the guest's own disk: leave it working */
+                    }
                     if (!bridge)
                         finding("pci-visible", "%02x:%02x.%x %04x:%04x class %06x answers "
                                 "through 0xCF8/0xCFC", bus, dev, fn, id & 0xFFFF, id >> 16,
@@ -214,14 +250,13 @@ static void probe_pci(void)
                 outl(0x80000000u | bus << 16 | dev << 11 | fn << 8 | 4, 0xCF8);
                 outw(0, 0xCFC);
             }
-    printf("probe: pci: %u functions visible (host/ISA bridges allowed)\n", visible);
+    printf("probe: pci: %u functions visible (host/ISA bridges allowed; %u emulated by "
+           "pagevisor)\n", visible, emulated);
 }
 
 /* ---- MMIO through /dev/mem ------------------------------------------------ */
 
 static int memfd = -1;
-static struct range guest_given[MAX_SKIP];
-static unsigned n_given;
 static uint64_t ram_top;
 
 /* What /proc/iomem says the guest has: RAM, ACPI, LAPIC/IOAPIC/HPET. */

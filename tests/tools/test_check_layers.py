@@ -33,6 +33,7 @@ GOOD = {
     "ept/fault.c": '#include "ept/mm.h"\n#include "vmm/lib/log.h"\n',
     "swap/swapin.c": '#include "ept/mm.h"\n#include "vmm/drivers/blkdev.h"\n',
     "vmm/svm/svm.c": '#include "vmm/vcpu.h"\n#include "ept/s2pt.h"\n',
+    "vmm/vdev/vblk.c": '#include "ept/mm.h"\n#include "vmm/drivers/blkdev.h"\n',
     "efi/main.c": '#include <efi.h>\n#include "vmm/boot_info.h"\n',
 }
 
@@ -52,6 +53,8 @@ def test_good_tree_passes(tmp_path):
     ("vmm/exit.c", '#include "efi/efi_glue.h"\n', "except efi/"),
     ("guest/build.c", "#include <efi.h>\n", "only efi/ sees gnu-efi"),
     ("vmm/arch/trap.c", '#include "vmm/power.h"\n', "vmm/arch may use only"),
+    ("vmm/vdev/vpci.c", '#include "vmm/vcpu.h"\n', "vmm/vdev may use only"),
+    ("vmm/vdev/vblk.c", '#include "vmm/drivers/virtio_blk.h"\n', "vmm/vdev may use only"),
 ])
 def test_wrong_include_fails(tmp_path, rel, text, names):
     files = dict(GOOD)

@@ -18,6 +18,7 @@
 #include "tests/unit/host_log.h"
 #include "tests/unit/vcpu_fake.h"
 #include "vmm/exit_fault.h"
+#include "vmm/vdev/mmio_dev.h"
 
 #define CODE 0xffffffff81000000ull   /* guest-virtual RIP ... */
 #define CODE_GPA 0x200000ull         /* ... and where it lives */
@@ -121,6 +122,88 @@ static void test_loads_read_all_ones(void **state)
     assert_int_equal(cpu.injections, 0);
 }
 
+/* An emulated device's registers (vmm/vdev/mmio_dev.h): the decoded load
+ * or store reaches the model with the region offset and the access size. */
+struct fake_dev {
+    uint64_t last_off, last_value;
+    unsigned last_size, reads, writes;
+};
+
+static uint64_t fake_read(void *ctx, uint64_t off, unsigned size)
+{
+    struct fake_dev *d = ctx;
+    d->reads++;
+    d->last_off = off;
+    d->last_size = size;
+    /* the low size bytes, as a register of that width holds them */
+    return size == 8 ? 0x8877665544332211ull
+                     : 0x8877665544332211ull & ((1ull << (8 * size)) - 1);
+}
+
+static void fake_write(void *ctx, uint64_t off, unsigned size, uint64_t value)
+{
+    struct fake_dev *d = ctx;
+    d->writes++;
+    d->last_off = off;
+    d->last_size = size;
+    d->last_value = value;
+}
+
+static int emulate_mmio_at(struct mmio_dev *dev, const char *bytes, size_t len, uint32_t access)
+{
+    gpt_poke(g, CODE, bytes, len);
+    cpu.rip = CODE;
+    struct vm_exit e = {
+        .kind = EXIT_STAGE2_FAULT,
+        .rip = CODE,
+        .u.fault = { .gpa = HOLE + 0x14, .access = access, .rip = CODE },
+    };
+    struct fault_outcome o = {
+        .kind = FAULT_MMIO, .res = RES_MMIO, .mmio_dev = VDEV_MMIO_DEV, .mmio_ctx = dev,
+        .mmio_offset = 0x14,
+    };
+    return emulate_access(&cpu.v, &e, &o);
+}
+
+static void test_mmio_device(void **state)
+{
+    (void)state;
+    struct fake_dev d = { 0 };
+    struct mmio_dev dev = { fake_read, fake_write, &d };
+    /* readl: mov (%rdx),%eax */
+    assert_int_equal(emulate_mmio_at(&dev, INSN("\x8b\x02"), ACC_R), 0);
+    assert_int_equal(d.last_size, 4);
+    assert_int_equal(d.last_off, 0x14);
+    assert_int_equal(cpu.v.gpr[GPR_RAX], 0x44332211ull);
+    assert_int_equal(cpu.rip, CODE + 2);
+    /* readb into a zero-extended register: movzbl (%rdx),%ebx */
+    assert_int_equal(emulate_mmio_at(&dev, INSN("\x0f\xb6\x1a"), ACC_R), 0);
+    assert_int_equal(d.last_size, 1);
+    assert_int_equal(cpu.v.gpr[GPR_RBX], 0x11);
+    /* writew: mov %cx,(%rdx) */
+    cpu.v.gpr[GPR_RCX] = 0xabcd1234;
+    assert_int_equal(emulate_mmio_at(&dev, INSN("\x66\x89\x0a"), ACC_W), 0);
+    assert_int_equal(d.writes, 1);
+    assert_int_equal(d.last_size, 2);
+    assert_int_equal(d.last_value, 0x1234);
+    assert_int_equal(cpu.rip, CODE + 3);
+    /* writel of an immediate: movl $0x7,(%rdx) */
+    assert_int_equal(emulate_mmio_at(&dev, INSN("\xc7\x02\x07\x00\x00\x00"), ACC_W), 0);
+    assert_int_equal(d.last_size, 4);
+    assert_int_equal(d.last_value, 7);
+    /* writeb: mov %al,(%rdx) */
+    assert_int_equal(emulate_mmio_at(&dev, INSN("\x88\x02"), ACC_W), 0);
+    assert_int_equal(d.last_size, 1);
+    assert_int_equal(d.last_value, 0x11);
+    /* a read-modify-write is refused, RIP stays, the device is not touched */
+    unsigned r0 = d.reads, w0 = d.writes;
+    assert_int_equal(emulate_mmio_at(&dev, INSN("\x83\x02\x01"), ACC_W), -1);
+    assert_int_equal(cpu.rip, CODE);
+    assert_int_equal(d.reads, r0);
+    assert_int_equal(d.writes, w0);
+    assert_true(host_log_contains("device access at gpa"));
+}
+
 static void test_stores_dropped(void **state)
 {
     (void)state;
@@ -207,6 +290,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_loads_read_all_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stores_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mmio_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_and_decode_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_modes, setup, teardown),

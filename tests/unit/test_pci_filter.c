@@ -12,11 +12,14 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/blk_file.h"
 #include "tests/unit/host_log.h"
+#include "tests/unit/mm_env.h"
 #include "tests/unit/test_pci_fake.h"
 #include "tests/unit/vcpu_fake.h"
 #include "vmm/io_policy.h"
 #include "vmm/power.h"
+#include "vmm/vdev/vpci.h"
 
 #define ENABLE (1u << 31)
 #define RIP 0x1000
@@ -175,6 +178,52 @@ static void test_reset_request_stops_guest(void **state)
     assert_non_null(strstr(cpu.v.stop_reason, "reset (port 0xcf9)"));
 }
 
+/* The guest's disk (vmm/vdev/vpci.h): a free slot is one the guest sees
+ * empty; once attached, its configuration space answers there, reads and
+ * writes, and the host's function at that address is never touched. */
+static void no_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+    (void)ctx; (void)addr; (void)data;
+}
+
+static void test_emulated_function(void **state)
+{
+    (void)state;
+    uint8_t dev = 0xff;
+    assert_false(pci_filter_free_slot(31, 31, &dev)); /* the ISA bridge is visible */
+    assert_true(pci_filter_free_slot(30, 31, &dev));  /* a hidden bridge is free */
+    assert_int_equal(dev, 30);
+    assert_true(pci_filter_free_slot(1, 31, &dev));
+    assert_int_equal(dev, 1);
+
+    struct mm_env *env = mm_env_new(&s2pt_format_npt);
+    static uint8_t data[64 * 1024], bounce[VBLK_BOUNCE];
+    struct blk_file bf;
+    assert_int_equal(blk_file_init(&bf, data, sizeof(data), BLK_FILE_SECTOR, "file"), 0);
+    static struct vblk vb;
+    static struct vpci vp;
+    assert_int_equal(vblk_init(&vb, &bf.dev, false, 512, NULL, bounce), 0);
+    assert_int_equal(vpci_init(&vp, &env->mm, &vb, 0, 4, 0, 0xFEB00000u, no_msi, NULL), 0);
+    pci_filter_attach((struct pci_addr){ 0, 0, 4, 0 }, &vp);
+    /* 00:04.0 now shows the emulated virtio-blk, not the host's transitional one */
+    assert_int_equal(guest_read(cfg_address(0, 4, 0, PCI_VENDOR_ID), PCI_CONFIG_DATA, 4),
+                     0x10421af4u);
+    assert_int_equal(pci_filter_in(PCI_CONFIG_DATA + 2, 2), 0x1042);
+    /* BAR sizing and a move through the ports */
+    pci_filter_out(&cpu.v, PCI_CONFIG_ADDRESS, 4, cfg_address(0, 4, 0, 0x10));
+    pci_filter_out(&cpu.v, PCI_CONFIG_DATA, 4, 0xFFFFFFFFu);
+    assert_int_equal(pci_filter_in(PCI_CONFIG_DATA, 4), (uint32_t)~(VPCI_BAR_SIZE - 1));
+    pci_filter_out(&cpu.v, PCI_CONFIG_DATA, 4, 0xE0000000u);
+    assert_non_null(region_find(&env->mm.regions, 0xE0000000u));
+    /* other functions are still filtered, and the host saw no write */
+    assert_int_equal(guest_read(cfg_address(0, 5, 0, PCI_VENDOR_ID), PCI_CONFIG_DATA, 4),
+                     UINT32_MAX);
+    for (struct fake_fn *f = fake_fns; f < fake_fns + FAKE_FUNCS; f++)
+        assert_int_equal(f->writes, 0);
+    pci_filter_attach((struct pci_addr){ 0, 0, 0, 0 }, NULL);
+    mm_env_free(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disabled_or_odd_ports_read_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writes_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_request_stops_guest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emulated_function, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,8 @@ static const char *status_name(uint8_t s)
 
 static const char *type_name(uint32_t t)
 {
-    return t == VIRTIO_BLK_T_IN ? "read" : t == VIRTIO_BLK_T_OUT ? "write" : "flush";
+    return t == VIRTIO_BLK_T_IN ? "read" : t == VIRTIO_BLK_T_OUT ? "write"
+         : t == VIRTIO_BLK_T_GET_ID ? "get-id" : "flush";
 }
 
 int virtio_blk_chain(const struct virtio_blk_io *io, uint64_t hdr_addr, uint64_t status_addr,
@@ -44,7 +45,8 @@ int virtio_blk_chain(const struct virtio_blk_io *io, uint64_t hdr_addr, uint64_t
             uint32_t len = size_max && left > size_max ? size_max : left;
             if (n + 1 >= max)   /* keep room for the status */
                 return -PV_EINVAL;
-            bufs[n++] = (struct vring_buf){ addr, len, io->type == VIRTIO_BLK_T_IN };
+            bufs[n++] = (struct vring_buf){ addr, len, io->type == VIRTIO_BLK_T_IN ||
+                                                            io->type == VIRTIO_BLK_T_GET_ID };
             addr += len;
             left -= len;
         }
@@ -57,6 +59,8 @@ static int check_io(const struct virtio_blk *vb, const struct virtio_blk_io *io)
 {
     if (io->type == VIRTIO_BLK_T_FLUSH)
         return io->nsegs == 0 ? 0 : -PV_EINVAL;
+    if (io->type == VIRTIO_BLK_T_GET_ID)
+        return io->nsegs == 1 && io->segs[0].len == VIRTIO_BLK_ID_BYTES ? 0 : -PV_EINVAL;
     if (io->type != VIRTIO_BLK_T_IN && io->type != VIRTIO_BLK_T_OUT)
         return -PV_EINVAL;
     if (!io->nsegs || io->nsegs > BLK_MAX_SEGS)
@@ -415,4 +419,16 @@ int virtio_blk_init(struct virtio_blk *vb, struct pci_addr a, char *err, size_t 
              (unsigned long long)offered, (unsigned)vb->q.vr.size, vb->seg_max, vb->size_max,
              vb->blk_size);
     return 0;
+}
+
+int virtio_blk_get_id(struct virtio_blk *vb, char id[VIRTIO_BLK_ID_BYTES + 1])
+{
+    static char buf[VIRTIO_BLK_ID_BYTES]; /* identity-mapped: the device writes it */
+    memset(buf, 0, sizeof(buf));
+    struct blk_seg seg = { buf, VIRTIO_BLK_ID_BYTES };
+    struct virtio_blk_io io = { VIRTIO_BLK_T_GET_ID, 0, &seg, 1, 0 };
+    int rc = virtio_blk_submit(vb, &io, 1);
+    memcpy(id, buf, VIRTIO_BLK_ID_BYTES);
+    id[VIRTIO_BLK_ID_BYTES] = '\0';
+    return rc;
 }

@@ -39,6 +39,8 @@
 #define VIRTIO_BLK_T_IN 0u
 #define VIRTIO_BLK_T_OUT 1u
 #define VIRTIO_BLK_T_FLUSH 4u
+#define VIRTIO_BLK_T_GET_ID 8u
+#define VIRTIO_BLK_ID_BYTES 20u       /* GET_ID's answer: the serial, NUL padded */
 #define VIRTIO_BLK_S_OK 0u
 #define VIRTIO_BLK_S_IOERR 1u
 #define VIRTIO_BLK_S_UNSUPP 2u
@@ -126,5 +128,12 @@ int virtio_blk_chain(const struct virtio_blk_io *io, uint64_t hdr_addr, uint64_t
  * or needs more than seg_max data descriptors, else -PV_EIO.
  */
 int virtio_blk_submit(struct virtio_blk *vb, struct virtio_blk_io *ios, unsigned n);
+
+/*
+ * The device's serial (GET_ID; QEMU's -device virtio-blk-pci,serial=) into
+ * id[0..VIRTIO_BLK_ID_BYTES], NUL-terminated. 0, or -PV_EIO when the
+ * device does not answer it.
+ */
+int virtio_blk_get_id(struct virtio_blk *vb, char id[VIRTIO_BLK_ID_BYTES + 1]);
 
 #endif

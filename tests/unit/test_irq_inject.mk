@@ -1,0 +1,2 @@
+UNIT_TESTS += test_irq_inject
+test_irq_inject_SRCS := vmm/irq_inject.c

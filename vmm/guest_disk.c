@@ -96,7 +96,8 @@ static int probe_ata(const struct pv_config *cfg, const char *what, char *err, s
     static const uint16_t ctrl[2] = { ATA_PRIMARY_CTRL, ATA_SECONDARY_CTRL };
     char why[160];
     uint8_t ch = cfg->disk_ata_channel;
-    int rc = ata_init(&disk.ata, ch, cfg->disk_ata_slave, io[ch], ctrl[ch], why, sizeof(why));
+    int rc = ata_init(&disk.ata, &ata_x86_ports, ch, cfg->disk_ata_slave, io[ch], ctrl[ch], why,
+                      sizeof(why));
     if (rc < 0) {
         pv_snprintf(err, err_len, "disk %s: %s", what, why);
         return rc;

@@ -25,6 +25,15 @@ void say(enum log_level level, const char *fmt, ...) __attribute__((format(print
  * when the app fails before ExitBootServices. */
 EFI_STATUS alloc_pages(uint64_t bytes, uint64_t align, uint64_t *out);
 void alloc_release_all(void);
+/* Allocate `pages` pages of conventional memory for the frame pool in as
+ * few host ranges as the memory map allows (largest free ranges first, the
+ * last one cut to what is still needed, 2 MiB aligned where it can be), at
+ * most max ranges, leaving EFI_FIRMWARE_RESERVE bytes to the firmware.
+ * *avail: pages that could have been had. EFI_OUT_OF_RESOURCES when
+ * pages > *avail or the map is too fragmented for max ranges. */
+#define EFI_FIRMWARE_RESERVE (8ull << 20)
+EFI_STATUS alloc_frame_ranges(uint64_t pages, struct hpa_range *out, uint32_t max,
+                              uint32_t *n, uint64_t *avail);
 /* Snapshot of the current UEFI memory map, converted (pre-EBS summary). */
 EFI_STATUS memmap_snapshot(struct memmap *m);
 /* ExitBootServices with the stale-map-key retry; fills bi->memmap. */

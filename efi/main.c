@@ -12,8 +12,7 @@
 #include "efi/efi_glue.h"
 #include "ept/frame.h"
 #include "guest/bzimage.h"
-#include "swap/swap_area.h"
-#include "swap/swap_cache.h"
+#include "swap/mem_plan.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
 #include "vmm/arch/paging.h"
@@ -22,13 +21,6 @@
 #include <string.h>
 
 #define HV_STACK_SIZE (64 * 1024)
-#define HV_HEAP_BASE_SIZE (4 * 1024 * 1024)
-/* Swap metadata is sized for the disk found after ExitBootServices; reserve
- * enough for a swap area of up to SWAP_RESERVE_BYTES (larger disks are
- * refused with a message naming the size). */
-#define SWAP_RESERVE_BYTES (16ull << 30)
-#define POOL_ALIGN (2 * 1024 * 1024)
-#define POOL_SLACK (4 * 1024 * 1024) /* zero frame, alignment, rounding */
 
 EFI_SYSTEM_TABLE *g_st;
 EFI_BOOT_SERVICES *g_bs;
@@ -122,19 +114,50 @@ static EFI_STATUS check_cpu(struct boot_info *bi)
     return EFI_SUCCESS;
 }
 
-static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
+/* The frame pool's frames, last (the other allocations must not find the
+ * memory gone): from as many host ranges as the memory map needs. */
+static EFI_STATUS allocate_frames(struct boot_info *bi, const struct mem_plan *plan)
 {
-    const struct pv_config *cfg = &bi->cfg;
-    uint64_t nframes = cfg->frames / PAGE_SIZE;
-    uint64_t meta = nframes * (sizeof(struct frame) + sizeof(struct rmap_item) + 1);
-    bi->pool_size = ALIGN_UP(cfg->frames + meta + POOL_SLACK, POOL_ALIGN);
-    EFI_STATUS st = alloc_pages(bi->pool_size, POOL_ALIGN, &bi->pool_base);
+    uint64_t avail;
+    EFI_STATUS st = alloc_frame_ranges(plan->pool_frames, bi->pool_ranges, FRAME_RANGES_MAX,
+                                       &bi->pool_nranges, &avail);
     if (EFI_ERROR(st)) {
         char frames[SIZE_STR_MAX];
-        format_size(cfg->frames, frames, sizeof(frames));
-        say(LOG_ERROR, "frames %s: cannot allocate %llu MiB of host memory for the frame pool "
-                       "(%s); lower 'frames' in %s",
-            frames, (unsigned long long)(bi->pool_size >> 20), efi_status_name(st),
+        format_size(bi->cfg.frames, frames, sizeof(frames));
+        unsigned long long have = avail * PAGE_SIZE >> 20;
+        if (plan->pool_frames > avail)
+            say(LOG_ERROR, "frames %s: needs %llu MiB of host memory for the frame pool, but "
+                           "only %llu MiB is free after pagevisor's own allocations (%llu MiB "
+                           "kept for the firmware); lower 'frames' in %s",
+                frames, (unsigned long long)((uint64_t)plan->pool_frames * PAGE_SIZE >> 20),
+                have, (unsigned long long)(EFI_FIRMWARE_RESERVE >> 20), CONFIG_FILE_NAME);
+        else
+            say(LOG_ERROR, "frames %s: the free host memory (%llu MiB) could not be taken in "
+                           "%u ranges or fewer; lower 'frames' in %s",
+                frames, have, (unsigned)FRAME_RANGES_MAX, CONFIG_FILE_NAME);
+        return EFI_OUT_OF_RESOURCES;
+    }
+    for (uint32_t i = 0; i < bi->pool_nranges; i++)
+        pv_info("frame pool range %u: %llu MiB at 0x%llx", i,
+                (unsigned long long)(bi->pool_ranges[i].size >> 20),
+                (unsigned long long)bi->pool_ranges[i].base);
+    return EFI_SUCCESS;
+}
+
+static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
+{
+    struct mem_plan plan;
+    if (mem_plan_for(bi->cfg.frames, bi->cfg.swap != CONFIG_SWAP_NONE, &plan) < 0) {
+        say(LOG_ERROR, "frames: %llu bytes is not a positive 4K multiple",
+            (unsigned long long)bi->cfg.frames);
+        return EFI_INVALID_PARAMETER;
+    }
+    bi->pool_meta_size = plan.frame_meta;
+    EFI_STATUS st = alloc_pages(bi->pool_meta_size, PAGE_SIZE, &bi->pool_meta_base);
+    if (EFI_ERROR(st)) {
+        say(LOG_ERROR, "cannot allocate %llu KiB for the frame descriptors (%s); lower "
+                       "'frames' in %s",
+            (unsigned long long)(bi->pool_meta_size >> 10), efi_status_name(st),
             CONFIG_FILE_NAME);
         return st;
     }
@@ -144,12 +167,11 @@ static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
         say(LOG_ERROR, "cannot allocate the hypervisor stack (%s)", efi_status_name(st));
         return st;
     }
-    bi->heap_size = HV_HEAP_BASE_SIZE + swap_cache_meta_size(cfg->frames / PAGE_SIZE) +
-                    (cfg->swap != CONFIG_SWAP_NONE
-                         ? swap_area_meta_size(SWAP_RESERVE_BYTES / PAGE_SIZE) : 0);
+    bi->heap_size = plan.heap;
     st = alloc_pages(bi->heap_size, PAGE_SIZE, &bi->heap_base);
     if (EFI_ERROR(st)) {
-        say(LOG_ERROR, "cannot allocate the hypervisor heap (%s)", efi_status_name(st));
+        say(LOG_ERROR, "cannot allocate the hypervisor heap (%llu KiB: %s)",
+            (unsigned long long)(bi->heap_size >> 10), efi_status_name(st));
         return st;
     }
     struct memmap_summary s;
@@ -161,8 +183,13 @@ static EFI_STATUS allocate_hv_memory(struct boot_info *bi)
             (unsigned long long)(bi->pt_size >> 10), efi_status_name(st));
         return st;
     }
-    pv_info("allocated frame pool %llu MiB at 0x%llx, stack at 0x%llx, page tables %llu KiB",
-            (unsigned long long)(bi->pool_size >> 20), (unsigned long long)bi->pool_base,
+    st = allocate_frames(bi, &plan);
+    if (EFI_ERROR(st))
+        return st;
+    pv_info("allocated frame pool %zu frames in %u range(s), descriptors %llu KiB at 0x%llx, "
+            "heap %llu KiB, stack at 0x%llx, page tables %llu KiB",
+            plan.pool_frames, bi->pool_nranges, (unsigned long long)(bi->pool_meta_size >> 10),
+            (unsigned long long)bi->pool_meta_base, (unsigned long long)(bi->heap_size >> 10),
             (unsigned long long)bi->stack_base, (unsigned long long)(bi->pt_size >> 10));
     return EFI_SUCCESS;
 }

@@ -11,13 +11,22 @@
 #include <string.h>
 
 #define EFI_PAGE 4096ull
-#define MAX_ALLOCS 16
+#define MAX_ALLOCS (16 + FRAME_RANGES_MAX)
+#define LOW_MEMORY_END 0x100000ull /* real-mode memory stays the firmware's */
+#define MAP_MAX_DESCS 1024
 #define EBS_RETRIES 8
 #define MAP_SLACK_DESCS 32 /* room for the map to grow between calls */
 #define EFI_PERSISTENT_MEMORY 14 /* EfiPersistentMemory (UEFI 2.5) */
 
 static struct { uint64_t base, pages; } allocs[MAX_ALLOCS];
 static int nallocs;
+
+static void remember(uint64_t base, uint64_t pages)
+{
+    allocs[nallocs].base = base;
+    allocs[nallocs].pages = pages;
+    nallocs++;
+}
 
 EFI_STATUS alloc_pages(uint64_t bytes, uint64_t align, uint64_t *out)
 {
@@ -39,9 +48,7 @@ EFI_STATUS alloc_pages(uint64_t bytes, uint64_t align, uint64_t *out)
         uefi_call_wrapper(g_bs->FreePages, 2, a, head);
     if (extra - head)
         uefi_call_wrapper(g_bs->FreePages, 2, aligned + pages * EFI_PAGE, extra - head);
-    allocs[nallocs].base = aligned;
-    allocs[nallocs].pages = pages;
-    nallocs++;
+    remember(aligned, pages);
     *out = aligned;
     return EFI_SUCCESS;
 }
@@ -132,6 +139,74 @@ EFI_STATUS memmap_snapshot(struct memmap *m)
     convert_map(buf, size, dsize, m);
     uefi_call_wrapper(g_bs->FreePool, 1, buf);
     return EFI_SUCCESS;
+}
+
+/* Free conventional memory above LOW_MEMORY_END, as (base, pages) pairs. */
+static struct { uint64_t base, pages; } cand[MAP_MAX_DESCS];
+
+static uint32_t free_ranges(const UINT8 *buf, UINTN size, UINTN dsize, uint64_t *total)
+{
+    uint32_t n = 0;
+    *total = 0;
+    for (UINTN i = 0; i < size / dsize && n < MAP_MAX_DESCS; i++) {
+        const EFI_MEMORY_DESCRIPTOR *d = (const void *)(buf + i * dsize);
+        uint64_t b = d->PhysicalStart, e = b + d->NumberOfPages * EFI_PAGE;
+        if (d->Type != EfiConventionalMemory || e <= LOW_MEMORY_END)
+            continue;
+        if (b < LOW_MEMORY_END)
+            b = LOW_MEMORY_END;
+        cand[n].base = b;
+        cand[n].pages = (e - b) / EFI_PAGE;
+        *total += cand[n].pages;
+        n++;
+    }
+    return n;
+}
+
+EFI_STATUS alloc_frame_ranges(uint64_t pages, struct hpa_range *out, uint32_t max,
+                              uint32_t *nout, uint64_t *avail)
+{
+    UINT8 *buf;
+    UINTN cap, size, key, dsize;
+    *nout = 0;
+    *avail = 0;
+    EFI_STATUS st = get_map(&buf, &cap, &size, &key, &dsize);
+    if (EFI_ERROR(st))
+        return st;
+    uint64_t total;
+    uint32_t nc = free_ranges(buf, size, dsize, &total);
+    uefi_call_wrapper(g_bs->FreePool, 1, buf);
+    uint64_t reserve = EFI_FIRMWARE_RESERVE / EFI_PAGE;
+    *avail = total > reserve ? total - reserve : 0;
+    if (pages > *avail)
+        return EFI_OUT_OF_RESOURCES;
+    const uint64_t huge = 2ull << 20;
+    uint64_t left = pages;
+    while (left && *nout < max && nallocs < MAX_ALLOCS) {
+        uint32_t best = nc;
+        for (uint32_t i = 0; i < nc; i++)
+            if (cand[i].pages && (best == nc || cand[i].pages > cand[best].pages))
+                best = i;
+        if (best == nc)
+            break;
+        uint64_t take = cand[best].pages < left ? cand[best].pages : left;
+        uint64_t start = cand[best].base, end = start + cand[best].pages * EFI_PAGE;
+        uint64_t aligned = (start + huge - 1) & ~(huge - 1);
+        if (take < cand[best].pages && aligned + take * EFI_PAGE <= end)
+            start = aligned; /* whole 2 MiB blocks for huge mappings */
+        cand[best].pages = 0;
+        EFI_PHYSICAL_ADDRESS a = start;
+        st = uefi_call_wrapper(g_bs->AllocatePages, 4, AllocateAddress, EfiLoaderData, take,
+                               &a);
+        if (EFI_ERROR(st))
+            continue; /* taken since the snapshot: try the next range */
+        remember(a, take);
+        out[*nout].base = a;
+        out[*nout].size = take * EFI_PAGE;
+        (*nout)++;
+        left -= take;
+    }
+    return left ? EFI_OUT_OF_RESOURCES : EFI_SUCCESS;
 }
 
 /*

@@ -1,15 +1,20 @@
 /*
  * Frame pool (see ept/frame.h for the contract).
  *
- * Layout of the range handed to frame_pool_init():
+ * Metadata layout (one area, from frame_pool_meta_size()):
  *
- *   [descriptors][rmap items][bitmap][block_used] pad | frame 0 | frame 1 ...
+ *   [descriptors][rmap items][bitmap][block_used]
+ *
+ * frame_pool_init() puts it at the front of its one range, before frame 0.
  *
  * Allocation state is kept per 2 MiB block of host-physical addresses. The
- * bitmap is indexed by "slot" = position inside the 2 MiB-aligned span that
- * contains the pool, so block b owns bitmap words [b * 8, b * 8 + 8). Slots
- * that are not pool frames (before frame 0 or after the last frame, in the
- * partial blocks at both ends) are permanently marked allocated. Hence:
+ * bitmap is indexed by "slot": each segment (host range) owns the slots of
+ * the 2 MiB-aligned span that contains it, and the segments' spans follow
+ * one another in slot space, so block b owns bitmap words [b * 8, b * 8 + 8)
+ * and every block lies in exactly one segment. Frame i of segment s has
+ * slot s->slot0 + (i - s->idx0). Slots that are not pool frames (the partial
+ * blocks at both ends of each segment) are permanently marked allocated.
+ * Hence:
  *   block_used[b] == PAGES_PER_2M  -> nothing free in b
  *   block_used[b] == 0             -> b is a whole free 2 MiB block
  * and the edge blocks, which can never serve frame_alloc_2m(), always count
@@ -42,10 +47,28 @@
 
 /* ---- slot / block arithmetic ------------------------------------------- */
 
-static size_t slot_base(const struct frame_pool *fp)
+#define NO_FRAME ((size_t)-1)
+
+/* Slot of descriptor idx (a pool frame). */
+static size_t idx_slot(const struct frame_pool *fp, size_t idx)
 {
-    /* slots of block 0 that precede frame 0 */
-    return (size_t)((fp->first - ALIGN_DOWN(fp->first, HUGE_2M)) >> PAGE_SHIFT);
+    const struct frame_seg *s = fp->seg, *last = fp->seg + fp->nseg - 1;
+    while (s < last && idx >= s->idx0 + s->n)
+        s++;
+    return s->slot0 + (idx - s->idx0);
+}
+
+/* Descriptor index of slot, or NO_FRAME for a slot that is not a frame. */
+static size_t slot_idx(const struct frame_pool *fp, size_t slot)
+{
+    for (size_t i = 0; i < fp->nseg; i++) {
+        const struct frame_seg *s = &fp->seg[i];
+        if (slot < s->slot0)
+            return NO_FRAME;
+        if (slot - s->slot0 < s->n)
+            return s->idx0 + (slot - s->slot0);
+    }
+    return NO_FRAME;
 }
 
 static size_t frame_index(const struct frame_pool *fp, const struct frame *f)
@@ -95,64 +118,101 @@ static void desc_reset(struct frame *f)
 /* ---- initialisation ----------------------------------------------------- */
 
 struct layout {
-    hpa_t desc, rmap, bitmap, block_used, meta_end, first;
+    hpa_t desc, rmap, bitmap, block_used, end;
     size_t nblocks_max;
 };
 
-static void layout_for(hpa_t base, size_t n, struct layout *l)
+/* A segment of m frames spans at most m / 512 + 2 blocks (a partial one at
+ * each end), so all of them together at most n / 512 + 2 * nranges. */
+static void layout_for(hpa_t meta, size_t n, size_t nranges, struct layout *l)
 {
-    l->nblocks_max = n / PAGES_PER_2M + 2; /* a partial block at each end */
-    l->desc = ALIGN_UP(base, META_ALIGN);
+    l->nblocks_max = n / PAGES_PER_2M + 2 * nranges;
+    l->desc = ALIGN_UP(meta, META_ALIGN);
     l->rmap = ALIGN_UP(l->desc + n * sizeof(struct frame), META_ALIGN);
     l->bitmap = ALIGN_UP(l->rmap + RMAP_ITEMS(n) * sizeof(struct rmap_item),
                          META_ALIGN);
     l->block_used = l->bitmap + l->nblocks_max * WORDS_PER_BLOCK * sizeof(uint64_t);
-    l->meta_end = l->block_used + l->nblocks_max * sizeof(uint16_t);
-    l->first = ALIGN_UP(l->meta_end, PAGE_SIZE);
+    l->end = l->block_used + l->nblocks_max * sizeof(uint16_t);
 }
 
-static bool layout_fits(hpa_t base, hpa_t end, size_t n, struct layout *l)
+size_t frame_pool_meta_size(size_t nframes, size_t nranges)
 {
-    layout_for(base, n, l);
-    return l->first <= end && (end - l->first) / PAGE_SIZE >= n;
+    struct layout l;
+    layout_for(0, nframes, nranges, &l);
+    return (size_t)l.end;
 }
 
-int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
+/* Sort a copy of the ranges by address, trim them to whole pages, drop
+ * empty ones and merge neighbours; -PV_EINVAL on overlap. */
+static int normalise(const struct hpa_range *in, size_t nin, struct hpa_range *out,
+                     size_t *nout)
 {
-    return frame_pool_init_max(fp, base, size, SIZE_MAX);
+    size_t n = 0;
+    for (size_t i = 0; i < nin; i++) {
+        hpa_t b = ALIGN_UP(in[i].base, PAGE_SIZE);
+        hpa_t e = in[i].base + in[i].size;
+        if (e < in[i].base)
+            return -PV_EINVAL;
+        e = ALIGN_DOWN(e, PAGE_SIZE);
+        if (e <= b)
+            continue;
+        size_t j = n++;
+        for (; j > 0 && out[j - 1].base > b; j--)
+            out[j] = out[j - 1];
+        out[j] = (struct hpa_range){ b, e - b };
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && out[m - 1].base + out[m - 1].size > out[i].base)
+            return -PV_EINVAL;
+        if (m && out[m - 1].base + out[m - 1].size == out[i].base)
+            out[m - 1].size += out[i].size;
+        else
+            out[m++] = out[i];
+    }
+    *nout = m;
+    return PV_OK;
 }
 
-int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t max_frames)
+int frame_pool_init_ranges(struct frame_pool *fp, hpa_t meta, uint64_t meta_len,
+                           const struct hpa_range *ranges, size_t nranges, size_t max_frames)
 {
     memset(fp, 0, sizeof(*fp));
-    if (size == 0 || base + size < base)
+    struct hpa_range r[FRAME_RANGES_MAX];
+    size_t nr;
+    if (nranges > FRAME_RANGES_MAX || !IS_ALIGNED(meta, META_ALIGN) ||
+        normalise(ranges, nranges, r, &nr) < 0 || nr == 0)
         return -PV_EINVAL;
-    hpa_t end = base + size;
-
-    /* Largest n whose metadata plus n frames fit: estimate, then adjust. */
-    uint64_t per_frame = PAGE_SIZE + sizeof(struct frame) +
-                         sizeof(struct rmap_item) / 4 + 1;
-    size_t n = (size_t)(size / per_frame);
+    uint64_t pages = 0;
+    for (size_t i = 0; i < nr; i++)
+        pages += r[i].size >> PAGE_SHIFT;
+    size_t n = pages < max_frames ? (size_t)pages : max_frames;
     struct layout l;
-    while (layout_fits(base, end, n + 1, &l))
-        n++;
-    while (n > 0 && !layout_fits(base, end, n, &l))
-        n--;
-    if (n > max_frames)
-        n = max_frames;
-    if (n < 2) /* the zero frame and at least one frame */
+    layout_for(meta, n, nr, &l);
+    if (n < 2 || l.end - meta > meta_len)
         return -PV_EINVAL;
-    layout_fits(base, end, n, &l);
 
-    fp->base = base;
-    fp->end = end;
-    fp->first = l.first;
+    /* Segments in address order until n frames; slot spans follow on. */
+    size_t idx = 0, blocks = 0;
+    for (size_t i = 0; i < nr && idx < n; i++) {
+        struct frame_seg *s = &fp->seg[fp->nseg++];
+        size_t want = n - idx, have = (size_t)(r[i].size >> PAGE_SHIFT);
+        size_t head = (size_t)((r[i].base & (HUGE_2M - 1)) >> PAGE_SHIFT);
+        s->first = r[i].base;
+        s->idx0 = idx;
+        s->n = have < want ? have : want;
+        s->slot0 = blocks * PAGES_PER_2M + head;
+        blocks += (head + s->n + PAGES_PER_2M - 1) / PAGES_PER_2M;
+        idx += s->n;
+    }
+    fp->base = r[0].base;
+    fp->end = r[nr - 1].base + r[nr - 1].size;
+    fp->first = fp->seg[0].first;
     fp->nframes = n;
+    fp->nblocks = blocks;
     fp->desc = hpa_va(l.desc);
     fp->bitmap = hpa_va(l.bitmap);
     fp->block_used = hpa_va(l.block_used);
-    fp->nblocks = (size_t)((ALIGN_UP(l.first + n * PAGE_SIZE, HUGE_2M) -
-                            ALIGN_DOWN(l.first, HUGE_2M)) >> HUGE_2M_SHIFT);
 
     for (size_t i = 0; i < n; i++)
         desc_reset(&fp->desc[i]);
@@ -166,20 +226,60 @@ int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t
     fp->rmap_free = items;
 
     /* Every slot starts allocated; pool frames are then freed. */
-    size_t nslots = fp->nblocks * PAGES_PER_2M;
-    memset(fp->bitmap, 0xff, nslots / 8);
-    for (size_t b = 0; b < fp->nblocks; b++)
+    memset(fp->bitmap, 0xff, blocks * WORDS_PER_BLOCK * sizeof(uint64_t));
+    for (size_t b = 0; b < blocks; b++)
         fp->block_used[b] = PAGES_PER_2M;
-    size_t sb = slot_base(fp);
-    for (size_t i = 0; i < n; i++) {
-        bit_clear(fp->bitmap, sb + i);
-        block_adjust(fp, (sb + i) / PAGES_PER_2M, -1);
+    for (size_t k = 0; k < fp->nseg; k++) {
+        const struct frame_seg *s = &fp->seg[k];
+        for (size_t i = 0; i < s->n; i++) {
+            bit_clear(fp->bitmap, s->slot0 + i);
+            block_adjust(fp, (s->slot0 + i) / PAGES_PER_2M, -1);
+        }
     }
     fp->nfree = n;
 
     fp->zero = frame_alloc_zeroed(fp, FRAME_ZERO | FRAME_PINNED);
     fp->allocs = 0; /* count only allocations made by users of the pool */
     return fp->zero ? PV_OK : -PV_EINVAL;
+}
+
+int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size)
+{
+    return frame_pool_init_max(fp, base, size, SIZE_MAX);
+}
+
+/* Whether n frames fit in [meta, end) after their one-range metadata;
+ * *first: where frame 0 goes. */
+static bool carve_fits(hpa_t meta, hpa_t end, size_t n, hpa_t *first)
+{
+    *first = ALIGN_UP(meta + frame_pool_meta_size(n, 1), PAGE_SIZE);
+    return *first <= end && (end - *first) / PAGE_SIZE >= n;
+}
+
+/* One range, metadata at its front: the largest n whose metadata plus n
+ * page-aligned frames fit. */
+int frame_pool_init_max(struct frame_pool *fp, hpa_t base, uint64_t size, size_t max_frames)
+{
+    memset(fp, 0, sizeof(*fp));
+    if (size == 0 || base + size < base)
+        return -PV_EINVAL;
+    hpa_t end = base + size, meta = ALIGN_UP(base, META_ALIGN), first;
+    uint64_t per_frame = PAGE_SIZE + sizeof(struct frame) + sizeof(struct rmap_item) / 4 + 1;
+    size_t n = (size_t)(size / per_frame);
+    while (carve_fits(meta, end, n + 1, &first))
+        n++;
+    while (n > 0 && !carve_fits(meta, end, n, &first))
+        n--;
+    if (n > max_frames)
+        n = max_frames;
+    if (n < 2 || meta >= end)
+        return -PV_EINVAL;
+    carve_fits(meta, end, n, &first);
+    struct hpa_range r = { first, (uint64_t)n * PAGE_SIZE };
+    int rc = frame_pool_init_ranges(fp, meta, first - meta, &r, 1, n);
+    fp->base = base;
+    fp->end = end;
+    return rc;
 }
 
 /* ---- allocation --------------------------------------------------------- */
@@ -203,7 +303,7 @@ static size_t take_in_block(struct frame_pool *fp, size_t b, size_t first)
             return b * PAGES_PER_2M + i * BITS_PER_WORD + bit;
         }
     }
-    return (size_t)-1; /* unreachable while block_used is consistent */
+    return NO_FRAME; /* unreachable while block_used is consistent */
 }
 
 static size_t find_block(const struct frame_pool *fp, bool partial)
@@ -240,9 +340,9 @@ struct frame *frame_alloc(struct frame_pool *fp, uint32_t flags)
             b = fp->block_used[hb] == 0 ? hb : find_block(fp, false);
         word = 0;
     }
-    size_t slot = b < fp->nblocks ? take_in_block(fp, b, word) : (size_t)-1;
-    size_t idx = slot - slot_base(fp);
-    if (slot == (size_t)-1 || idx >= fp->nframes) {
+    size_t slot = b < fp->nblocks ? take_in_block(fp, b, word) : NO_FRAME;
+    size_t idx = slot == NO_FRAME ? NO_FRAME : slot_idx(fp, slot);
+    if (idx == NO_FRAME) {
         pv_err("frame: allocator state corrupt (block %zu)", b);
         fp->failed++;
         return NULL;
@@ -279,7 +379,8 @@ struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags)
     block_adjust(fp, b, (int)PAGES_PER_2M);
     note_alloc(fp, PAGES_PER_2M);
     fp->allocs_2m++;
-    size_t idx = b * PAGES_PER_2M - slot_base(fp);
+    /* a whole free block lies in one segment: all its slots are frames */
+    size_t idx = slot_idx(fp, b * PAGES_PER_2M);
     struct frame *head = &fp->desc[idx];
     for (size_t i = 0; i < PAGES_PER_2M; i++) {
         desc_reset(&head[i]);
@@ -310,13 +411,13 @@ static void rmap_release(struct frame_pool *fp, struct frame *f)
 
 static void free_slots(struct frame_pool *fp, size_t idx, size_t count)
 {
-    size_t sb = slot_base(fp);
+    size_t slot = idx_slot(fp, idx);
     for (size_t i = 0; i < count; i++) {
-        bit_clear(fp->bitmap, sb + idx + i);
+        bit_clear(fp->bitmap, slot + i);
         desc_reset(&fp->desc[idx + i]);
     }
     /* count is 1 or a whole block: one block either way */
-    block_adjust(fp, (sb + idx) / PAGES_PER_2M, -(int)count);
+    block_adjust(fp, slot / PAGES_PER_2M, -(int)count);
     fp->nfree += count;
     fp->frees++;
 }
@@ -475,7 +576,7 @@ static bool check_fail(const char *what, size_t at)
 
 bool frame_pool_check(const struct frame_pool *fp)
 {
-    size_t sb = slot_base(fp), npartial = 0, nfree = 0, chained = 0;
+    size_t npartial = 0, nfree = 0, chained = 0;
     for (size_t b = 0; b < fp->nblocks; b++) {
         unsigned used = 0;
         for (size_t i = 0; i < WORDS_PER_BLOCK; i++)
@@ -487,11 +588,11 @@ bool frame_pool_check(const struct frame_pool *fp)
     if (npartial != fp->npartial)
         return check_fail("npartial", npartial);
     for (size_t s = 0; s < fp->nblocks * PAGES_PER_2M; s++)
-        if ((s < sb || s >= sb + fp->nframes) && !bit_test(fp->bitmap, s))
+        if (slot_idx(fp, s) == NO_FRAME && !bit_test(fp->bitmap, s))
             return check_fail("slot outside the pool marked free", s);
     for (size_t i = 0; i < fp->nframes; i++) {
         const struct frame *f = &fp->desc[i];
-        bool alloc = bit_test(fp->bitmap, sb + i);
+        bool alloc = bit_test(fp->bitmap, idx_slot(fp, i));
         if (!alloc) {
             nfree++;
             if (f->refcount || f->flags || f->mapcount || f->rmap_more)

@@ -1,10 +1,13 @@
 /*
  * Frame pool: the host frames that may back guest memory and stage-2 tables.
  *
- * The boot path hands over one contiguous host range (on the host: an
- * aligned malloc'ed arena). frame_pool_init() carves the per-frame
- * descriptors and the reverse-map items out of the front of that range; the
- * rest are frames. One frame is taken as the shared, permanently zero frame.
+ * The boot path hands over up to FRAME_RANGES_MAX host ranges (as many as
+ * the firmware's memory map needs: below and above the PCI hole, fragments)
+ * plus a separate metadata area of frame_pool_meta_size() bytes; the
+ * frames of all ranges form one descriptor array, in address order
+ * (frame_pool_init_ranges). frame_pool_init() is the one-range form used by
+ * tests: it carves the metadata out of the front of its range. One frame is
+ * taken as the shared, permanently zero frame.
  *
  * Descriptor contract:
  *  - refcount: number of holders. Every stage-2 leaf that maps a frame holds
@@ -64,10 +67,32 @@ struct frame {
     struct list_node lru;
 };
 
+/* Most host ranges one pool is built from. */
+#define FRAME_RANGES_MAX 32
+
+struct hpa_range {
+    hpa_t base;
+    uint64_t size;
+};
+
+/*
+ * One host range of the pool: frames [idx0, idx0 + n) of the descriptor
+ * array live at first + (i - idx0) * 4K. slot0 is the allocator slot of
+ * frame idx0 (see frame.c); segments are in address order, which is also
+ * descriptor order and slot order.
+ */
+struct frame_seg {
+    hpa_t first;
+    size_t idx0, n;
+    size_t slot0;
+};
+
 struct frame_pool {
-    hpa_t base, end;            /* the whole range handed over */
+    hpa_t base, end;            /* lowest and highest address handed over */
     hpa_t first;                /* hpa of frame 0 (page aligned) */
     size_t nframes;
+    struct frame_seg seg[FRAME_RANGES_MAX];
+    size_t nseg;
     struct frame *desc;         /* nframes descriptors */
     size_t nfree;
     size_t peak_used;           /* high-water mark of allocated frames */
@@ -94,8 +119,28 @@ struct frame_pool {
 };
 
 /*
- * Set up a pool over [base, base + size). Returns -PV_EINVAL when the range
- * is too small to hold metadata, the zero frame and at least one frame.
+ * Bytes of metadata (descriptors, reverse-map items, allocator bitmap and
+ * per-2M-block counters) for a pool of nframes frames built from at most
+ * nranges host ranges, laid out from a 64-byte aligned address.
+ */
+size_t frame_pool_meta_size(size_t nframes, size_t nranges);
+
+/*
+ * Set up a pool of min(max_frames, pages in the ranges) frames over the
+ * given host ranges (any order, page granular: partial pages at the ends are
+ * left out; adjacent ranges are merged), with its metadata at meta
+ * (64-byte aligned, at least frame_pool_meta_size(frames, nranges) bytes).
+ * Returns -PV_EINVAL for overlapping ranges, more than FRAME_RANGES_MAX,
+ * too little metadata room, or fewer than two frames (the zero frame and
+ * one more).
+ */
+int frame_pool_init_ranges(struct frame_pool *fp, hpa_t meta, uint64_t meta_len,
+                           const struct hpa_range *ranges, size_t nranges, size_t max_frames);
+
+/*
+ * Set up a pool over [base, base + size), metadata carved from its front.
+ * Returns -PV_EINVAL when the range is too small to hold metadata, the zero
+ * frame and at least one frame.
  */
 int frame_pool_init(struct frame_pool *fp, hpa_t base, uint64_t size);
 /* Same, with at most max_frames frames (the zero frame included): the
@@ -121,11 +166,16 @@ bool frame_put(struct frame_pool *fp, struct frame *f);
 void frame_split_2m(struct frame_pool *fp, struct frame *head);
 
 /* Inline: the fault path converts between descriptors and addresses
- * several times per fault. */
+ * several times per fault. Pools have few segments (one or two on most
+ * machines), so a linear walk is the fast path. */
 static inline hpa_t frame_hpa(const struct frame_pool *fp,
                               const struct frame *f)
 {
-    return fp->first + (hpa_t)(f - fp->desc) * PAGE_SIZE;
+    size_t idx = (size_t)(f - fp->desc);
+    const struct frame_seg *s = fp->seg, *last = fp->seg + fp->nseg - 1;
+    while (s < last && idx >= s->idx0 + s->n)
+        s++;
+    return s->first + (hpa_t)(idx - s->idx0) * PAGE_SIZE;
 }
 static inline void *frame_va(const struct frame_pool *fp, const struct frame *f)
 {
@@ -136,10 +186,15 @@ static inline void *frame_va(const struct frame_pool *fp, const struct frame *f)
  * block this is the tail's own descriptor; frame_head() finds the head. */
 static inline struct frame *frame_of(const struct frame_pool *fp, hpa_t hpa)
 {
-    if (hpa < fp->first)
-        return NULL;
-    uint64_t idx = (hpa - fp->first) >> PAGE_SHIFT;
-    return idx < fp->nframes ? &fp->desc[idx] : NULL;
+    for (size_t i = 0; i < fp->nseg; i++) {
+        const struct frame_seg *s = &fp->seg[i];
+        if (hpa < s->first)
+            return NULL; /* segments ascend: below this one, in none */
+        uint64_t k = (hpa - s->first) >> PAGE_SHIFT;
+        if (k < s->n)
+            return &fp->desc[s->idx0 + k];
+    }
+    return NULL;
 }
 struct frame *frame_head(const struct frame_pool *fp, struct frame *f);
 

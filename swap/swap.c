@@ -28,24 +28,29 @@ struct meta_layout {
     size_t area, area_len, cache, cache_len, scratch, total;
 };
 
-static void layout_for(const struct frame_pool *fp, const struct blkdev *dev,
-                       struct meta_layout *l)
+/* The one layout: swap_meta_size(), swap_meta_size_for() (the boot-time
+ * plan, swap/mem_plan.c) and swap_init() all read it. */
+static void layout_for(size_t nframes, bool has_dev, uint64_t pages, struct meta_layout *l)
 {
-    uint64_t pages = dev_pages(dev);
     l->area = 0;
     l->area_len = pages ? ALIGN_UP(swap_area_meta_size(pages), META_ALIGN) : 0;
     l->cache = l->area + l->area_len;
-    l->cache_len = ALIGN_UP(swap_cache_meta_size(fp->nframes), META_ALIGN);
+    l->cache_len = ALIGN_UP(swap_cache_meta_size(nframes), META_ALIGN);
     l->scratch = l->cache + l->cache_len;
     /* room to align the scratch page to a page boundary */
-    l->total = l->scratch + (dev ? 2 * PAGE_SIZE : 0);
+    l->total = l->scratch + (has_dev ? 2 * PAGE_SIZE : 0);
+}
+
+size_t swap_meta_size_for(size_t nframes, bool has_dev, uint64_t dev_pages)
+{
+    struct meta_layout l;
+    layout_for(nframes, has_dev, has_dev ? dev_pages : 0, &l);
+    return l.total;
 }
 
 size_t swap_meta_size(const struct frame_pool *fp, const struct blkdev *dev)
 {
-    struct meta_layout l;
-    layout_for(fp, dev, &l);
-    return l.total;
+    return swap_meta_size_for(fp->nframes, dev != NULL, dev_pages(dev));
 }
 
 int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *meta,
@@ -60,7 +65,7 @@ int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *me
     memset(sw, 0, sizeof(*sw));
     sw->mm = mm;
     sw->fp = fp;
-    layout_for(fp, dev, &l);
+    layout_for(fp->nframes, dev != NULL, dev_pages(dev), &l);
     if (!meta || ((uintptr_t)meta % META_ALIGN) != 0 || meta_len < l.total)
         return pv_fail(err, err_len, "swap: metadata needs %zu bytes (8-byte aligned), got %zu",
                     l.total, meta_len);

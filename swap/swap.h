@@ -87,6 +87,9 @@ struct swap {
 
 /* Bytes of metadata swap_init needs for this pool and device (NULL: none). */
 size_t swap_meta_size(const struct frame_pool *fp, const struct blkdev *dev);
+/* The same from numbers: a pool of nframes frames, a device of dev_pages
+ * 4 KiB pages when has_dev (see swap/mem_plan.h for the boot-time plan). */
+size_t swap_meta_size_for(size_t nframes, bool has_dev, uint64_t dev_pages);
 
 /*
  * Check dev's header, set everything up in meta and install the hooks into

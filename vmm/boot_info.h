@@ -7,6 +7,7 @@
 #ifndef PV_VMM_BOOT_INFO_H
 #define PV_VMM_BOOT_INFO_H
 
+#include "ept/frame.h"
 #include "guest/config.h"
 #include "vmm/arch/cpufeat.h"
 #include "vmm/memmap.h"
@@ -38,7 +39,11 @@ struct boot_info {
 
     struct staged_file kernel, initrd;
 
-    uint64_t pool_base, pool_size;   /* frame pool range (2 MiB aligned) */
+    /* The frame pool (sizes from swap/mem_plan.h): its metadata and the
+     * host ranges that hold its frames, in no particular order. */
+    uint64_t pool_meta_base, pool_meta_size;
+    struct hpa_range pool_ranges[FRAME_RANGES_MAX];
+    uint32_t pool_nranges;
     uint64_t stack_base, stack_size; /* hypervisor stack */
     uint64_t pt_base, pt_size;       /* room for the identity page tables */
     uint64_t heap_base, heap_size;   /* boot-time allocations (vmm/heap.c) */

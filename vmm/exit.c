@@ -184,6 +184,9 @@ void vcpu_run_loop(struct vcpu *v)
         exit_handler h = handlers[e.kind] ? handlers[e.kind] : handle_default;
         h(v, &e);
         uint64_t now = rdtsc();
+        if (v->ops->get_rflags && !v->stopped)
+            irqwd_observe(&v->irqwd, (v->ops->get_rflags(v) & RFLAGS_IF) != 0, now,
+                          v->ops->get_rip(v));
         if (v->tick && now >= v->next_tick) {
             v->tick(v);
             v->next_tick = now + v->tick_interval;

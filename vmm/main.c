@@ -6,6 +6,7 @@
 #include "ept/frame.h"
 #include "guest/guest.h"
 #include "vmm/drivers/probe.h"
+#include "swap/mem_plan.h"
 #include "swap/swap.h"
 #include "vmm/arch/clock.h"
 #include "vmm/acpi.h"
@@ -42,6 +43,7 @@ static struct vcpu vcpu;
 static struct guest_layout layout;
 static struct swap_probe swapdev;   /* swapdev.dev: the swap disk, once probed */
 static struct swap swap;
+static struct mem_plan plan;     /* what the UEFI side sized (swap/mem_plan.h) */
 
 /* Background reclaim: the exit loop calls this at most every
  * RECLAIM_TICK_MS of TSC time (SVM has no preemption timer; exits are
@@ -60,6 +62,15 @@ static int setup_swap(const struct pv_config *cfg)
 {
     struct blkdev *dev = cfg->swap != CONFIG_SWAP_NONE ? swapdev.dev : NULL;
     size_t meta_len = swap_meta_size(&pool, dev);
+    if (meta_len > plan.swap_meta) {
+        /* Only the disk's size can make it so: the pool is the plan's. */
+        pv_err("swap: %s: a %llu MiB disk needs %zu KiB of swap metadata; pagevisor plans "
+               "for disks of up to %llu MiB: use a smaller swap disk",
+               dev ? dev->name : "none",
+               dev ? (unsigned long long)(dev->sectors * dev->sector_size >> 20) : 0ull,
+               meta_len >> 10, (unsigned long long)(MEM_PLAN_SWAP_MAX_BYTES >> 20));
+        return -1;
+    }
     void *meta = heap_alloc(meta_len, PAGE_SIZE, "swap metadata");
     if (!meta)
         return -1;
@@ -143,6 +154,7 @@ static enum pv_exit run_guest(struct boot_info *bi)
     vcpu.layout = &layout;
     /* The monitor escape and telemetry (docs/monitor.md). */
     console_init(clock_ms_to_ticks(clock_tsc_hz(), CONSOLE_POLL_MS));
+    irqwd_init(&vcpu.irqwd, clock_tsc_hz(), IRQWD_WARN_S);
     pv_info("monitor: press %s on the console to open it", CONSOLE_ESCAPE_NAME);
     if (vmx ? vmx_setup(&vcpu, &bi->cpu.vmx, &entry) < 0
             : svm_setup(&vcpu, &bi->cpu.svm, &entry) < 0)
@@ -181,16 +193,20 @@ void hv_main(struct boot_info *bi)
     }
 
     /* `frames` host frames back the guest: its data, the stage-2 tables
-     * that map it, and the shared zero frame all count against them. */
-    if (frame_pool_init_max(&pool, bi->pool_base, bi->pool_size,
-                            bi->cfg.frames / PAGE_SIZE + 1) < 0) {
-        pv_err("frame pool: cannot initialise %llu MiB at 0x%llx",
-               (unsigned long long)(bi->pool_size >> 20), (unsigned long long)bi->pool_base);
+     * that map it, and the shared zero frame all count against them. The
+     * plan is the UEFI side's, recomputed from the same configuration. */
+    if (mem_plan_for(bi->cfg.frames, bi->cfg.swap != CONFIG_SWAP_NONE, &plan) < 0 ||
+        frame_pool_init_ranges(&pool, bi->pool_meta_base, bi->pool_meta_size, bi->pool_ranges,
+                               bi->pool_nranges, plan.pool_frames) < 0 ||
+        pool.nframes != plan.pool_frames) {
+        pv_err("frame pool: cannot build %zu frames from %u host range(s) with %llu KiB of "
+               "descriptors", plan.pool_frames, bi->pool_nranges,
+               (unsigned long long)(bi->pool_meta_size >> 10));
         hv_poweroff(PV_EXIT_FAILURE);
     }
-    pv_info("core up: frame pool %llu MiB, %zu frames (%zu free) at 0x%llx; backend %s",
-            (unsigned long long)((uint64_t)pool.nframes * PAGE_SIZE >> 20), pool.nframes,
-            frame_free_count(&pool), (unsigned long long)pool.first,
+    pv_info("core up: frame pool %llu MiB, %zu frames (%zu free) in %zu range(s) from 0x%llx; "
+            "backend %s", (unsigned long long)((uint64_t)pool.nframes * PAGE_SIZE >> 20),
+            pool.nframes, frame_free_count(&pool), pool.nseg, (unsigned long long)pool.first,
             bi->virt == VIRT_VMX ? "vmx+ept" : "svm+npt");
 
     if (bi->cfg.selftest == CONFIG_SELFTEST_EXCEPTION) {

@@ -6,6 +6,7 @@
 #ifndef PV_VMM_VCPU_H
 #define PV_VMM_VCPU_H
 
+#include "vmm/irq_watchdog.h"
 #include "ept/mm.h"
 #include "guest/guest.h"
 
@@ -81,6 +82,8 @@ struct vcpu_ops {
     void (*set_rip)(struct vcpu *v, uint64_t rip);
     uint64_t (*get_rsp)(struct vcpu *v);
     void (*set_rsp)(struct vcpu *v, uint64_t rsp);
+    /* The guest's RFLAGS (NULL: not offered; the IF watchdog stays off). */
+    uint64_t (*get_rflags)(struct vcpu *v);
     /* Guest control state for page walks: cr0, cr3, cr4, efer. */
     void (*get_paging)(struct vcpu *v, uint64_t *cr0, uint64_t *cr3, uint64_t *cr4,
                        uint64_t *efer);
@@ -113,6 +116,7 @@ struct vcpu {
      * most every tick_interval TSC ticks. */
     void (*tick)(struct vcpu *v);
     uint64_t tick_interval, next_tick;
+    struct irq_watchdog irqwd; /* a guest spinning with IF=0 (irq_watchdog.h) */
     bool stopped;
     int stop_status;           /* enum pv_exit */
     char stop_reason[128];

@@ -29,4 +29,5 @@ def test_missing_kernel_is_named_by_path(qemu, make_esp):
 def test_frames_larger_than_the_machine_is_refused(qemu, make_esp):
     # 512 MiB machine, 1 GiB of frames asked for: the pool cannot be allocated.
     con = qemu(make_esp("memory 1G\nframes 1G\n"), mem="512M")
-    refused(con, r"frames 1G: cannot allocate \d+ MiB of host memory for the frame pool")
+    refused(con, r"frames 1G: needs 1024 MiB of host memory for the frame pool, but only "
+                 r"\d+ MiB is free")

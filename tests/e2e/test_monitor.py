@@ -123,7 +123,8 @@ def test_monitor_commands_on_a_live_guest(qemu, make_esp, guest_kit):
 
     out = cmd(con, "regs")
     field(out, r"^rax [0-9a-f]{16}  rcx [0-9a-f]{16}  rdx [0-9a-f]{16}  rbx [0-9a-f]{16}")
-    field(out, r"^rip [0-9a-f]{16}  \(svm\)")
+    rflags = int(field(out, r"^rip [0-9a-f]{16}  rflags ([0-9a-f]{16})  \(svm\)").group(1), 16)
+    assert rflags & 0x2, "RFLAGS bit 1 always reads as one"
     cr0 = int(field(out, r"^cr0 ([0-9a-f]{16})  cr3 [0-9a-f]{16}  cr4").group(1), 16)
     assert cr0 & 0x80000001 == 0x80000001, "the guest runs with paging on"
 

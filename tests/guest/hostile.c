@@ -1,12 +1,14 @@
 /* hostile: the guest kit's hostile-guest behaviours (static Linux userspace,
  * run as root by /init; see docs/security-hostile.md).
  *
- *   hostile irqoff SECONDS KEEP_PERCENT
- *       iopl(3), then spin with RFLAGS.IF=0 (cli in user space) for SECONDS
- *       of TSC time, then sti. The guest's own timer interrupts stay
- *       pending the whole time. Linux 5.5 and later emulate iopl(3) through
- *       the I/O bitmap and turn user cli/sti into no-ops: there the check
- *       fails, saying so (RFLAGS.IF is read back after the cli).
+ *   hostile kexec-spin
+ *       Load, with kexec_load(2), one page holding a loop that reads port
+ *       0x64 (the keyboard controller's status, which pagevisor traps) and
+ *       spins, then reboot(RB_KEXEC): the kernel shuts down and jumps to it
+ *       in ring 0 with interrupts disabled. The guest then spins with
+ *       RFLAGS.IF=0 forever, exiting on every port read (user-space cli is
+ *       no way to get there: Linux 5.5+ turns it into a no-op). Does not
+ *       return when it works.
  *   hostile gpa-sweep KEEP_PERCENT
  *       Touch the guest-physical address space up to the CPU's physical
  *       address width through /dev/mem: map one page at every probe
@@ -40,6 +42,8 @@
 #include <sys/io.h>
 #include <sys/mman.h>
 #include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <linux/kexec.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +61,6 @@
 #define OPEN_BUS32 UINT32_C(0xFFFFFFFF)
 #define OPEN_BUS64 UINT64_MAX
 #define WRITE_PATTERN UINT32_C(0x5A5A1234)
-#define CALIBRATE_NS 100000000L  /* 100 ms against CLOCK_MONOTONIC */
 
 static const char *name = "hostile";
 
@@ -127,46 +130,28 @@ static void keep_verify(volatile uint64_t *buf, size_t len)
 
 /* ---- irqoff ------------------------------------------------------------------------ */
 
-static uint64_t tsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
+/* ---- kexec-spin ---------------------------------------------------------------------- */
 
-static uint64_t tsc_hz(void)
-{
-    struct timespec a, b, d = { 0, CALIBRATE_NS };
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    uint64_t t0 = tsc();
-    nanosleep(&d, NULL);
-    uint64_t t1 = tsc();
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    return (uint64_t)((double)(t1 - t0) / s);
-}
+/* 1: in $0x64, %al ; pause ; jmp 1b */
+static const uint8_t spin_code[] = { 0xE4, 0x64, 0xF3, 0x90, 0xEB, 0xFA };
+#define SPIN_GPA (16 * MIB)  /* page-aligned guest RAM; free once the kernel is gone */
 
-static int irqoff(unsigned seconds)
+static int kexec_spin(void)
 {
-    if (iopl(3) < 0)
-        fail("iopl(3): %s (must run as root)", strerror(errno));
-    uint64_t hz = tsc_hz();
-    uint64_t end = tsc() + hz * seconds;
-    uint64_t flags, spins = 0;
-    printf("hostile: irqoff: interrupts off for %u s (tsc %" PRIu64 " MHz)\n", seconds,
-           hz / 1000000);
+    static uint8_t page[PAGE] __attribute__((aligned(4096)));
+    memcpy(page, spin_code, sizeof(spin_code));
+    struct kexec_segment seg = {
+        .buf = page, .bufsz = sizeof(page), .mem = (void *)SPIN_GPA, .memsz = PAGE,
+    };
+    if (syscall(SYS_kexec_load, (unsigned long)SPIN_GPA, 1ul, &seg,
+                (unsigned long)KEXEC_ARCH_DEFAULT) < 0)
+        fail("kexec_load: %s (needs root and a kernel with CONFIG_KEXEC)", strerror(errno));
+    printf("hostile: kexec-spin: jumping to a port-0x64 loop at 0x%" PRIx64
+           " with interrupts disabled\n", (uint64_t)SPIN_GPA);
     fflush(stdout);
-    __asm__ volatile("cli");
-    __asm__ volatile("pushfq; popq %0" : "=r"(flags));
-    while (tsc() < end)
-        spins++;
-    __asm__ volatile("sti");
-    if (flags & (1u << 9))
-        fail("cli did not clear RFLAGS.IF (rflags 0x%" PRIx64 "): this kernel emulates "
-             "iopl(3) and makes cli a no-op, so user space cannot disable interrupts", flags);
-    printf("hostile: irqoff: spun %" PRIu64 " times with IF=0 (rflags 0x%" PRIx64 ")\n", spins,
-           flags);
-    return 0;
+    sync();
+    reboot(RB_KEXEC);
+    fail("reboot(RB_KEXEC) returned: %s", strerror(errno));
 }
 
 /* ---- gpa-sweep ----------------------------------------------------------------------- */
@@ -331,23 +316,20 @@ static int triple_fault(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: hostile irqoff SECONDS KEEP%% | gpa-sweep KEEP%% | "
-                        "triple-fault\n");
+        fprintf(stderr, "usage: hostile gpa-sweep KEEP%% | kexec-spin | triple-fault\n");
         return 2;
     }
     name = argv[1];
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(name, "triple-fault"))
         return triple_fault();
+    if (!strcmp(name, "kexec-spin"))
+        return kexec_spin();
     unsigned keep_pct;
     int rc;
     size_t len;
     volatile uint64_t *buf;
-    if (!strcmp(name, "irqoff") && argc == 4) {
-        keep_pct = (unsigned)atoi(argv[3]);
-        buf = keep_fill(keep_pct, &len);
-        rc = irqoff((unsigned)atoi(argv[2]));
-    } else if (!strcmp(name, "gpa-sweep") && argc == 3) {
+    if (!strcmp(name, "gpa-sweep") && argc == 3) {
         keep_pct = (unsigned)atoi(argv[2]);
         buf = keep_fill(keep_pct, &len);
         rc = gpa_sweep();

@@ -21,7 +21,9 @@
 #include "vmm/arch/exception.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/exit_fault.h"
+#include "vmm/console.h"
 #include "vmm/insn_policy.h"
+#include "vmm/monitor/telemetry.h"
 #include "vmm/io_policy.h"
 #include "vmm/msr_policy.h"
 #include "vmm/power.h"
@@ -71,6 +73,28 @@ int msr_exit_write(struct vcpu *v, uint32_t msr, uint64_t value)
     return msr_fake.rc;
 }
 
+/* The console and telemetry run after every exit (their own tests cover
+ * what they do): here only that the loop calls them. */
+static unsigned after_exit_calls, telemetry_ticks, telemetry_finals;
+
+void console_after_exit(struct vcpu *v, uint64_t now)
+{
+    (void)v, (void)now;
+    after_exit_calls++;
+}
+
+void telemetry_tick(struct vcpu *v, uint64_t now)
+{
+    (void)v, (void)now;
+    telemetry_ticks++;
+}
+
+void telemetry_final(struct vcpu *v)
+{
+    (void)v;
+    telemetry_finals++;
+}
+
 static unsigned gp_policy_calls;
 
 void insn_policy_gp(struct vcpu *v, const struct vm_exit *e)
@@ -102,6 +126,7 @@ static int setup(void **state)
     memset(&msr_fake, 0, sizeof(msr_fake));
     stage2_faults = 0;
     gp_policy_calls = 0;
+    after_exit_calls = telemetry_ticks = telemetry_finals = 0;
     stage2_gpa = 0;
     host_log_clear();
     return 0;
@@ -175,6 +200,10 @@ static void test_counts_and_dispatch(void **state)
     assert_int_equal(cpu.resume_rip[7], RIP + 9);
     assert_int_equal(cpu.injections, 0);
     assert_int_equal(cpu.dumps, 0);
+    /* console input and telemetry after every exit, the final sample once */
+    assert_int_equal(after_exit_calls, ARRAY_LEN(s));
+    assert_int_equal(telemetry_ticks, ARRAY_LEN(s));
+    assert_int_equal(telemetry_finals, 1);
 }
 
 /* HLT with interrupts off: Linux powering off without ACPI. */

@@ -13,8 +13,12 @@
 
 #define CLOCK_NOMINAL_HZ 2000000000ull /* until calibrated, and last resort */
 
-/* Calibrate the TSC (idempotent; the PIT is touched only the first time). */
+/* Calibrate the TSC (idempotent; the PIT is touched only the first time).
+ * vmm/arch/clock_calibrate.c; the core calls it once at start, before any
+ * driver sets a deadline. */
 void clock_init(void);
+/* What clock_init found (0 is ignored). */
+void clock_set_tsc_hz(uint64_t hz);
 /* TSC ticks per second (CLOCK_NOMINAL_HZ before clock_init). */
 uint64_t clock_tsc_hz(void);
 /* Ticks in ms milliseconds at hz ticks per second (saturating). */

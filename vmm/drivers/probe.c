@@ -2,7 +2,6 @@
 #include "vmm/drivers/probe.h"
 #include "vmm/lib/types.h"
 #include "swap/swap_area.h"
-#include "vmm/arch/clock.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/heap.h"
 #include "vmm/lib/log.h"
@@ -215,7 +214,6 @@ static int choose(const struct pv_config *cfg, struct swap_probe *out, char *err
     if (rc < 0)
         return rc;
     if (rc == 1 && c.kind == SWAP_DEV_VIRTIO) {
-        clock_init();   /* the drivers' timeouts */
         out->kind = SWAP_DEV_VIRTIO;
         out->dev = &out->u.virtio.bd;
         return virtio_blk_init(&out->u.virtio, c.pci, err, err_len);
@@ -225,7 +223,6 @@ static int choose(const struct pv_config *cfg, struct swap_probe *out, char *err
                     "virtio-blk-pci,drive=ID,disable-legacy=on)");
         return -PV_ENOENT;
     }
-    clock_init();
     rc = find_ata(rc == 1 ? &c.pci : NULL, out, err, err_len);
     if (rc != -PV_ENOENT)
         return rc;

@@ -24,7 +24,11 @@ static enum mon_next cmd_regs(struct vcpu *v, const struct mon_cmd *c, int argc,
                 (unsigned long long)r[i + 3]);
     uint64_t cr0, cr3, cr4, efer;
     v->ops->get_paging(v, &cr0, &cr3, &cr4, &efer);
-    mon_out("rip %016llx  (%s)", (unsigned long long)v->ops->get_rip(v), v->ops->name);
+    if (v->ops->get_rflags)
+        mon_out("rip %016llx  rflags %016llx  (%s)", (unsigned long long)v->ops->get_rip(v),
+                (unsigned long long)v->ops->get_rflags(v), v->ops->name);
+    else
+        mon_out("rip %016llx  (%s)", (unsigned long long)v->ops->get_rip(v), v->ops->name);
     mon_out("cr0 %016llx  cr3 %016llx  cr4 %016llx  efer %016llx", (unsigned long long)cr0,
             (unsigned long long)cr3, (unsigned long long)cr4, (unsigned long long)efer);
     return MON_STAY;

@@ -202,6 +202,10 @@ static uint64_t svm_get_rsp(struct vcpu *v)
 {
     return vmcb_rd64(((struct svm_state *)v->vendor)->vmcb, VMCB_RSP);
 }
+static uint64_t svm_get_rflags(struct vcpu *v)
+{
+    return vmcb_rd64(((struct svm_state *)v->vendor)->vmcb, VMCB_RFLAGS);
+}
 static void svm_set_rsp(struct vcpu *v, uint64_t rsp)
 {
     vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_RSP, rsp);
@@ -259,6 +263,7 @@ const struct vcpu_ops svm_ops = {
     .get_rip = svm_get_rip,
     .set_rip = svm_set_rip,
     .get_rsp = svm_get_rsp,
+    .get_rflags = svm_get_rflags,
     .set_rsp = svm_set_rsp,
     .get_paging = svm_get_paging,
     .inject_exception = svm_inject,

@@ -117,6 +117,12 @@ static uint64_t vmx_get_rsp(struct vcpu *v)
     return vmread(VMCS_GUEST_RSP);
 }
 
+static uint64_t vmx_get_rflags(struct vcpu *v)
+{
+    (void)v;
+    return vmread(VMCS_GUEST_RFLAGS);
+}
+
 static void vmx_set_rsp(struct vcpu *v, uint64_t rsp)
 {
     vmcs_write(vmx_of(v), VMCS_GUEST_RSP, rsp);
@@ -186,6 +192,7 @@ const struct vcpu_ops vmx_ops = {
     .get_rip = vmx_get_rip,
     .set_rip = vmx_set_rip,
     .get_rsp = vmx_get_rsp,
+    .get_rflags = vmx_get_rflags,
     .set_rsp = vmx_set_rsp,
     .get_paging = vmx_get_paging,
     .inject_exception = vmx_inject,

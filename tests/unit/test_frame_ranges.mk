@@ -1,0 +1,2 @@
+UNIT_TESTS += test_frame_ranges
+test_frame_ranges_SRCS := ept/frame.c

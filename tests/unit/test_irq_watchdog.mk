@@ -1,0 +1,2 @@
+UNIT_TESTS += test_irq_watchdog
+test_irq_watchdog_SRCS := vmm/irq_watchdog.c

@@ -105,10 +105,13 @@ fi
 # as modules): msr.ko gives the guest's root /dev/cpu/0/msr (the isolation
 # probe, tests/guest/probe.c, reads and writes MSRs with it); the virtio
 # chain gives a directly booted guest its own virtio-blk disk to swap to
-# (pv.swapon, the guest-level benchmark's baseline).
+# (pv.swapon, the guest-level benchmark's baseline) and the guest the disk
+# pagevisor emulates (pv.check=vdisk); the FAT chain lets the vdisk check
+# mount that disk and read a file from it (pv.vdisk_file).
 KMODS="arch/x86/kernel/msr drivers/virtio/virtio_ring drivers/virtio/virtio
 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
-drivers/virtio/virtio_pci drivers/block/virtio_blk"
+drivers/virtio/virtio_pci drivers/block/virtio_blk fs/nls/nls_cp437 fs/fat/fat
+fs/fat/msdos"
 kmod_path() { echo "./lib/modules/$1/kernel/$2.ko"; }   # kver relpath
 kmods_cached() { # kver: are all of KMODS in the cache?
     local m

@@ -8,6 +8,7 @@ decompressing itself), so every VMX scenario shares one boot."""
 import hashlib
 import random
 import re
+import subprocess
 
 import pytest
 
@@ -26,12 +27,24 @@ HALTED = r"guest halted with interrupts disabled \(power-off without ACPI\)"
 GUEST_DISK_BYTES = 16 * 63 * 512 * 16
 
 
+GUEST_DISK_FILE = "KNOWN.BIN"
+
+
 def guest_disk_image(path):
-    """Known random bytes for the guest's disk; (path, sha256 of the first MiB)."""
-    data = random.Random(1234).randbytes(GUEST_DISK_BYTES)
+    """The guest's disk: a FAT file system (made with dosfstools and mtools,
+    no mount) holding GUEST_DISK_FILE, known random bytes. Returns (path,
+    sha256 of the image's first MiB, sha256 of the file)."""
+    known = random.Random(1234).randbytes(256 * 1024)
+    src = path + ".file"
+    with open(src, "wb") as f:
+        f.write(known)
     with open(path, "wb") as f:
-        f.write(data)
-    return path, hashlib.sha256(data[:MIB]).hexdigest()
+        f.truncate(GUEST_DISK_BYTES)
+    subprocess.run(["/sbin/mkfs.fat", path], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["mcopy", "-i", path, src, "::" + GUEST_DISK_FILE], check=True)
+    with open(path, "rb") as f:
+        head = hashlib.sha256(f.read(MIB)).hexdigest()
+    return path, head, hashlib.sha256(known).hexdigest()
 
 
 def linux_conf(memory, console="console=ttyS0", memcheck=80, extra="",
@@ -130,9 +143,10 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     # tried to reach must still work afterwards.
     esp = make_esp(linux_conf("128M", console=BOCHS_CONSOLE,
                               extra="frames 80M\nswap ata\nreadahead auto\ndisk ata1-master\n",
-                              checks="meminfo,cpus,probe,vdisk,memcheck"),
+                              checks="meminfo,cpus,probe,vdisk,memcheck")
+                   .replace("pv.check=", f"pv.vdisk_file={GUEST_DISK_FILE} pv.check="),
                    add={kernel: "vmlinuz", initrd: "initrd.img"})
-    gdisk, head = guest_disk_image(os.path.join(E2E, "guest-disk-ata.img"))
+    gdisk, head, file_sha = guest_disk_image(os.path.join(E2E, "guest-disk-ata.img"))
     con = bochs(esp, disk=mkswap_image(os.path.join(E2E, "swap-ata.img"), "64M"),
                 console=True, guest_disk=gdisk)
     con.expect_line(r"\[pv\] virtualization: using vmx\+ept")
@@ -147,11 +161,13 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     # No ACPI under Bochs's OVMF: Linux powers off by halting with
     # interrupts disabled, which pagevisor takes as the guest's end.
     s = check_guest_run(con, 128, HALTED, probe=True, monitor=True, vdisk=True)
-    # The guest's disk: its known first MiB read back, 1 MiB written at MiB 1
-    # found on the host image afterwards.
+    # The guest's disk: its known first MiB read back, the file system
+    # mounted and the known file read from it, 1 MiB written at MiB 1 found
+    # on the host image afterwards.
     out = con.output()
     assert "[pv] disk: guest sees virtio-blk at 00:" in out
     assert f"pv-guest: vdisk sectors={GUEST_DISK_BYTES // 512} ro=0 head_sha256={head}" in out
+    assert f"pv-guest: vdisk file {GUEST_DISK_FILE} sha256={file_sha}" in out
     wrote = re.search(r"pv-guest: vdisk wrote sha256=([0-9a-f]{64}) at MiB 1", out).group(1)
     with open(gdisk, "rb") as f:
         f.seek(MIB)

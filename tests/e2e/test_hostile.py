@@ -68,11 +68,12 @@ def test_interrupts_off_spin_is_named_and_contained(qemu, make_esp, guest_kit):
     img = mkswap_image(os.path.join(E2E, "swap-irqoff.img"), size="256M")
     con = qemu(esp, mem="1G", swap=img)
     con.expect_line(READY, timeout=600)
-    m = con.expect_line(r"hostile: kexec-spin: jumping to a port-0x64 loop at 0x([0-9a-f]+)")
+    m = con.expect_line(r"hostile: kexec-spin: jumping to a port-0x64 loop at 0x([0-9a-f]+) "
+                        r"with interrupts disabled\r*\n")
     loop = int(m.group(1), 16)
     m = con.expect_line(r"\[pv\] warn: irq watchdog: the guest has run (\d+) s with interrupts "
                         r"disabled \(every exit since rip 0x([0-9a-f]+) saw IF=0; now at rip "
-                        r"0x([0-9a-f]+)\)", timeout=300)
+                        r"0x([0-9a-f]+)\): [^\r\n]*\r*\n", timeout=300)
     assert int(m.group(1)) >= 20
     assert loop <= int(m.group(3), 16) < loop + 6, "the warning names the spinning loop"
     con.child.send(MONITOR_ESCAPE)

@@ -110,7 +110,7 @@ def check_guest_run(con, memory_mib, stop_reason, probe=False, monitor=False, vd
         con.expect_line(r"pv-guest: check probe: PASS")
     if vdisk:
         con.expect_line(r"pv-guest: check vdisk: PASS")
-    con.expect_line(r"memcheck: PASS bytes=(\d+)")
+    con.expect_line(r"memcheck: PASS bytes=(\d+) ")
     con.expect_line(r"pv-guest: checks done passed=%d failed=0" % (3 + probe + vdisk))
     con.expect_line(r"\[pv\] vcpu: guest stopped: " + stop_reason)
     con.expect_line(r"\[pv\] stats end")

@@ -89,6 +89,7 @@ def _against_fraction(plt, groups, workload, col, ylabel, title, path):
         plt.close(fig)
         return None
     ax.set_title(title)
+    ax.set_xticks(sorted({g.fraction for g in mine if g.fraction is not None}))
     ax.set_xlabel("local memory (% of guest memory)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
@@ -169,19 +170,19 @@ def plot_readahead(plt, groups, workload, outdir):
     pv = [g for g in groups if g.workload == workload and g.setup == ed.SETUP_PV and g.good]
     cfgs = _configs(pv, ed.SETUP_PV)
     fractions = sorted({g.fraction for g in pv if g.fraction is not None}, reverse=True)
-    figures = (("accuracy", ed.Run.ra_accuracy_value,
-                "readahead accuracy (% of pages read ahead later used)"),
-               ("coverage", ed.Run.ra_coverage_value,
-                "readahead coverage (% of swap-ins served by readahead)"))
+    figures = (("accuracy", ed.Run.ra_accuracy_value, "accuracy (%)",
+                "accuracy: pages read ahead that the guest then used"),
+               ("coverage", ed.Run.ra_coverage_value, "coverage (%)",
+                "coverage: swap-ins served by readahead"))
     values = {}
     for g in pv:
-        for name, fn, _ in figures:
+        for name, fn, _, _ in figures:
             values[(g.config, g.fraction, name)] = g.stat_of(fn).median
     if not any(v is not None for v in values.values()):
         return None
     fig, axes = plt.subplots(2, 1, figsize=TALL, sharex=True)
     width = 0.8 / max(1, len(cfgs))
-    for ax, (name, _, ylabel) in zip(axes, figures):
+    for ax, (name, _, ylabel, what) in zip(axes, figures):
         for i, cfg in enumerate(cfgs):
             xs, hs, missing = [], [], []
             for j, frac in enumerate(fractions):
@@ -192,16 +193,18 @@ def plot_readahead(plt, groups, workload, outdir):
                 else:
                     xs.append(x)
                     hs.append(v * 100)
-            bars = ax.bar(xs, hs, width=width, label=cfg)
-            color = bars.patches[0].get_facecolor() if bars.patches else None
+            color = f"C{i}"
+            bars = ax.bar(xs, hs, width=width, label=cfg, color=color)
+            ax.bar_label(bars, fmt="%.1f", fontsize="x-small")
             for x in missing:
                 ax.text(x, 1, "n/a", ha="center", va="bottom", fontsize="x-small",
-                        color=color, rotation=90)
-        ax.set_ylabel(ylabel, fontsize="small")
+                        color=color)
+        ax.set_title(what, fontsize="medium")
+        ax.set_ylabel(ylabel)
         ax.set_ylim(0, 105)
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(fontsize="small")
-    axes[0].set_title(f"{workload}: readahead accuracy and coverage per policy")
+    fig.suptitle(f"{workload}: readahead accuracy and coverage per policy")
     axes[-1].set_xticks(range(len(fractions)))
     axes[-1].set_xticklabels([f"{ed.fmt_num(f)} %" for f in fractions])
     axes[-1].set_xlabel("local memory (% of guest memory)")

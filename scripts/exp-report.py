@@ -49,7 +49,7 @@ swap-ins into minor ones and shortens the run (the x axis ends earlier).
 readahead-WORKLOAD.png: per local-memory fraction, one bar per pv policy.
 Top: accuracy, readahead pages later used / pages read ahead (100 %: no read
 wasted). Bottom: coverage, swap-ins served by readahead / all swap-ins (100 %:
-every fault after the first of a run found its page already read). `n/a`
+no swap-in had to wait for the disk). Each bar carries its value; `n/a`
 means the figure is undefined: the policy read nothing ahead (`off`) or there
 was no swap-in. High coverage at low accuracy buys speed with disk traffic.
 

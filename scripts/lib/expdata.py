@@ -13,6 +13,7 @@ summary cannot be used).
 import csv
 import math
 import os
+import re
 import statistics
 
 # summary.csv's columns, in the order the runner writes them (contract B)
@@ -45,6 +46,25 @@ T_MAJOR = "swapins_major"
 T_MINOR = "swapins_minor"
 TELEMETRY_COLUMNS = (T_TIME, T_FRAMES, T_MAJOR)
 FRAME_BYTES = 4096
+
+
+def run_name(setup, workload, fraction, policy, swap, repeat):
+    """RUN of contract B: <setup>-<workload>-f<fraction>-<policy>-<swap>-r<repeat>,
+    characters outside [A-Za-z0-9_.-] replaced by '_'."""
+    name = f"{setup}-{workload}-f{fraction}-{policy}-{swap}-r{repeat}"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def ra_accuracy(hits, pages):
+    """Readahead accuracy: pages read ahead later used / pages read ahead (0..1),
+    None when nothing was read ahead."""
+    return hits / pages if pages else None
+
+
+def ra_coverage(hits, major):
+    """Readahead coverage: swap-ins served by readahead / all swap-ins, i.e.
+    hits / (hits + major swap-ins) (0..1), None when there was no swap-in."""
+    return hits / (hits + major) if hits + major > 0 else None
 
 
 class ReportError(Exception):
@@ -98,17 +118,16 @@ class Run:
         """ra_hits / ra_pages as a fraction, or None when nothing was read ahead."""
         if self.ra_accuracy is not None:
             return self.ra_accuracy
-        if self.ra_pages and self.ra_hits is not None:
-            return self.ra_hits / self.ra_pages
+        if self.ra_pages is not None and self.ra_hits is not None:
+            return ra_accuracy(self.ra_hits, self.ra_pages)
         return None
 
     def ra_coverage_value(self):
         """ra_hits / (ra_hits + swapins_major), or None when there were no swap-ins."""
         if self.ra_coverage is not None:
             return self.ra_coverage
-        if self.ra_hits is not None and self.swapins_major is not None \
-                and self.ra_hits + self.swapins_major > 0:
-            return self.ra_hits / (self.ra_hits + self.swapins_major)
+        if self.ra_hits is not None and self.swapins_major is not None:
+            return ra_coverage(self.ra_hits, self.swapins_major)
         return None
 
     def telemetry_path(self, results):
@@ -140,7 +159,7 @@ def load_summary(results, warn=None):
         raise ReportError(f"{path}: missing: {results} is not a results folder "
                           "(or no run has finished yet)", status=2)
     try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
             rows = list(csv.reader(f))
     except OSError as e:
         raise ReportError(f"{path}: {e.strerror}", status=2)

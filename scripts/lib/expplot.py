@@ -13,6 +13,8 @@ import expdata as ed
 DPI = 100
 SIZE = (7.5, 4.8)
 TALL = (7.5, 6.4)
+# direct-swap lines (one per swap kind): black, told apart by their dashes
+BASELINE_STYLES = ("--", "-.", (0, (5, 1)), (0, (1, 3)))
 
 
 def import_matplotlib():
@@ -74,10 +76,11 @@ def _against_fraction(plt, groups, workload, col, ylabel, title, path):
     for cfg in _configs(mine, ed.SETUP_PV):
         drawn |= _line(ax, [g for g in mine if g.config == cfg], col, cfg,
                        {"marker": "o"})
-    for cfg in _configs(mine, ed.SETUP_DIRECT_SWAP):
+    for i, cfg in enumerate(_configs(mine, ed.SETUP_DIRECT_SWAP)):
         drawn |= _line(ax, [g for g in mine if g.config == cfg], col,
                        f"{cfg} (Linux swaps by itself)",
-                       {"marker": "s", "linestyle": "--", "color": "black"})
+                       {"marker": "s", "color": "black",
+                        "linestyle": BASELINE_STYLES[i % len(BASELINE_STYLES)]})
     for cfg in _configs(mine, ed.SETUP_DIRECT):
         s = ed.Stat(v for g in mine if g.config == cfg for v in
                     (getattr(r, col) for r in g.good))
@@ -215,9 +218,14 @@ def plot_all(groups, results, outdir, warn):
     """Every plot; returns workload -> [paths written]."""
     plt = import_matplotlib()
     out = {}
+    runs_dir = os.path.join(results, "runs")
+    timelines = os.path.isdir(runs_dir)
+    if not timelines:
+        warn(f"{runs_dir}: missing: no telemetry, no timeline plots")
     for w in ed.workloads_of(groups):
         paths = [plot_completion(plt, groups, w, outdir), plot_p99(plt, groups, w, outdir)]
-        paths += plot_timelines(plt, groups, w, results, outdir, warn)
+        if timelines:
+            paths += plot_timelines(plt, groups, w, results, outdir, warn)
         paths.append(plot_readahead(plt, groups, w, outdir))
         out[w] = [p for p in paths if p]
         if not out[w]:

@@ -30,7 +30,9 @@ def _row(cells):
 def workload_table(groups, workload):
     """The Markdown lines of one workload's table."""
     mine = [g for g in groups if g.workload == workload]
-    unit = next((g.unit for g in mine if g.unit), "")
+    units = {g.unit for g in mine if g.unit}
+    # one unit goes in the header; mixed units (a runner change mid-sweep) in each cell
+    unit = units.pop() if len(units) == 1 else ""
     latency = any(g.stat("p99_ms").median is not None for g in mine)
     head = ["local memory", "setup", "policy", "swap", "verified runs", "completion (s)",
             f"throughput ({unit})" if unit else "throughput", "time × direct-swap",
@@ -46,7 +48,8 @@ def workload_table(groups, workload):
         cells = [_fraction_text(g.fraction), g.setup, g.policy if pv else "-", _swap_text(g),
                  f"{len(g.good)}/{len(g.runs)}",
                  g.stat("completion_s").text(ed.fmt_dec),
-                 g.stat("throughput").text(ed.fmt_dec),
+                 g.stat("throughput").text(ed.fmt_dec) + ("" if unit or not g.unit
+                                                          else f" {g.unit}"),
                  ed.fmt_ratio(ed.ratio(g, ds)) if pv else "-",
                  ed.fmt_ratio(ed.ratio(g, d)),
                  g.stat("swapins_major").text(ed.fmt_num),

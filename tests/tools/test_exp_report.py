@@ -298,3 +298,44 @@ def test_groups_baselines_and_stats():
     assert (s.n, s.median, s.lo, s.hi) == (2, 6.0, 5.0, 7.0)
     assert ed.ratio(off50, seq[0]) == pytest.approx(6.0 / 2.2)
     assert ed.Stat([]).text(ed.fmt_dec) == "-"
+
+
+def test_run_names_and_readahead_formulas_follow_the_contract():
+    runs = ed.load_summary(CANNED)
+    for r in runs:
+        assert ed.run_name(r.setup, r.workload, ed.fmt_num(r.fraction), r.policy, r.swap,
+                           ed.fmt_num(r.repeat)) == r.run
+    assert ed.ra_accuracy(600, 800) == 0.75 and ed.ra_accuracy(0, 0) is None
+    assert ed.ra_coverage(500, 1500) == 0.25 and ed.ra_coverage(0, 0) is None
+
+
+def test_remote_swap_compares_with_the_same_swap_kind(tmp_path):
+    lines = canned_rows()
+    # the pv cluster:8 50 % run and a direct-swap baseline again, both over NBD +1 ms
+    extra = [lines[7].replace("-local-r1", "-nbd-r1").replace(",local,,", ",nbd,1,")
+             .replace(",3.3,", ",4.4,"),
+             lines[3].replace("-local-r1", "-nbd-r1").replace(",local,,", ",nbd,1,")
+             .replace(",6.0,", ",8.0,")]
+    res = with_summary(tmp_path, "\n".join(lines + extra) + "\n")
+    r = run(str(res), "-o", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    rows = tables((tmp_path / "o" / "summary.md").read_text())["Workload `seq`"]
+    nbd = [dict(zip(rows[0], x)) for x in rows[1:] if x[3] == "nbd +1 ms"]
+    assert [(x["setup"], x["completion (s)"]) for x in nbd] == [("direct-swap", "8.00"),
+                                                               ("pv", "4.40")]
+    assert nbd[1]["time × direct-swap"] == "0.55"                                # 4.4 / 8
+    assert nbd[1]["time × direct"] == "2.00"                                     # 4.4 / 2.2
+
+
+def test_no_runs_folder_and_bad_outdir(tmp_path):
+    res = tmp_path / "res"
+    res.mkdir()
+    shutil.copy(os.path.join(CANNED, "summary.csv"), res)
+    r = run(str(res), "-o", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert "res/runs: missing: no telemetry, no timeline plots" in r.stderr
+    assert not list((tmp_path / "o").glob("timeline-*.png"))
+    assert (tmp_path / "o" / "completion-seq.png").exists()
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    bad([str(res), "-o", str(blocker)], 2, "blocker: cannot create the output folder")

@@ -461,7 +461,8 @@ def _parse_args(argv):
     else:
         command = []
     p = argparse.ArgumentParser(
-        prog="nbd-swap.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="nbd-swap.py", usage="%(prog)s --image IMG [options] [-- COMMAND ARG...]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve a swap image over NBD on loopback (qemu-nbd), optionally "
                     "through a relay that adds one-way latency and a bandwidth cap.",
         epilog="After `--`: a command to run with `{uri}` replaced by the NBD URI "
@@ -525,8 +526,12 @@ def main(argv):
                 pass
         else:
             env = dict(os.environ, NBD_SWAP_URI=swap.uri)
-            child = subprocess.Popen([a.replace("{uri}", swap.uri) for a in command],
-                                     env=env, preexec_fn=_die_with_parent)
+            argv = [a.replace("{uri}", swap.uri) for a in command]
+            try:
+                child = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
+            except OSError as e:
+                print(f"nbd-swap: cannot run {argv[0]}: {e.strerror}", file=sys.stderr)
+                return 127
             # The child shares our terminal: a Ctrl-C reaches it directly;
             # we wait for it. A SIGTERM sent to us is passed on.
             signal.signal(signal.SIGINT, signal.SIG_IGN)

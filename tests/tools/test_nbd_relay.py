@@ -293,7 +293,10 @@ def test_cli_wraps_a_command_and_returns_its_status(tmp_path):
     r = subprocess.run([sys.executable, SCRIPT, "--image", image, "--size", "8M",
                         "--latency-ms", "0.5", "--",
                         "sh", "-c", 'qemu-io -f raw -c "write -P 0x33 0 64k" "$NBD_SWAP_URI" '
-                        '&& qemu-io -f raw -c "read -P 0x33 0 64k" {uri} && exit 3'],
+                        '&& qemu-io -f raw -c "read -P 0x33 0 64k" {uri} '
+                        # QEMU's older nbd:HOST:PORT form names the same export
+                        '&& qemu-io -f raw -c "read -P 0x33 0 64k" "nbd:127.0.0.1:${NBD_SWAP_URI##*:}" '
+                        '&& exit 3'],
                        capture_output=True, text=True, timeout=IO_TIMEOUT)
     assert r.returncode == 3, r.stderr
     pid = int(r.stderr.split("qemu-nbd pid ")[1].split()[0])
@@ -332,3 +335,27 @@ def test_cli_rejects_bad_arguments(tmp_path):
         r = subprocess.run([sys.executable, SCRIPT, "--image", image, *args],
                            capture_output=True, text=True, timeout=IO_TIMEOUT)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
+
+
+@needs_qemu_utils
+def test_cli_reports_a_command_it_cannot_run(tmp_path):
+    r = subprocess.run([sys.executable, SCRIPT, "--image", str(tmp_path / "swap.img"),
+                        "--size", "8M", "--", str(tmp_path / "no-such-command")],
+                       capture_output=True, text=True, timeout=IO_TIMEOUT)
+    assert r.returncode == 127 and "cannot run" in r.stderr, r.stderr
+    assert gone(int(r.stderr.split("qemu-nbd pid ")[1].split()[0]))
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/share/OVMF/OVMF_CODE_4M.fd"),
+                    reason="OVMF not installed (package ovmf)")
+@pytest.mark.parametrize("extra,msg", [
+    (["--swap", "nbd://127.0.0.1:1,cache=none"], "must not contain commas"),
+    (["--swap", "nbd://127.0.0.1:1", "--swap-blkdebug", "/dev/null"], "needs an image file"),
+])
+def test_run_qemu_refuses_nbd_uris_it_cannot_attach(tmp_path, extra, msg):
+    esp = tmp_path / "esp.img"
+    esp.write_bytes(b"")
+    r = subprocess.run([os.path.join(ROOT, "scripts", "run-qemu.sh"), "--esp", str(esp),
+                        "--accel", "tcg", *extra], capture_output=True, text=True,
+                       timeout=IO_TIMEOUT)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr

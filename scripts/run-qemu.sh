@@ -6,8 +6,12 @@
 #   --serial MODE    stdio (default; with Ctrl-A x to quit) | file:PATH
 #   --log PATH       also copy the serial console to PATH (stdio mode)
 #   --mem SIZE       machine memory (default 1G)
-#   --swap IMG|none  virtio-blk disk reserved for swap (default build/swap.img,
-#                    created with mkswap if missing)
+#   --swap IMG|URI|none  virtio-blk disk reserved for swap (default build/swap.img,
+#                    created with mkswap if missing); an NBD URI
+#                    (nbd://HOST:PORT[/EXPORT], nbd+unix:///EXPORT?socket=PATH,
+#                    nbd:HOST:PORT) attaches a disk some NBD server exports,
+#                    through QEMU's NBD client, as the same device
+#                    (scripts/nbd-swap.py, docs/remote-swap.md)
 #   --swap-blkdebug CONF  attach the swap disk through QEMU's blkdebug driver
 #                    with this rule file ([inject-error] sections), to fail
 #                    chosen sectors' reads or writes
@@ -67,7 +71,14 @@ cp "$ovmf_vars" "$vars"
 
 disks=(-drive "if=none,id=esp,format=raw,file=$esp" -device "ide-hd,drive=esp,bus=ide.0,bootindex=0")
 if [ "$swap" != none ]; then
-    swap_image "$swap" "$PV_SWAP_SIZE"
+    case "$swap" in
+        nbd:*|nbd+*:*)
+            # QEMU parses the URI itself; a comma would end the -drive value
+            case "$swap" in *,*) echo "run-qemu.sh: --swap '$swap': an NBD URI must not contain commas" >&2; exit 2 ;; esac
+            [ -z "$blkdebug" ] || { echo "run-qemu.sh: --swap-blkdebug needs an image file, not the NBD URI '$swap'" >&2; exit 2; }
+            ;;
+        *) swap_image "$swap" "$PV_SWAP_SIZE" ;;
+    esac
     file="file=$swap"
     if [ -n "$blkdebug" ]; then
         [ -f "$blkdebug" ] || { echo "run-qemu.sh: --swap-blkdebug '$blkdebug': no such file" >&2; exit 2; }

@@ -67,8 +67,11 @@ int intx_hw_bind(struct intx_line *line, const char *name, uint8_t slot, uint8_t
     }
     uint32_t dlen, mlen, gsi, gsi_base;
     const uint8_t *dsdt = table(acpi.dsdt, &dlen);
-    if (dlen < SDT_HDR_LEN ||
-        !intx_prt_gsi(dsdt + SDT_HDR_LEN, dlen - SDT_HDR_LEN, slot, pin, &gsi)) {
+    if (dlen < SDT_HDR_LEN || !acpi_checksum_ok(dsdt, dlen)) {
+        pv_snprintf(why, why_len, "the DSDT at 0x%llx is not valid", (unsigned long long)acpi.dsdt);
+        return -PV_ENOENT;
+    }
+    if (!intx_prt_gsi(dsdt + SDT_HDR_LEN, dlen - SDT_HDR_LEN, slot, pin, &gsi)) {
         pv_snprintf(why, why_len, "the DSDT's _PRT wires device %02x INT%c to no fixed GSI",
                     slot, 'A' + pin);
         return -PV_ENOENT;

@@ -3,6 +3,7 @@
 
 #include "vmm/drivers/ata.h"
 #include "vmm/drivers/virtio_blk.h"
+#include "vmm/intx_hw.h"
 #include "vmm/io_policy.h"
 #include "vmm/irq_inject.h"
 #include "vmm/lib/fmt.h"
@@ -25,6 +26,7 @@ static struct {
     char serial[VIRTIO_BLK_ID_BYTES + 1];
     struct vblk vb;
     struct vpci vp;
+    struct intx_line intx;
 } disk;
 
 static const char *key_text(const struct pv_config *cfg, char *buf, size_t len)
@@ -176,6 +178,16 @@ int guest_disk_attach(const struct pv_config *cfg, struct guest_mm *mm, char *er
         return rc;
     }
     irq_inject_init();
+    char why[120];
+    if (intx_hw_bind(&disk.intx, "vblk", slot, INTX_PIN_INTA, why, sizeof(why)) == 0) {
+        vpci_set_intx(&disk.vp, intx_level, &disk.intx,
+                      disk.intx.gsi < VPCI_INT_LINE_UNKNOWN ? (uint8_t)disk.intx.gsi
+                                                            : VPCI_INT_LINE_UNKNOWN);
+        pv_info("disk: guest's device INTA -> GSI %u (IOAPIC pin %u)", disk.intx.gsi,
+                disk.intx.pin);
+    } else {
+        pv_info("disk: guest's device has no INTx (MSI-X only): %s", why);
+    }
     pci_filter_attach((struct pci_addr){ 0, 0, slot, 0 }, &disk.vp);
     pv_info("disk: guest sees virtio-blk at 00:%02x.0, BAR0 0x%x, %llu sectors%s", slot,
             GUEST_DISK_BAR, (unsigned long long)disk.dev->sectors,

@@ -47,10 +47,32 @@ void irq_inject_msi(void *ctx, uint64_t addr, uint32_t data)
                     (unsigned long long)addr, data, why);
         return;
     }
+    irq_inject_vector(vector);
+}
+
+static uint32_t lapic_read(uint32_t off)
+{
+    return lapic[off / sizeof(uint32_t)];
+}
+
+void irq_inject_vector(uint8_t vector)
+{
     volatile uint32_t *icr = lapic + LAPIC_ICR_LO / sizeof(uint32_t);
     /* The guest may have left an IPI of its own in flight (its ICR write
      * caused no exit): let it go first. */
     for (unsigned i = 0; i < ICR_WAIT_SPINS && (*icr & LAPIC_ICR_DELIVERY_PENDING); i++)
         pause();
     *icr = LAPIC_ICR_SHORTHAND_SELF | LAPIC_ICR_LEVEL_ASSERT | vector;
+}
+
+bool irq_inject_vector_busy(uint8_t vector)
+{
+    uint32_t bank = (vector / 32u) * LAPIC_BANK_STRIDE, bit = 1u << (vector % 32u);
+    return (lapic_read(LAPIC_IRR0 + bank) & bit) || (lapic_read(LAPIC_ISR0 + bank) & bit);
+}
+
+void irq_inject_lapic_ids(uint8_t *apic_id, uint8_t *ldr_id)
+{
+    *apic_id = (uint8_t)(lapic_read(LAPIC_ID) >> LAPIC_ID_SHIFT);
+    *ldr_id = (uint8_t)(lapic_read(LAPIC_LDR) >> LAPIC_LDR_SHIFT);
 }

@@ -29,6 +29,13 @@
 #define MSI_VECTOR_MIN 0x10u       /* 0..15 are reserved: never sent */
 
 /* xAPIC registers used. */
+#define LAPIC_ID 0x20u
+#define LAPIC_ID_SHIFT 24
+#define LAPIC_LDR 0xD0u
+#define LAPIC_LDR_SHIFT 24
+#define LAPIC_ISR0 0x100u          /* ISR/IRR: 8 registers of 32 vectors, 16 bytes apart */
+#define LAPIC_IRR0 0x200u
+#define LAPIC_BANK_STRIDE 0x10u
 #define LAPIC_ICR_LO 0x300u
 #define LAPIC_ICR_SHORTHAND_SELF (1u << 18)
 #define LAPIC_ICR_DELIVERY_PENDING (1u << 12)
@@ -49,5 +56,16 @@ void irq_inject_init(void);
 
 /* Deliver a device's MSI to the guest as a self-IPI (a vpci_msi_fn). */
 void irq_inject_msi(void *ctx, uint64_t addr, uint32_t data);
+
+/* Raise vector (>= 16) as a fixed self-IPI: what irq_inject_msi does once
+ * the message is decoded; also INTx's path (vmm/intx.h). */
+void irq_inject_vector(uint8_t vector);
+
+/* Whether vector is pending (IRR) or in service (ISR) on the LAPIC: the
+ * guest has not yet retired it with an EOI. */
+bool irq_inject_vector_busy(uint8_t vector);
+
+/* This CPU's APIC ID and flat-model logical ID, as the guest set them. */
+void irq_inject_lapic_ids(uint8_t *apic_id, uint8_t *ldr_id);
 
 #endif

@@ -10,6 +10,7 @@
 #include "swap/swap.h"
 #include "vmm/arch/clock.h"
 #include "vmm/acpi.h"
+#include "vmm/intx_hw.h"
 #include "vmm/arch/arch.h"
 #include "vmm/boot_info.h"
 #include "vmm/console.h"
@@ -191,6 +192,7 @@ void hv_main(struct boot_info *bi)
     struct acpi_info ai;
     if (acpi_init(&ai, bi->acpi_rsdp) == 0) {
         power_set_acpi(&ai);
+        intx_hw_set_acpi(&ai);
         pv_info("acpi: %s at 0x%llx, fadt 0x%llx, pm1a_cnt 0x%x, s5 %s",
                 ai.xsdt ? "xsdt" : "rsdt", (unsigned long long)ai.root,
                 (unsigned long long)ai.fadt, ai.pm1a_cnt, ai.s5_found ? "found" : "missing");

@@ -59,6 +59,18 @@ static void msi(void *ctx, uint64_t addr, uint32_t data)
     (void)ctx; (void)addr; (void)data;
 }
 
+/* INTx: only a held line is deasserted, and never asserted with MSI-X on
+ * or with nothing in ISR. */
+static bool intx_now;
+
+static void intx(void *ctx, bool level)
+{
+    const struct vpci *v = ctx;
+    if ((!level && !intx_now) || (level && ((v->msix_ctrl & VPCI_MSIX_ENABLE) || !v->isr)))
+        abort();
+    intx_now = level;
+}
+
 /* A guest address the input chooses: mostly inside RAM, sometimes anywhere. */
 static gpa_t addr(struct in *in)
 {
@@ -119,6 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vblk_init(&vb, &bf.dev, take(&in, 1) & 1, 512, "fuzz", bounce) < 0 ||
         vpci_init(&v, &mm, &vb, 0, 0x10, 0, BAR, msi, NULL) < 0)
         abort();
+    intx_now = false;
+    vpci_set_intx(&v, intx, &v, 20);
 
     /* Some pages touched (present), some read (zero-mapped), some merged. */
     uint8_t touch = (uint8_t)take(&in, 1);
@@ -140,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vpci_bar_write(&v, VPCI_C_GFSELECT, 4, 1);
     vpci_bar_write(&v, VPCI_C_GF, 4, 1); /* VERSION_1 */
     vpci_bar_write(&v, VPCI_C_STATUS, 1, VPCI_S_ACKNOWLEDGE | VPCI_S_DRIVER | VPCI_S_FEATURES_OK);
-    vpci_cfg_write(&v, 0x42, 2, VPCI_MSIX_ENABLE);
+    vpci_cfg_write(&v, 0x42, 2, take(&in, 1) < 200 ? VPCI_MSIX_ENABLE : 0); /* else INTx */
     vpci_bar_write(&v, VPCI_MSIX_TABLE + VPCI_MSIX_ENTRY + 12, 4, 0);
     uint16_t qsize = (uint16_t)(1 + take(&in, 1) % 16);
     gpa_t desc = take(&in, 1) < 240 ? RAM_START + 0x10000 : addr(&in);

@@ -91,7 +91,7 @@ static void build_cfg(uint8_t *c)
     put16(c, CFG_SUBVENDOR, VIRTIO_VENDOR);
     put16(c, CFG_SUBSYSTEM, PV_SUBSYSTEM);
     put8(c, CFG_CAP_PTR, CAP_MSIX);
-    put8(c, CFG_INT_LINE, 0xFF);  /* pin 0: no INTx */
+    put8(c, CFG_INT_LINE, VPCI_INT_LINE_UNKNOWN); /* pin 0 until vpci_set_intx */
     put8(c, CAP_MSIX, CAP_ID_MSIX);
     put8(c, CAP_MSIX + 1, CAP_COMMON);
     put32(c, CAP_MSIX + 4, VPCI_MSIX_TABLE); /* BIR 0 */
@@ -119,11 +119,33 @@ static void deliver(struct vpci *v, unsigned vec)
     v->msi(v->msi_ctx, ((uint64_t)e->addr_hi << 32) | e->addr_lo, e->data);
 }
 
+static bool intx_wanted(const struct vpci *v)
+{
+    return v->intx && v->isr && !(v->msix_ctrl & VPCI_MSIX_ENABLE) &&
+           !(v->command & VPCI_CMD_INTX_OFF);
+}
+
+/* Tell the line its level: on every change, and again while it holds (see vpci.h). */
+static void intx_update(struct vpci *v)
+{
+    bool level = intx_wanted(v);
+    if (!level && !v->intx_asserted)
+        return;
+    if (level && !v->intx_asserted)
+        v->interrupts++;
+    v->intx_asserted = level;
+    v->intx(v->intx_ctx, level);
+}
+
 static void raise(struct vpci *v, uint16_t vec, uint8_t isr_bit)
 {
     v->isr |= isr_bit;
-    if (!(v->msix_ctrl & VPCI_MSIX_ENABLE) || vec >= VPCI_NVEC)
-        return; /* no INTx: the driver polls ISR or has no interrupt */
+    if (!(v->msix_ctrl & VPCI_MSIX_ENABLE)) {
+        intx_update(v); /* without a pin, the driver polls ISR or has no interrupt */
+        return;
+    }
+    if (vec >= VPCI_NVEC)
+        return; /* MSI-X on, NO_VECTOR: no interrupt for this source */
     if (!msix_on(v) || (v->msix[vec].ctrl & VPCI_MSIX_VEC_MASKED)) {
         v->pending |= 1ull << vec;
         return;
@@ -240,6 +262,7 @@ static void set_status(struct vpci *v, uint8_t s)
 {
     if (s == 0) {
         device_reset(v);
+        intx_update(v);
         return;
     }
     if ((s & VPCI_S_FEATURES_OK) && !(v->status & VPCI_S_FEATURES_OK)) {
@@ -336,7 +359,7 @@ static void common_write(struct vpci *v, uint64_t off, unsigned size, uint64_t v
 
 /* ---- BAR0 ------------------------------------------------------------------------ */
 
-uint64_t vpci_bar_read(struct vpci *v, uint64_t off, unsigned size)
+static uint64_t bar_read(struct vpci *v, uint64_t off, unsigned size)
 {
     if (off < VPCI_COMMON + VPCI_C_LEN) {
         uint8_t snap[VPCI_C_LEN];
@@ -357,7 +380,14 @@ uint64_t vpci_bar_read(struct vpci *v, uint64_t off, unsigned size)
     return 0;
 }
 
-void vpci_bar_write(struct vpci *v, uint64_t off, unsigned size, uint64_t value)
+uint64_t vpci_bar_read(struct vpci *v, uint64_t off, unsigned size)
+{
+    uint64_t value = bar_read(v, off, size);
+    intx_update(v); /* an ISR read deasserts */
+    return value;
+}
+
+static void bar_write(struct vpci *v, uint64_t off, unsigned size, uint64_t value)
 {
     if (off < VPCI_COMMON + VPCI_C_LEN) {
         common_write(v, off - VPCI_COMMON, size, value);
@@ -370,6 +400,12 @@ void vpci_bar_write(struct vpci *v, uint64_t off, unsigned size, uint64_t value)
         flush_pending(v);
     }
     /* ISR, device configuration (read-only for blk), PBA, holes: ignored */
+}
+
+void vpci_bar_write(struct vpci *v, uint64_t off, unsigned size, uint64_t value)
+{
+    bar_write(v, off, size, value);
+    intx_update(v);
 }
 
 static uint64_t mmio_read(void *ctx, uint64_t off, unsigned size)
@@ -411,6 +447,12 @@ static uint32_t cfg_dword(struct vpci *v, uint16_t reg)
     switch (reg) {
     case CFG_COMMAND:
         put16(live, 0, v->command);
+        if (v->intx_asserted)
+            put16(live, 2, (uint16_t)(STATUS_CAP_LIST | VPCI_STATUS_INTX));
+        break;
+    case CFG_INT_LINE:
+        live[0] = v->int_line;
+        live[1] = v->intx ? VPCI_PIN_INTA : 0;
         break;
     case CFG_BAR0:
         put32(live, 0, v->bar0);
@@ -456,13 +498,18 @@ void vpci_cfg_write(struct vpci *v, uint16_t reg, unsigned size, uint32_t value)
     if (reg >= VPCI_CFG_SIZE || (reg & 3) + size > 4)
         return;
     uint16_t dw = reg & (uint16_t)~3u;
-    uint32_t old = cfg_dword(v, dw);
+    /* PCICFG_DATA is not read back: that would be a BAR read, and ISR's is destructive. */
+    uint32_t old = dw == PCICFG_DATA ? 0 : cfg_dword(v, dw);
     uint32_t mask = size == 4 ? UINT32_MAX : ((1u << (8 * size)) - 1) << (8 * (reg & 3));
     uint32_t d = (old & ~mask) | ((value << (8 * (reg & 3))) & mask);
     switch (dw) {
     case CFG_COMMAND:
         v->command = (uint16_t)(d & (VPCI_CMD_MEM | VPCI_CMD_MASTER | VPCI_CMD_INTX_OFF));
         remap(v);
+        intx_update(v);
+        break;
+    case CFG_INT_LINE:
+        v->int_line = (uint8_t)d; /* a scratch byte for the OS; the pin is read-only */
         break;
     case CFG_BAR0:
         v->bar0 = d & BAR_MASK;
@@ -471,6 +518,7 @@ void vpci_cfg_write(struct vpci *v, uint16_t reg, unsigned size, uint32_t value)
     case CAP_MSIX:
         v->msix_ctrl = (uint16_t)((d >> 16) & (VPCI_MSIX_ENABLE | VPCI_MSIX_MASKALL));
         flush_pending(v);
+        intx_update(v);
         break;
     case CAP_PCICFG + VCAP_BAR:
         v->cfgcap_bar = (uint8_t)d;
@@ -507,9 +555,17 @@ int vpci_init(struct vpci *v, struct guest_mm *mm, struct vblk *blk, uint8_t bus
     for (unsigned i = 0; i < VPCI_NVEC; i++)
         v->msix[i].ctrl = VPCI_MSIX_VEC_MASKED;
     device_reset(v);
+    v->int_line = VPCI_INT_LINE_UNKNOWN;
     v->resets = 0;
     v->bar0 = bar;
     v->command = VPCI_CMD_MEM;
     remap(v);
     return v->mapped ? 0 : -PV_EEXIST;
+}
+
+void vpci_set_intx(struct vpci *v, vpci_intx_fn intx, void *ctx, uint8_t int_line)
+{
+    v->intx = intx;
+    v->intx_ctx = ctx;
+    v->int_line = int_line;
 }

@@ -3,13 +3,22 @@
  * block device: a PCI function's configuration space (vendor capabilities
  * for the common, notify, ISR and device configuration, the PCI access
  * capability, MSI-X) and its BAR0 registers, emulated. The layout is in
- * docs/guest-disk.md. No legacy interface, no INTx (interrupt pin 0).
+ * docs/guest-disk.md. No legacy interface.
  *
  * BAR0 is a guest memory region of kind mmio whose ctx is vpci.mmio; it
  * follows the guest's BAR writes and the command register's memory enable.
  * Interrupts leave through msi(): an MSI-X message (address, data) the
  * platform delivers (vmm/irq_inject.h in the hypervisor, a recorder in
- * tests).
+ * tests), or, once vpci_set_intx gave the function pin INTA, through
+ * intx(): the level of the INTx line (vmm/intx.h in the hypervisor).
+ *
+ * INTx (PCI 3.0 6.8, virtio 1.x 4.1.4.5): the line is asserted while the
+ * ISR status is non-zero, MSI-X is disabled (a function with MSI-X enabled
+ * never uses INTx; a queue whose vector is NO_VECTOR then gets no
+ * interrupt) and the command register's Interrupt Disable is clear; the
+ * driver reading ISR clears it and so deasserts. While asserted, every
+ * BAR access says the level again, so the platform can retry a message
+ * the guest masked or retired without acknowledging.
  *
  * Errors in what the guest put in memory (vdev/virtq.h) set
  * DEVICE_NEEDS_RESET, log one line and signal a configuration change; the
@@ -74,7 +83,12 @@
 #define VPCI_MSIX_ENTRY 16u
 #define VPCI_MSIX_VEC_MASKED 0x1u
 
+#define VPCI_STATUS_INTX (1u << 3)  /* status register: INTx asserted */
+#define VPCI_PIN_INTA 1u
+#define VPCI_INT_LINE_UNKNOWN 0xFFu
+
 typedef void (*vpci_msi_fn)(void *ctx, uint64_t addr, uint32_t data);
+typedef void (*vpci_intx_fn)(void *ctx, bool level);
 
 struct vpci_msix_entry {
     uint32_t addr_lo, addr_hi, data, ctrl;
@@ -101,6 +115,11 @@ struct vpci {
     uint64_t pending;              /* PBA */
     vpci_msi_fn msi;
     void *msi_ctx;
+    /* INTx (NULL: interrupt pin 0) */
+    vpci_intx_fn intx;
+    void *intx_ctx;
+    uint8_t int_line;              /* configuration 0x3C, the guest's to write */
+    bool intx_asserted;
     char name[24];                 /* "vdisk 00:10.0" */
     uint64_t notifies, interrupts, resets, broken;
 };
@@ -113,6 +132,10 @@ struct vpci {
  */
 int vpci_init(struct vpci *v, struct guest_mm *mm, struct vblk *blk, uint8_t bus, uint8_t dev,
               uint8_t fn, uint32_t bar, vpci_msi_fn msi, void *msi_ctx);
+
+/* Give the function interrupt pin INTA, its level reported to intx(ctx,
+ * level); int_line: the Interrupt Line value firmware would have written. */
+void vpci_set_intx(struct vpci *v, vpci_intx_fn intx, void *ctx, uint8_t int_line);
 
 /* Configuration space access (reg any offset, size 1/2/4, may not cross a dword). */
 uint32_t vpci_cfg_read(struct vpci *v, uint16_t reg, unsigned size);

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_intx
+test_intx_SRCS := vmm/intx.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_intx_prt
+test_intx_prt_SRCS := vmm/intx_prt.c

@@ -67,14 +67,27 @@ def extract(text):
     return pages, kinds, lost
 
 
+def runs(pages, kinds):
+    """(first page, extra pages, kind) per ascending run of consecutive pages
+    of one kind: the trace's lines."""
+    out = []
+    for p, k in zip(pages, kinds):
+        if out and out[-1][2] == k and p == out[-1][0] + out[-1][1] + 1:
+            out[-1][1] += 1
+        else:
+            out.append([p, 0, k])
+    return out
+
+
 def write_trace(path, pages, kinds, header):
     with open(path, "w") as f:
-        f.write("# pagevisor swap-in trace v1: one gpa page number (hex) per line,\n")
-        f.write("# ' m' marks a minor swap-in (served by the swap cache)\n")
+        f.write("# pagevisor swap-in trace v1: per line a gpa page number (hex), or\n")
+        f.write("# PAGE+N for PAGE and the N pages after it in ascending order;\n")
+        f.write("# ' m' marks minor swap-ins (served by the swap cache)\n")
         for h in header:
             f.write(f"# {h}\n")
-        for p, k in zip(pages, kinds):
-            f.write(f"{p:x}{k}\n")
+        for p, n, k in runs(pages, kinds):
+            f.write(f"{p:x}+{n}{k}\n" if n else f"{p:x}{k}\n")
 
 
 def parse_args(argv):

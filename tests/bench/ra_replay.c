@@ -82,6 +82,31 @@ static bool line_end(const char *s)
     return *s == '\0' || *s == '\n' || *s == '\r';
 }
 
+/* "PAGE", "PAGE+N" (N decimal, at most RR_MAX_RUN), either followed by
+ * an optional " m": the first page and the count of pages after it. */
+static bool parse_entry(const char *s, uint64_t *page, uint64_t *more)
+{
+    const char *e;
+    *more = 0;
+    if (!parse_hex(s, page, &e))
+        return false;
+    if (*e == '+') {
+        char *ne;
+        if (!isdigit((unsigned char)e[1]))
+            return false;
+        errno = 0;
+        unsigned long long n = strtoull(e + 1, &ne, 10);
+        if (errno || n > RR_MAX_RUN || *page + n < *page)
+            return false;
+        *more = n;
+        e = ne;
+    }
+    e = skip_space(e);
+    if (*e == 'm')
+        e++;
+    return line_end(e);
+}
+
 int rr_trace_parse(struct rr_trace *t, FILE *f, char *err, size_t errlen)
 {
     char line[LINE_MAX_LEN];
@@ -117,15 +142,16 @@ int rr_trace_parse(struct rr_trace *t, FILE *f, char *err, size_t errlen)
             }
             t->swapped_lo = a;
             t->swapped_hi = b;
-        } else if (parse_hex(s, &a, &e) && (line_end(e) || (*skip_space(e) == 'm' &&
-                                                           line_end(skip_space(e) + 1)))) {
-            if (rr_trace_add(t, a) < 0) {
-                snprintf(err, errlen, "line %u: out of memory", lineno);
-                return -1;
+        } else if (parse_entry(s, &a, &b)) {
+            for (uint64_t i = 0; i <= b; i++) {
+                if (rr_trace_add(t, a + i) < 0) {
+                    snprintf(err, errlen, "line %u: out of memory", lineno);
+                    return -1;
+                }
             }
         } else {
-            snprintf(err, errlen, "line %u: expected a hex page number (optionally ' m'), "
-                     "'capacity N' or 'swapped LO HI'", lineno);
+            snprintf(err, errlen, "line %u: expected a hex page number or PAGE+N "
+                     "(optionally ' m'), 'capacity N' or 'swapped LO HI'", lineno);
             return -1;
         }
     }

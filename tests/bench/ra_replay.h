@@ -83,10 +83,13 @@ int rr_trace_add(struct rr_trace *t, uint64_t page);
 
 /*
  * Read the text format (tests/traces/README.md): '#' comments, blank lines,
- * `capacity N`, `swapped LO HI` (hex pages, LO < HI), and one hex gpa page
- * number per line optionally followed by ` m` (a minor swap-in). Returns 0,
- * or -1 with a message naming the line in err.
+ * `capacity N`, `swapped LO HI` (hex pages, LO < HI), and per line one hex
+ * gpa page number, or PAGE+N for PAGE and the N (decimal, at most
+ * RR_MAX_RUN) pages after it in ascending order, optionally followed by
+ * ` m` (minor swap-ins; replayed like the others). Returns 0, or -1 with a
+ * message naming the line in err.
  */
+#define RR_MAX_RUN 1000000u
 int rr_trace_parse(struct rr_trace *t, FILE *f, char *err, size_t errlen);
 
 /*

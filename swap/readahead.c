@@ -78,7 +78,7 @@ static uint32_t auto_size(struct ra_state *ra, uint64_t key)
     if (h > 0) {
         uint64_t s = ra->stride ? ra->stride : 1;
         t = roundup_pow2((h + 1) * s + 1);
-    } else if (ra->stride && ra->stride == prev) {
+    } else if (ra->stride && prev) {
         t = roundup_pow2(d + 1);
         if (t < ra->pages)
             t = ra->pages;

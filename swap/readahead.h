@@ -31,19 +31,20 @@
  *               t = 1                                the first fault
  *                   roundup_pow2((h + 1) * max(s, 1) + 1)   if h > 0
  *                   max(roundup_pow2(d + 1), N)      if h == 0 and
- *                                                    s != 0 and s == s'
+ *                                                    s != 0 and s' != 0
  *                   1                                otherwise
  *               w = clamp(max(t, w / 2), 1, RA_AUTO_MAX_PAGES)
- *             so nothing is read ahead until the faults show a walk: the
- *             same step of at most RA_AUTO_STRIDE_MAX pages twice in a row
- *             (sequential: p, p+1, p+2) opens a window of N (at least
+ *             so nothing is read ahead until the faults show a walk: two
+ *             steps in a row of at most RA_AUTO_STRIDE_MAX pages each
+ *             (sequential: p, p+1, p+2; a guest's walks are often
+ *             irregular, steps of 1 to 3) open a window of N (at least
  *             reaching the next step); the window doubles while a walk of
  *             stride s uses its pages (sequential: h = w - 1 gives
  *             t = 2w); and it halves at most once per fault when its pages
  *             go unused (a miss: no hit before the next major fault;
  *             readahead pages dropped unused are counted as misses).
- *             Random faults (no step repeats) read the faulting page only,
- *             as off does. Placement follows the direction from m to p:
+ *             Random faults (two short steps in a row are rare) read the
+ *             faulting page only, as off does. Placement follows the direction from m to p:
  *               p > m: [p, p + w)          (walking up)
  *               p < m: [p - w + 1, p + 1)  (walking down)
  *               first fault or p == m: [p & ~(w-1), +w) (aligned)

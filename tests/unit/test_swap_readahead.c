@@ -81,7 +81,8 @@ static void test_bad_settings(void **state)
 }
 
 /* A sequential walk upwards: nothing read ahead until the walk shows
- * (the same step twice), then the window doubles while every page is used. */
+ * (two short steps in a row), then the window doubles while every page is
+ * used. */
 static void test_auto_grows(void **state)
 {
     (void)state;
@@ -91,7 +92,7 @@ static void test_auto_grows(void **state)
     assert_int_equal(ra.win, 1);
     expect_win(&ra, 100, 0, 1000, 100, 101); /* first: the page only */
     expect_win(&ra, 101, 0, 1000, 101, 102); /* one step: not yet a walk */
-    expect_win(&ra, 102, 0, 1000, 102, 110); /* the step again: N, upwards */
+    expect_win(&ra, 102, 0, 1000, 102, 110); /* a second step: N, upwards */
     hits(&ra, 103, 110);                     /* h 7, stride 1 */
     expect_win(&ra, 110, 0, 1000, 110, 126); /* roundup(8 + 1) = 16 */
     hits(&ra, 111, 126);
@@ -116,7 +117,7 @@ static void test_auto_shrinks(void **state)
     expect_win(&ra, 500, 0, 1000, 500, 501);
     expect_win(&ra, 700, 0, 1000, 700, 701);
     expect_win(&ra, 300, 0, 1000, 300, 301);
-    expect_win(&ra, 301, 0, 1000, 301, 302); /* a neighbour once: no window */
+    expect_win(&ra, 301, 0, 1000, 301, 302); /* one short step: no window */
     expect_win(&ra, 900, 0, 1000, 900, 901);
     assert_int_equal(ra.win, 1);
     assert_int_equal(ra.st.faults, 5);
@@ -142,9 +143,9 @@ static void test_auto_shrinks(void **state)
     assert_int_equal(ra.win, 16);
 }
 
-/* Strides: a repeated step up to RA_AUTO_STRIDE_MAX is a walk, the window
- * reaches the next step and grows with the hits; longer or changing steps
- * are random. */
+/* Strides: two steps in a row of at most RA_AUTO_STRIDE_MAX pages are a
+ * walk, the window reaches the next step and grows with the hits; longer
+ * steps are random. */
 static void test_auto_stride(void **state)
 {
     (void)state;
@@ -164,12 +165,15 @@ static void test_auto_stride(void **state)
     assert_int_equal(ra_set_policy(&ra, RA_AUTO, 8), 0);
     for (uint64_t p = 0; p < 50; p += RA_AUTO_STRIDE_MAX + 1)
         expect_win(&ra, p, 0, 1000, p, p + 1);
-    /* changing steps (2, then 3) are no walk; 3 again is */
+    /* an irregular walk (steps 2, then 3: both short) is a walk too */
     assert_int_equal(ra_set_policy(&ra, RA_AUTO, 8), 0);
     expect_win(&ra, 100, 0, 1000, 100, 101);
     expect_win(&ra, 102, 0, 1000, 102, 103);
-    expect_win(&ra, 105, 0, 1000, 105, 106);
-    expect_win(&ra, 108, 0, 1000, 108, 116); /* max(roundup(3 + 1), N 8) */
+    expect_win(&ra, 105, 0, 1000, 105, 113); /* max(roundup(3 + 1), N 8) */
+    /* a short step after a jump is not */
+    expect_win(&ra, 700, 0, 1000, 700, 704); /* no hit: half of 8 */
+    expect_win(&ra, 702, 0, 1000, 702, 704); /* half again; the jump reset the step */
+    expect_win(&ra, 703, 0, 1000, 703, 711); /* steps 2, 1: a walk, N */
 }
 
 static void test_auto_edges(void **state)

@@ -87,6 +87,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (rs_ntraces > RS_MAX_TRACES) {
+        fprintf(stderr, "replay_ra: %zu synthetic traces, room for %d\n", rs_ntraces,
+                RS_MAX_TRACES);
+        return 1;
+    }
     printf("readahead replay (swap/readahead.c over the model of tests/bench/ra_replay.h)\n");
     header();
     for (size_t i = 0; i < rs_ntraces; i++) {

@@ -33,11 +33,11 @@ int ra_set_policy(struct ra_state *ra, enum ra_policy policy, uint32_t pages)
     }
     ra->policy = policy;
     ra->pages = pages;
-    ra->win = pages < RA_AUTO_MAX_PAGES ? pages : RA_AUTO_MAX_PAGES;
+    ra->win = 1;
     ra->have_last = false;
     ra->last = 0;
     ra->last_key = 0;
-    ra->stride = 1;
+    ra->stride = 0;
     ra->hits_since = 0;
     return 0;
 }
@@ -61,6 +61,9 @@ static uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a;
 
 static bool is_stride(uint64_t d) { return d >= 1 && d <= RA_AUTO_STRIDE_MAX; }
 
+/* The stride a step of d pages shows: d, or 0 (none) for a jump. */
+static uint64_t step_of(uint64_t d) { return is_stride(d) ? d : 0; }
+
 /* Auto: the new window size (see readahead.h). */
 static uint32_t auto_size(struct ra_state *ra, uint64_t key)
 {
@@ -68,15 +71,20 @@ static uint32_t auto_size(struct ra_state *ra, uint64_t key)
     uint64_t t;
 
     if (!ra->have_last)
-        return ra->win;
+        return 1;
     uint64_t d = distance(key, ra->last_key);
-    ra->stride = is_stride(d) ? d : 1;
-    if (h > 0)
-        t = roundup_pow2((h + 1) * ra->stride + 1);
-    else if (is_stride(d))
+    uint64_t prev = ra->stride;
+    ra->stride = step_of(d);
+    if (h > 0) {
+        uint64_t s = ra->stride ? ra->stride : 1;
+        t = roundup_pow2((h + 1) * s + 1);
+    } else if (ra->stride && prev) {
         t = roundup_pow2(d + 1);
-    else
+        if (t < ra->pages)
+            t = ra->pages;
+    } else {
         t = 1;
+    }
     if (t < ra->win / 2)
         t = ra->win / 2;
     if (t > RA_AUTO_MAX_PAGES)
@@ -123,8 +131,7 @@ void ra_note_hit(struct ra_state *ra, uint64_t page)
 {
     ra->st.hits++;
     ra->hits_since++;
-    uint64_t d = distance(page, ra->last_key);
-    ra->stride = is_stride(d) ? d : 1;
+    ra->stride = step_of(distance(page, ra->last_key));
     ra->last_key = page;
 }
 

@@ -21,29 +21,36 @@
  *             one request). It follows the swap faults' gpa pages: majors
  *             (ra_plan) and readahead hits (ra_note_hit; a hit is a fault
  *             served by a page readahead brought in). State: the window w
- *             (pages, a power of two, starting at N), h = hits since the
+ *             (pages, a power of two, 1 at the start), h = hits since the
  *             last major fault, k = page of the last swap fault of either
  *             kind, m = page of the last major fault, and the stride s:
  *             d = |page - k| at each swap fault, s = d when
- *             1 <= d <= RA_AUTO_STRIDE_MAX, else 1 (a jump is no stride).
- *             At a major fault at page p (d = |p - k|, s updated first):
- *               t = roundup_pow2((h + 1) * s + 1)   if h > 0
- *                   roundup_pow2(d + 1)             if h == 0 and
- *                                                   1 <= d <= RA_AUTO_STRIDE_MAX
- *                   1                               otherwise
+ *             1 <= d <= RA_AUTO_STRIDE_MAX, else 0 (a jump: no stride).
+ *             At a major fault at page p (d = |p - k|; s' = the stride
+ *             before this fault, s updated from d first):
+ *               t = 1                                the first fault
+ *                   roundup_pow2((h + 1) * max(s, 1) + 1)   if h > 0
+ *                   max(roundup_pow2(d + 1), N)      if h == 0 and
+ *                                                    s != 0 and s' != 0
+ *                   1                                otherwise
  *               w = clamp(max(t, w / 2), 1, RA_AUTO_MAX_PAGES)
- *             so the window doubles while a walk of stride s uses its pages
- *             (sequential: h = w - 1 gives t = 2w), a short-stride walk
- *             the window has not covered yet gets a window reaching the
- *             next step, and the window halves at most once per fault when
- *             its pages go unused (a miss: no hit before the next major
- *             fault; readahead pages dropped unused are counted as misses).
- *             The first fault uses N. Placement follows the direction from
- *             m to p:
+ *             so nothing is read ahead until the faults show a walk: two
+ *             steps in a row of at most RA_AUTO_STRIDE_MAX pages each
+ *             (sequential: p, p+1, p+2; a guest's walks are often
+ *             irregular, steps of 1 to 3) open a window of N (at least
+ *             reaching the next step); the window doubles while a walk of
+ *             stride s uses its pages (sequential: h = w - 1 gives
+ *             t = 2w); and it halves at most once per fault when its pages
+ *             go unused (a miss: no hit before the next major fault;
+ *             readahead pages dropped unused are counted as misses).
+ *             Random faults (two short steps in a row are rare) read the
+ *             faulting page only, as off does. Placement follows the direction from m to p:
  *               p > m: [p, p + w)          (walking up)
  *               p < m: [p - w + 1, p + 1)  (walking down)
  *               first fault or p == m: [p & ~(w-1), +w) (aligned)
- *             clipped to the region holding p.
+ *             clipped to the region holding p. The replay of
+ *             tests/bench/replay_ra.c measures these rules against off and
+ *             cluster:N on recorded and synthetic traces.
  *
  * The window always contains the faulting key. Counters: faults planned,
  * hits, misses, pages read ahead (the faulting page excluded), requests.
@@ -75,11 +82,11 @@ struct ra_stats {
 
 struct ra_state {
     enum ra_policy policy;
-    uint32_t pages;           /* N: cluster size / auto starting window */
+    uint32_t pages;           /* N: cluster size / auto's window when a walk shows */
     uint32_t win;             /* auto: current window w */
     uint64_t last;            /* auto: m, page of the previous major fault */
     uint64_t last_key;        /* auto: k, page of the previous swap fault */
-    uint64_t stride;          /* auto: s */
+    uint64_t stride;          /* auto: s (0: none) */
     bool have_last;
     uint64_t hits_since;      /* auto: h */
     struct ra_stats st;
@@ -96,7 +103,7 @@ int ra_init(struct ra_state *ra, enum ra_policy policy, uint32_t pages);
 
 /*
  * Switch policy (counters kept, auto's history reset). pages: the cluster
- * size / auto's starting window; a power of two in 1..RA_MAX_PAGES, or 0
+ * size / auto's N (the window a walk opens); a power of two in 1..RA_MAX_PAGES, or 0
  * for RA_DEFAULT_PAGES; ignored for off. -PV_EINVAL otherwise.
  */
 int ra_set_policy(struct ra_state *ra, enum ra_policy policy, uint32_t pages);

@@ -105,6 +105,7 @@ if [ ! -f "$apps/unpacked" ] || [ "$self" -nt "$apps/unpacked" ]; then
     todo=$PACKAGES
     seen=" "
     while [ -n "${todo// /}" ]; do
+        # shellcheck disable=SC2086  # one word per package
         set -- $todo
         pkg=$1; shift; todo="$*"
         case "$seen" in *" $pkg "*) continue ;; esac
@@ -159,6 +160,7 @@ for l in $LINKS; do ln -s "${l#*:}" "$stage/${l%%:*}"; done
 
 done_libs=" "
 while [ -n "${queue// /}" ]; do
+    # shellcheck disable=SC2086  # one word per library
     set -- $queue
     so=$1; shift; queue="$*"
     case "$done_libs" in *" $so "*) continue ;; esac
@@ -186,4 +188,4 @@ find "$stage" -exec touch -h -d @0 {} +
 mv "$img.tmp" "$img"
 rm -rf "$stage"
 trap - EXIT
-note "apps initramfs $(stat -c %s "$img") bytes ($(echo $done_libs | wc -w) libraries) -> $img"
+note "apps initramfs $(stat -c %s "$img") bytes ($(echo "$done_libs" | wc -w) libraries) -> $img"

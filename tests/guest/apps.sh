@@ -1,4 +1,6 @@
-# shellcheck shell=dash
+# shellcheck shell=dash disable=SC2034,SC2015
+# (SC2034: $reason is read by init; SC2015: `a && b || fail` means fail when
+# either step fails, as intended)
 # The guest kit's application workloads (docs/workloads.md), sourced by
 # tests/guest/init's `app` check from /usr/share/pv/apps.sh, which
 # scripts/guest-apps.sh packs into apps.img with the programs.

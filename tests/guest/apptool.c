@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,12 +82,18 @@ static void key_name(uint64_t k, char *out)
     snprintf(out, KEY_LEN + 1, "key:%0*" PRIu64, KEY_DIGITS, k);
 }
 
-/* --- a connection with a buffered reader ---------------------------------- */
+/* --- a connection with buffered reads and writes --------------------------- */
 
+/* Commands are collected in out[] and written when it fills or before a
+ * reply is read: one write per command or pipeline, not one per piece (a
+ * command in pieces waits on Nagle's algorithm and the peer's delayed ACK,
+ * about 40 ms a round trip). */
 struct conn {
     int fd;
     char buf[65536];
     size_t len, pos;
+    char out[65536];
+    size_t olen;
 };
 
 static void conn_open(struct conn *c, unsigned port)
@@ -97,18 +104,21 @@ static void conn_open(struct conn *c, unsigned port)
         c->fd = socket(AF_INET, SOCK_STREAM, 0);
         if (c->fd < 0)
             fail("socket: %s", strerror(errno));
-        if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            int one = 1;
+            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             break;
+        }
         int e = errno;
         close(c->fd);
         if (t + 1 >= CONNECT_TRIES)
             fail("connect to 127.0.0.1:%u: %s", port, strerror(e));
         usleep(100000);
     }
-    c->len = c->pos = 0;
+    c->len = c->pos = c->olen = 0;
 }
 
-static void send_all(struct conn *c, const char *p, size_t n)
+static void write_all(struct conn *c, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(c->fd, p, n);
@@ -121,9 +131,29 @@ static void send_all(struct conn *c, const char *p, size_t n)
     }
 }
 
+static void flush_out(struct conn *c)
+{
+    write_all(c, c->out, c->olen);
+    c->olen = 0;
+}
+
+static void send_all(struct conn *c, const char *p, size_t n)
+{
+    if (c->olen + n > sizeof c->out)
+        flush_out(c);
+    if (n > sizeof c->out) {
+        write_all(c, p, n);
+        return;
+    }
+    memcpy(c->out + c->olen, p, n);
+    c->olen += n;
+}
+
 static int get_byte(struct conn *c)
 {
     if (c->pos == c->len) {
+        if (c->olen)
+            flush_out(c);
         ssize_t r;
         do
             r = read(c->fd, c->buf, sizeof c->buf);

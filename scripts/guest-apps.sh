@@ -100,6 +100,10 @@ lib_deps() { # deb
 # A new version of this script may follow other packages: unpack again
 # (the downloaded .debs stay).
 if [ ! -f "$apps/unpacked" ] || [ "$self" -nt "$apps/unpacked" ]; then
+    for pkg in $PACKAGES; do
+        apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1 ||
+            die "the package lists do not know $pkg (run apt-get update as root)"
+    done
     rm -rf "$tree"
     mkdir -p "$debs" "$tree"
     todo=$PACKAGES

@@ -5,7 +5,7 @@
 #   scripts/guest-kit.sh [OUTDIR]      (default OUTDIR: build/guest)
 #
 # Produces OUTDIR/vmlinuz and OUTDIR/initrd.img, and through
-# scripts/guest-apps.sh OUTDIR/apps.img (docs/workloads.md). Idempotent: when both are up
+# scripts/guest-apps.sh OUTDIR/apps.img (docs/workloads.md). Idempotent: when all are up
 # to date it prints nothing and exits 0. Everything comes from Debian packages:
 #   - kernel: the versioned package linux-image-amd64 depends on (resolved with
 #     apt-cache, e.g. linux-image-6.1.0-NN-amd64), fetched with `apt-get

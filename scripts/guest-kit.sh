@@ -4,7 +4,8 @@
 #
 #   scripts/guest-kit.sh [OUTDIR]      (default OUTDIR: build/guest)
 #
-# Produces OUTDIR/vmlinuz and OUTDIR/initrd.img. Idempotent: when both are up
+# Produces OUTDIR/vmlinuz and OUTDIR/initrd.img, and through
+# scripts/guest-apps.sh OUTDIR/apps.img (docs/workloads.md). Idempotent: when all are up
 # to date it prints nothing and exits 0. Everything comes from Debian packages:
 #   - kernel: the versioned package linux-image-amd64 depends on (resolved with
 #     apt-cache, e.g. linux-image-6.1.0-NN-amd64), fetched with `apt-get
@@ -198,6 +199,10 @@ if [ ! -f "$pvpattern" ] || [ "$src/pvpattern.c" -nt "$pvpattern" ] || [ "$self"
         || die "building pvpattern failed (static linking needs libc6-dev: scripts/deps.sh)"
     mv "$pvpattern.tmp" "$pvpattern"
 fi
+
+# The second initramfs, apps.img (Debian's redis and sqlite3 for the `app`
+# check), beside the kit: scripts/guest-apps.sh, idempotent like this one.
+"$here/guest-apps.sh" "$out"
 
 initrd=$out/initrd.img
 stale=0

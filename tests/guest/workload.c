@@ -13,7 +13,16 @@
  *            the area): verify the whole page, then rewrite it under the
  *            page's next generation (a read-modify-write of 4 KiB)
  *   hotcold  as rand, but 90 % of the accesses go to a hot tenth of the
- *            area and 10 % to the cold rest
+ *            area (its first tenth) and 10 % to the cold rest
+ *   zipf     as rand, but page ranks follow a Zipf-like law (s = 1: the
+ *            probability of the page of rank r falls as 1/r; every octave
+ *            of ranks [2^k, 2^(k+1)) is drawn equally often) and ranks are
+ *            scattered over the area by a fixed multiplicative permutation,
+ *            so the hot pages are not neighbours
+ *   stride   a strided scan: STRIDE_PAGES passes, pass p visiting pages p,
+ *            p + STRIDE_PAGES, p + 2 * STRIDE_PAGES, ... (so every page
+ *            once, never two neighbours in a row): verify the page, then
+ *            rewrite it under its next generation
  *
  * `write` must come first (the other phases verify what it wrote). After
  * the last phase the whole area is verified once more (untimed), so a page
@@ -28,8 +37,14 @@
  *   workload: start mib=N phases=P seed=0xS
  *   workload: begin PHASE
  *   workload: phase PHASE bytes=N secs=S mib_s=R
+ *   pv-result: workload=NAME phase=PHASE secs=S mib_s=R bytes=N
  *   workload: PASS verified_bytes=N
  *   workload: FAIL <reason>
+ * The pv-result line (docs/workloads.md, the experiment runner's contract)
+ * follows each phase line with the same figures. NAME is the run's
+ * workload name, that of its last phase: `seq` when that is write or read
+ * (write+read), else the phase's own (write+rand: rand, write+stride:
+ * stride, ...).
  * Exit status: 0 pass, 1 mismatch or setup failure, 2 usage error.
  */
 #define _GNU_SOURCE
@@ -50,7 +65,12 @@
 #define MAX_MIB 65536u
 #define HOT_PERCENT 90u   /* share of hotcold accesses that go to the hot set */
 #define HOT_DIVISOR 10u   /* the hot set is 1/HOT_DIVISOR of the area */
-#define RANDOM_DIVISOR 4u /* rand/hotcold touch pages/RANDOM_DIVISOR pages */
+#define RANDOM_DIVISOR 4u /* rand/hotcold/zipf touch pages/RANDOM_DIVISOR pages */
+#define STRIDE_PAGES 16u  /* stride's step: 64 KiB, past an 8-page readahead cluster */
+/* zipf's rank -> page permutation: a prime above any page count (MAX_MIB
+ * MiB has 2^24 pages), so multiplying by it modulo the page count is a
+ * bijection. */
+#define ZIPF_SCATTER UINT64_C(2654435761)
 #define DEFAULT_PHASES "write,read,rand,hotcold"
 
 struct area {
@@ -135,21 +155,61 @@ static size_t random_accesses(const struct area *a)
     return a->pages / RANDOM_DIVISOR ? a->pages / RANDOM_DIVISOR : 1;
 }
 
-/* random_accesses() read-verify-rewrites of 4 KiB; hot_pages 0 means
- * uniform over the whole area. */
-static void phase_random(struct area *a, size_t hot_pages, const char *name)
+/* A read-modify-write of one 4 KiB page: verify it, then rewrite it under
+ * the page's next generation. */
+static void rewrite_page(struct area *a, size_t pg, const char *name)
 {
-    for (size_t n = 0; n < random_accesses(a); n++) {
+    verify_page(a, pg, name);
+    a->gen[pg]++;
+    write_page(a, pg);
+}
+
+/* Page of Zipf-like rank: the octave k of ranks [2^k - 1, 2^(k+1) - 1) is
+ * uniform over the octaves that start inside the area, the rank uniform
+ * within it (redrawn when past the area's end); the probability of rank r
+ * so falls as about 1/r. The rank is then scattered over the area. */
+static size_t zipf_page(struct area *a)
+{
+    unsigned octaves = 0;
+    while (octaves < 63 && (UINT64_C(1) << octaves) - 1 < a->pages)
+        octaves++;
+    for (;;) {
         uint64_t r = next_rand(a);
-        size_t pg;
-        if (hot_pages && (r % 100u) < HOT_PERCENT)
-            pg = (size_t)((r >> 8) % hot_pages);
-        else
-            pg = (size_t)((r >> 8) % a->pages);
-        verify_page(a, pg, name);
-        a->gen[pg]++;
-        write_page(a, pg);
+        unsigned k = (unsigned)(r % octaves);
+        uint64_t rank = (UINT64_C(1) << k) - 1 + ((r >> 8) & ((UINT64_C(1) << k) - 1));
+        if (rank < a->pages)
+            return (size_t)(rank * ZIPF_SCATTER % a->pages);
     }
+}
+
+enum pick { PICK_UNIFORM, PICK_HOTCOLD, PICK_ZIPF };
+
+/* random_accesses() read-verify-rewrites of 4 KiB at pages chosen by how. */
+static void phase_random(struct area *a, enum pick how, const char *name)
+{
+    size_t hot = a->pages / HOT_DIVISOR ? a->pages / HOT_DIVISOR : 1;
+    for (size_t n = 0; n < random_accesses(a); n++) {
+        size_t pg;
+        if (how == PICK_ZIPF) {
+            pg = zipf_page(a);
+        } else {
+            uint64_t r = next_rand(a);
+            if (how == PICK_HOTCOLD && (r % 100u) < HOT_PERCENT)
+                pg = (size_t)((r >> 8) % hot);
+            else
+                pg = (size_t)((r >> 8) % a->pages);
+        }
+        rewrite_page(a, pg, name);
+    }
+}
+
+/* STRIDE_PAGES passes, each over every STRIDE_PAGES-th page from its own
+ * offset: every page is rewritten once. */
+static void phase_stride(struct area *a, const char *name)
+{
+    for (size_t pass = 0; pass < STRIDE_PAGES; pass++)
+        for (size_t pg = pass; pg < a->pages; pg += STRIDE_PAGES)
+            rewrite_page(a, pg, name);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -163,7 +223,7 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static const char *const known[] = { "write", "read", "rand", "hotcold" };
+static const char *const known[] = { "write", "read", "rand", "hotcold", "zipf", "stride" };
 
 static int known_phase(const char *p)
 {
@@ -181,7 +241,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || argc > 4 || parse_u64(argv[1], &mib) || mib == 0 || mib > MAX_MIB) {
         fprintf(stderr, "usage: workload MIB(1-%u) [PHASES [SEED]]\n"
-                "  PHASES: comma-separated, from write,read,rand,hotcold; write first\n",
+                "  PHASES: comma-separated, from write,read,rand,hotcold,zipf,stride;"
+                " write first\n",
                 MAX_MIB);
         printf("workload: FAIL bad arguments\n");
         return 2;
@@ -207,7 +268,7 @@ int main(int argc, char **argv)
         snprintf(tmp, sizeof tmp, "%s", phases);
         for (char *p = strtok(tmp, ","); p; p = strtok(NULL, ","))
             if (!known_phase(p)) {
-                printf("workload: FAIL unknown phase '%s' (known: write read rand hotcold)\n", p);
+                printf("workload: FAIL unknown phase '%s' (known: write read rand hotcold zipf stride)\n", p);
                 return 2;
             }
     }
@@ -223,24 +284,40 @@ int main(int argc, char **argv)
     if (!a.gen)
         fail("no memory for %zu page generations", a.pages);
 
+    /* the run's workload name (pv-result): its last phase's, write/read: seq */
+    const char *last = strrchr(phases, ',');
+    last = last ? last + 1 : phases;
+    char name[sizeof phases];
+    snprintf(name, sizeof name, "%s",
+             strcmp(last, "write") == 0 || strcmp(last, "read") == 0 ? "seq" : last);
+
     printf("workload: start mib=%" PRIu64 " phases=%s seed=0x%016" PRIx64 "\n", mib, phases, seed);
     for (char *p = strtok(phases, ","); p; p = strtok(NULL, ",")) {
         printf("workload: begin %s\n", p);
         double t0 = now_s();
         uint64_t done = bytes;
-        if (strcmp(p, "rand") == 0 || strcmp(p, "hotcold") == 0)
+        int random = strcmp(p, "rand") == 0 || strcmp(p, "hotcold") == 0 ||
+                     strcmp(p, "zipf") == 0;
+        if (random)
             done = (uint64_t)random_accesses(&a) * PAGE;
         if (strcmp(p, "write") == 0)
             phase_write(&a);
         else if (strcmp(p, "read") == 0)
             phase_read(&a, p);
         else if (strcmp(p, "rand") == 0)
-            phase_random(&a, 0, p);
+            phase_random(&a, PICK_UNIFORM, p);
+        else if (strcmp(p, "hotcold") == 0)
+            phase_random(&a, PICK_HOTCOLD, p);
+        else if (strcmp(p, "zipf") == 0)
+            phase_random(&a, PICK_ZIPF, p);
         else
-            phase_random(&a, a.pages / HOT_DIVISOR ? a.pages / HOT_DIVISOR : 1, p);
+            phase_stride(&a, p);
         double secs = now_s() - t0;
+        double rate = secs > 0 ? (double)done / (double)MIB / secs : 0.0;
         printf("workload: phase %s bytes=%" PRIu64 " secs=%.3f mib_s=%.1f\n", p, done, secs,
-               secs > 0 ? (double)done / (double)MIB / secs : 0.0);
+               rate);
+        printf("pv-result: workload=%s phase=%s secs=%.3f mib_s=%.1f bytes=%" PRIu64 "\n",
+               name, p, secs, rate, done);
     }
     phase_read(&a, "final verify");
     printf("workload: PASS verified_bytes=%" PRIu64 "\n", bytes);

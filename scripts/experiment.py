@@ -444,30 +444,31 @@ def live_phase(chunk, current):
     return phase if phase != current else None
 
 
-def boot(cmd, log, tag, say):
-    """Run the boot command, reporting the console's phase as it changes;
-    returns QEMU's exit status."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    t0, pos, phase = time.monotonic(), 0, ""
-    try:
-        while proc.poll() is None:
-            time.sleep(1)
-            if os.path.exists(log):
-                with open(log, "rb") as f:
-                    f.seek(pos)
-                    data = f.read()
-                cut = data.rfind(b"\n") + 1
-                pos += cut
-                new = live_phase(data[:cut].decode(errors="replace"), phase)
-                if new:
-                    phase = new
-                    say(f"      {tag}: {phase} ({time.monotonic() - t0:.0f}s)")
-    finally:
-        stop(proc)
-    err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-    proc.stderr.close()
-    return proc.returncode, err
+def boot(cmd, log, errlog, tag, say):
+    """Run the boot command (its stderr to errlog), reporting the console's
+    phase as it changes; returns (exit status, last stderr line)."""
+    with open(errlog, "w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
+        t0, pos, phase = time.monotonic(), 0, ""
+        try:
+            while proc.poll() is None:
+                time.sleep(1)
+                if os.path.exists(log):
+                    with open(log, "rb") as f:
+                        f.seek(pos)
+                        data = f.read()
+                    cut = data.rfind(b"\n") + 1
+                    pos += cut
+                    new = live_phase(data[:cut].decode(errors="replace"), phase)
+                    if new:
+                        phase = new
+                        say(f"      {tag} {phase} ({time.monotonic() - t0:.0f}s)")
+        finally:
+            stop(proc)
+    with open(errlog, errors="replace") as f:
+        lines = [ln.strip() for ln in f if ln.strip()]
+    return proc.returncode, lines[-1] if lines else ""
 
 
 def execute(run, a, p, out, say, tag):
@@ -498,11 +499,11 @@ def execute(run, a, p, out, say, tag):
                 drive = stack.enter_context(nbd_swap(swap_img, run.latency_ms,
                                                      base_work + ".nbd.log"))
             cmd = bg.boot_command(case, cfg, base_work, log, swap_drive=drive)
-            rc, err = boot(cmd, log, tag, say)
+            rc, err = boot(cmd, log, base_work + ".stderr", tag, say)
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         rc, err = None, str(e)
     finally:
-        for ext in (".swap.img", ".esp.img", ".conf", ".nbd.log"):
+        for ext in (".swap.img", ".esp.img", ".conf", ".stderr"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(base_work + ext)
     wall = time.monotonic() - t0
@@ -519,14 +520,24 @@ def execute(run, a, p, out, say, tag):
         reason = f"not booted: {err}"
     elif status == "fail" and not reason:
         last = next((ln for ln in reversed(list(xr.console_lines(text))) if ln.strip()), "")
-        reason = (f"no verdict (exit status {rc}); last line: {last[:100]}" if not o.verified
-                  else f"QEMU exited with status {rc}")
+        reason = (f"QEMU exited with status {rc}" if o.verified
+                  else f"timed out after {a.timeout} s; last line: {last[:100]}" if rc == 124
+                  else f"no verdict (exit status {rc}); last line: {last[:100]}")
         if err and rc not in (0, 124):
-            reason += f"; {err.splitlines()[-1][:100]}"
+            reason += f"; {err[:100]}"
     return xr.summary_row(run.axes(), o, status, reason, wall)
 
 
 # ---- the sweep --------------------------------------------------------------
+
+def write_summary(path, runs, summary):
+    """summary.csv in plan order; rows of runs outside this plan (an app
+    workload whose initramfs has gone) are kept after them."""
+    planned = {r.name for r in runs}
+    rows = [summary[r.name] for r in runs if r.name in summary]
+    rows += [row for name, row in summary.items() if name not in planned]
+    xr.write_csv(path, xr.SUMMARY_COLUMNS, rows, dict_rows=True)
+
 
 def hms(secs):
     secs = int(round(secs))
@@ -591,8 +602,7 @@ def main(argv=None):
             row = execute(run, a, p, out, say, tag)
             walls.append(float(row["wall_s"] or 0))
             summary[run.name] = row
-            xr.write_csv(summary_path, xr.SUMMARY_COLUMNS,
-                         [summary[r.name] for r in runs if r.name in summary], dict_rows=True)
+            write_summary(summary_path, runs, summary)
             failed += row["status"] != "ok"
             left_n = len(left) - len(walls)
             eta = hms(sum(walls) / len(walls) * left_n)

@@ -291,3 +291,40 @@ def test_dry_run_lists_the_runs(tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["direct-seq-f100---none-r1", "pv-seq-f100---none-r1",
                                 "direct-swap-seq-f50---local-r1", "pv-seq-f50-off-local-r1"]
+
+
+def test_boot_reports_phases_and_the_last_stderr_line(tmp_path):
+    log, err = str(tmp_path / "c.log"), str(tmp_path / "c.err")
+    script = (f"echo 'pv-guest: ready uptime=1' > {log}; sleep 1.5; "
+              f"echo 'workload: begin read' >> {log}; echo 'oops' >&2; sleep 1.5; exit 3")
+    said = []
+    rc, last = ex.boot(["sh", "-c", script], log, err, "[1/1]", said.append)
+    assert (rc, last) == (3, "oops")
+    assert [s.split(" (")[0].strip() for s in said] == ["[1/1] guest /init",
+                                                         "[1/1] workload: begin read"]
+
+
+def test_execute_writes_the_run_files_from_its_console(tmp_path, monkeypatch):
+    """execute() with the boot replaced by one that writes a canned log."""
+    src = os.path.join(DATA, "exp-pv-seq-f50.log")
+    monkeypatch.setattr(ex.bg, "boot_command",
+                        lambda case, cfg, base, log, swap_drive=None: ["cp", src, log])
+    a = type("A", (), dict(kit=str(tmp_path), efi="E", timeout=60, swap_mib=1))
+    run = run_of("pv-seq-f50-cluster_8-local-r1")
+    row = ex.execute(run, a, params(), str(tmp_path), lambda m: None, "[1/1]")
+    assert row["status"] == "ok" and row["swapouts"] == "43690", row
+    base = tmp_path / "runs" / run.name
+    for ext in (".log", ".results.csv", ".stats.csv", ".telemetry.csv"):
+        assert (tmp_path / "runs" / (run.name + ext)).stat().st_size > 0, ext
+    with open(str(base) + ".stats.csv") as f:
+        assert next(csv.reader(f)) == ["group", "name", "value"]
+    assert os.listdir(tmp_path / "work") == []   # swap image, ESP, conf gone
+    # a boot that ends without a verdict fails with the console's last line
+    monkeypatch.setattr(ex.bg, "boot_command", lambda case, cfg, base, log, swap_drive=None:
+                        ["sh", "-c", f"cp {os.path.join(DATA, 'exp-direct-panic.log')} {log}; "
+                                     "exit 1"])
+    row = ex.execute(run_of("direct-swap-seq-f50---local-r1"), a, params(), str(tmp_path),
+                     lambda m: None, "[1/1]")
+    assert row["status"] == "fail" and row["reason"].startswith("no verdict (exit status 1)")
+    assert "Kernel Offset" in row["reason"]
+    assert not (tmp_path / "runs" / "direct-swap-seq-f50---local-r1.stats.csv").exists()

@@ -89,6 +89,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "lib"))
 import exp_results as xr  # noqa: E402
+from exp_nbd import NBD_SCRIPT, nbd_swap, stop  # noqa: E402
 
 bg = xr.load_script("bench_guest", "bench-guest.py")
 
@@ -378,53 +379,6 @@ def combined_initrd(kit, work):
                     shutil.copyfileobj(f, out)
         os.replace(dest + ".tmp", dest)
     return dest
-
-
-# ---- remote swap (issue 14 item 5, contract C) ------------------------------
-
-NBD_SCRIPT = os.path.join(HERE, "nbd-swap.py")
-NBD_ADDRESS = re.compile(r"nbd(?::|://)\[?[\w.:-]+\]?:\d+\S*")
-
-
-@contextlib.contextmanager
-def nbd_swap(image, latency_ms, log):
-    """Serve image over NBD on loopback with latency_ms of added one-way
-    latency: runs `scripts/nbd-swap.py IMAGE --latency-ms MS`, which prints
-    the address QEMU should use (nbd://HOST:PORT or nbd:HOST:PORT) and
-    serves until it gets SIGTERM; yields that address."""
-    if not os.path.exists(NBD_SCRIPT):
-        raise RuntimeError(f"{NBD_SCRIPT} missing: --swap nbd needs it (issue 14 item 5)")
-    errf = open(log, "w")
-    proc = subprocess.Popen([sys.executable, NBD_SCRIPT, image, "--latency-ms", str(latency_ms)],
-                            stdout=subprocess.PIPE, stderr=errf, text=True,
-                            start_new_session=True)
-    try:
-        addr = None
-        for line in proc.stdout:   # the address is printed before it serves
-            m = NBD_ADDRESS.search(line)
-            if m:
-                addr = m.group(0)
-                break
-        if addr is None:
-            raise RuntimeError(f"nbd-swap.py printed no NBD address (exit {proc.wait()}; "
-                               f"see {log})")
-        yield addr
-    finally:
-        stop(proc)
-        errf.close()
-
-
-def stop(proc):
-    """End a child this runner started (its own process group)."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 # ---- one run ----------------------------------------------------------------

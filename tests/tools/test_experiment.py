@@ -19,6 +19,7 @@ spec = importlib.util.spec_from_file_location("experiment", SCRIPT)
 ex = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ex)
 xr = ex.xr
+import exp_nbd  # noqa: E402  (scripts/lib, on the path once experiment.py is loaded)
 
 
 def canned(name):
@@ -87,7 +88,7 @@ def test_nbd_runs_attach_the_served_disk():
     cmd = ex.bg.boot_command(ex.case_of(run, 104), cfg, "/tmp/b", "/tmp/l",
                              swap_drive="nbd://127.0.0.1:10809")
     assert "if=none,id=swap,format=raw,file=nbd://127.0.0.1:10809" in cmd
-    assert ex.NBD_ADDRESS.search("serving nbd://127.0.0.1:10809 (latency 5 ms)").group(0) \
+    assert exp_nbd.NBD_ADDRESS.search("serving nbd://127.0.0.1:10809 (latency 5 ms)").group(0) \
         == "nbd://127.0.0.1:10809"
 
 
@@ -328,3 +329,31 @@ def test_execute_writes_the_run_files_from_its_console(tmp_path, monkeypatch):
     assert row["status"] == "fail" and row["reason"].startswith("no verdict (exit status 1)")
     assert "Kernel Offset" in row["reason"]
     assert not (tmp_path / "runs" / "direct-swap-seq-f50---local-r1.stats.csv").exists()
+
+
+def test_nbd_swap_yields_the_served_address_and_stops_the_server(tmp_path, monkeypatch):
+    fake = tmp_path / "nbd-swap.py"
+    pidfile = tmp_path / "pid"
+    fake.write_text("import os, sys, time\n"
+                    f"open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+                    "assert sys.argv[2:] == ['--latency-ms', '5'], sys.argv\n"
+                    "print('nbd-swap: serving nbd://127.0.0.1:10810 (latency 5 ms)', flush=True)\n"
+                    "time.sleep(60)\n")
+    monkeypatch.setattr(exp_nbd, "NBD_SCRIPT", str(fake))
+    with exp_nbd.nbd_swap("img", "5", str(tmp_path / "nbd.log")) as addr:
+        assert addr == "nbd://127.0.0.1:10810"
+        pid = int(pidfile.read_text())
+        os.kill(pid, 0)                       # serving while the run boots
+    with pytest.raises(ProcessLookupError):   # and gone after it
+        os.kill(pid, 0)
+    monkeypatch.setattr(exp_nbd, "NBD_SCRIPT", str(tmp_path / "absent.py"))
+    with pytest.raises(RuntimeError, match="absent.py missing"):
+        with exp_nbd.nbd_swap("img", "0", str(tmp_path / "nbd.log")):
+            pass
+
+
+def test_nbd_axis_without_its_script_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ex, "NBD_SCRIPT", str(tmp_path / "nbd-swap.py"))
+    assert ex.main(["--dry-run", "--accel", "tcg", "--out", str(tmp_path / "r"),
+                    "--swap", "local,nbd", "--latency-ms", "0,2"]) == 2
+    assert "--swap nbd:" in capsys.readouterr().err

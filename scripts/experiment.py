@@ -255,7 +255,7 @@ def build_parser():
     ap = argparse.ArgumentParser(
         prog="experiment.py", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n\n".join(__doc__.split("\n\n")[2:]))
+        epilog="\n\n".join(__doc__.split("\n\n")[3:]))
     # sweep parameters default to None: the value saved in sweep.json on a
     # resume, else DEFAULTS (so only what the user typed is compared)
     ap.add_argument("--memory", help="guest memory, MiB (default 384)")

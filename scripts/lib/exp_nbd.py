@@ -16,13 +16,14 @@ NBD_ADDRESS = re.compile(r"nbd(?::|://)\[?[\w.:-]+\]?:\d+\S*")
 @contextlib.contextmanager
 def nbd_swap(image, latency_ms, log):
     """Serve image over NBD on loopback with latency_ms of added one-way
-    latency: runs `scripts/nbd-swap.py IMAGE --latency-ms MS`, which prints
-    the address QEMU should use (nbd://HOST:PORT or nbd:HOST:PORT) and
-    serves until it gets SIGTERM; yields that address."""
+    latency: runs `scripts/nbd-swap.py --image IMAGE --latency-ms MS`, which
+    prints the address QEMU should use (nbd://HOST:PORT or nbd:HOST:PORT)
+    and serves until it gets SIGTERM; yields that address."""
     if not os.path.exists(NBD_SCRIPT):
         raise RuntimeError(f"{NBD_SCRIPT} missing: --swap nbd needs it (issue 14 item 5)")
     errf = open(log, "w")
-    proc = subprocess.Popen([sys.executable, NBD_SCRIPT, image, "--latency-ms", str(latency_ms)],
+    proc = subprocess.Popen([sys.executable, NBD_SCRIPT, "--image", image,
+                             "--latency-ms", str(latency_ms)],
                             stdout=subprocess.PIPE, stderr=errf, text=True,
                             start_new_session=True)
     try:

@@ -336,7 +336,7 @@ def test_nbd_swap_yields_the_served_address_and_stops_the_server(tmp_path, monke
     pidfile = tmp_path / "pid"
     fake.write_text("import os, sys, time\n"
                     f"open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
-                    "assert sys.argv[2:] == ['--latency-ms', '5'], sys.argv\n"
+                    "assert sys.argv[1:] == ['--image', 'img', '--latency-ms', '5'], sys.argv\n"
                     "print('nbd-swap: serving nbd://127.0.0.1:10810 (latency 5 ms)', flush=True)\n"
                     "time.sleep(60)\n")
     monkeypatch.setattr(exp_nbd, "NBD_SCRIPT", str(fake))

@@ -38,7 +38,8 @@ SUMMARY_COLUMNS = (
     "swapins_major,swapins_minor,swapouts,ra_pages,ra_hits,ra_misses,ra_accuracy,"
     "ra_coverage,exits,wall_s").split(",")
 
-THROUGHPUT_KEYS = (("mib_s", "MiB/s"), ("ops_s", "ops/s"))
+# a line with both (redis fill: keys/s and MiB/s) counts as operations
+THROUGHPUT_KEYS = (("ops_s", "ops/s"), ("mib_s", "MiB/s"))
 LEADING_ESCAPES = re.compile(r"^(?:\x1b\[[0-9;?]*[A-Za-z])*")
 RESULT = re.compile(r"pv-result: (.*)$")
 PHASE = re.compile(r"workload: phase (\w+) bytes=\d+ secs=([\d.]+) mib_s=([\d.]+)")
@@ -160,9 +161,9 @@ def parse_run(text, check):
 def main_figures(results):
     """(completion_s, throughput, unit, p50_ms, p99_ms): completion is the
     sum of secs over the result lines; throughput, its unit and the
-    latencies come from the last line that carries mib_s or ops_s (a memory
-    workload's last measured phase, e.g. `read` after `write`; an
-    application's last benchmark)."""
+    latencies come from the last line that carries ops_s or mib_s (ops_s
+    when it has both): a memory workload's last measured phase (`read`
+    after `write` for seq), an application's last benchmark (redis: GET)."""
     secs = [_number(kv.get("secs", "")) for kv in results]
     completion = sum(s for s in secs if s is not None) if any(
         s is not None for s in secs) else None
@@ -172,6 +173,7 @@ def main_figures(results):
             if key in kv and _number(kv[key]) is not None:
                 tp, unit = _number(kv[key]), u
                 p50, p99 = _number(kv.get("p50_ms", "")), _number(kv.get("p99_ms", ""))
+                break
     return completion, tp, unit, p50, p99
 
 

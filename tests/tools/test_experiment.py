@@ -159,6 +159,8 @@ def test_failed_runs_keep_the_guest_reason():
 
 def test_pv_result_lines_are_preferred_and_give_latency():
     text = canned("exp-app-redis.log") + "workload: phase write bytes=1 secs=1.0 mib_s=1.0\n"
+    fill = "pv-result: workload=redis test=fill secs=1.5 ops_s=9000.0 mib_s=33.0 keys=9\n"
+    assert xr.main_figures(xr.parse_results(fill))[1:3] == (9000.0, "ops/s")
     o = xr.parse_run(text, "app")
     assert o.verified
     assert ("redis", "GET", "p99_ms", "1.100") in xr.result_rows(o.results)

@@ -13,7 +13,7 @@ usage: scripts/experiment.py [--out DIR | --resume DIR] [options]
   --policies LIST     readahead: off, auto, cluster, cluster:N (N a power of
                       two up to 256) (default off,cluster:8,auto)
   --workloads LIST    seq,rand,stride,hotcold (tests/guest/workload.c) and
-                      redis,sqlite,sysbench (need build/guest/apps.img;
+                      redis,sqlite (need build/guest/apps.img, the apps kit;
                       skipped with a message without it) (default seq,rand)
   --repeats N         every run N times (default 1)
   --swap LIST         local (a virtio disk file) and/or nbd (the same disk
@@ -94,7 +94,7 @@ from exp_nbd import NBD_SCRIPT, nbd_swap, stop  # noqa: E402
 bg = xr.load_script("bench_guest", "bench-guest.py")
 
 MEMORY_WORKLOADS = {"seq": "read", "rand": "rand", "stride": "stride", "hotcold": "hotcold"}
-APP_WORKLOADS = ("redis", "sqlite", "sysbench")
+APP_WORKLOADS = ("redis", "sqlite")   # the apps kit (scripts/guest-apps.sh)
 SWAP_KINDS = ("local", "nbd")
 BASELINES = ("direct", "direct-swap")
 # Measured with the default guest kit (Debian kernel, busybox initramfs):

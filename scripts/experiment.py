@@ -361,7 +361,7 @@ def available(p, kit):
     apps = [w for w in p["workloads"] if w in APP_WORKLOADS]
     if apps and not os.path.exists(os.path.join(kit, "apps.img")):
         skipped.append(f"workloads {','.join(apps)} skipped: {kit}/apps.img missing "
-                       "(the apps guest kit, issue 14 item 1, builds it)")
+                       "(scripts/guest-apps.sh builds it)")
         p = dict(p, workloads=[w for w in p["workloads"] if w not in APP_WORKLOADS])
     return plan(p), skipped
 

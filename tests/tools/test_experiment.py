@@ -1,5 +1,5 @@
 """scripts/experiment.py without booting anything: the plan and run names,
-what it reads from canned console logs (tests/tools/data/exp-*.log, see
+what it reads from canned console logs (tests/tools/data/exp-logs/, see
 README there) into summary rows and per-run CSVs, resuming a results
 folder (parameters that differ refused), and bad arguments."""
 import csv
@@ -13,7 +13,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "scripts", "experiment.py")
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "exp-logs")
 
 spec = importlib.util.spec_from_file_location("experiment", SCRIPT)
 ex = importlib.util.module_from_spec(spec)

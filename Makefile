@@ -5,6 +5,7 @@
 #   make test     install what is missing, run unit, simulation and e2e tests
 #   make bench    host benchmarks, then the guest-level one (make bench-guest),
 #                 printed as ratios to a baseline of the same run
+#   make experiment  a memory-overcommit sweep and its report (EXPERIMENT_ARGS=...)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 # Tests and benches register themselves through tests/*/*.mk fragments.
 
@@ -40,7 +41,7 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRCS)) \
            $(patsubst %.S,$(BUILD)/hv/%.o,$(HV_ASM))
 HDRS    := $(sort $(wildcard */*.h */*/*.h))
 
-.PHONY: all run test deps-test test-unit test-sim test-e2e test-tools check-layers bench bench-guest fuzz deps clean esp FORCE
+.PHONY: all run test deps-test test-unit test-sim test-e2e test-tools check-layers bench bench-guest experiment fuzz deps clean esp FORCE
 all: $(BUILD)/pagevisor.efi
 
 # V=1 shows full commands.
@@ -177,6 +178,16 @@ bench: deps $(BENCH_BINS)
 bench-guest: deps all
 	@scripts/guest-kit.sh $(BUILD)/guest
 	@$(PYTHON) scripts/bench-guest.py --csv $(BUILD)/bench-guest.csv $(BENCH_GUEST_ARGS)
+
+# Memory-overcommit experiments (scripts/experiment.py --help): the default
+# sweep (guest memory 384 MiB, workloads seq,rand of 256 MiB; local memory
+# 100,75,50,25 % x readahead off,cluster:8,auto; the direct and direct-swap
+# baselines; 28 boots) into $(BUILD)/experiment, then its tables and plots
+# (scripts/exp-report.py). EXPERIMENT_ARGS adds or overrides options, e.g.
+# EXPERIMENT_ARGS='--workloads seq,redis --repeats 3'; rerunning resumes.
+experiment: deps all
+	@scripts/guest-kit.sh $(BUILD)/guest
+	@$(PYTHON) scripts/experiment.py --out $(BUILD)/experiment $(EXPERIMENT_ARGS)
 
 fuzz:
 	@scripts/deps.sh fuzz

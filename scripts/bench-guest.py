@@ -23,8 +23,9 @@ phase, and with --csv a machine-readable file of every figure
 (kind=ratio|phase|exits rows). Exit status 0, 1 when a run failed or
 its data did not verify, 2 for bad arguments.
 
-The functions (plan, run_case, parse_console, ratio_rows) are meant to be
-reused by an experiment runner: import this file as a module.
+The functions (plan, boot_command, run_case, parse_console, ratio_rows) are
+reused by the experiment runner (scripts/experiment.py), which imports this
+file as a module.
 """
 import argparse
 import csv
@@ -53,6 +54,7 @@ class Case:
     readahead: str = ""          # pv only, when overcommitted
     swap: bool = False           # a swap disk (pv: pagevisor's; direct: the guest's)
     baseline: str = ""           # name of the case this one is compared with
+    args: str = ""               # the guest's check arguments (default: the workload's)
 
 
 @dataclasses.dataclass
@@ -86,8 +88,9 @@ def plan(memory_mib, fractions=(50, 25), policies=POLICIES):
 
 
 def cmdline(case, mib, phases, quiet):
-    args = ["console=ttyS0", "panic=-1", "pv.check=workload",
-            f"pv.workload={mib}:{'+'.join(phases)}"]
+    args = ["console=ttyS0", "panic=-1"]
+    args += case.args.split() if case.args else \
+        ["pv.check=workload", f"pv.workload={mib}:{'+'.join(phases)}"]
     if quiet:
         args.append("quiet")
     if case.mode == "direct" and case.swap:
@@ -135,17 +138,14 @@ def reparse_case(case, cfg):
     return r
 
 
-def run_case(case, cfg):
-    """Boot one case to completion; returns its Result (parsed console)."""
-    os.makedirs(cfg.workdir, exist_ok=True)
-    base = os.path.join(cfg.workdir, safe(case.name))
-    log = base + ".log"
-    if os.path.exists(log):
-        os.unlink(log)
+def boot_command(case, cfg, base, log, swap_drive=None):
+    """The command that boots case with its console to log, after writing
+    what it needs next to base (pv: BASE.conf, BASE.esp.img). The swap disk
+    is BASE.swap.img unless swap_drive, a QEMU -drive file= value (e.g. an
+    nbd:// address), names another one."""
     cmd_line = cmdline(case, cfg.mib, cfg.phases, cfg.quiet)
-    swap_img = base + ".swap.img"
-    if case.swap:
-        mkswap(swap_img, cfg.swap_mib)
+    swap_file = swap_drive or base + ".swap.img"
+    drive = ["-drive", f"if=none,id=swap,format=raw,file={swap_file}"]
     if case.mode == "pv":
         conf = base + ".conf"
         with open(conf, "w") as f:
@@ -156,19 +156,38 @@ def run_case(case, cfg):
                         "--add", f"{cfg.initrd}:initrd.img"], check=True,
                        stdout=subprocess.DEVNULL)
         machine_mib = max(1024, case.frames_mib + 512)
+        local = case.swap and not swap_drive
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp,
                "--serial", f"file:{log}", "--accel", cfg.accel, "--mem", f"{machine_mib}M",
-               "--swap", swap_img if case.swap else "none", "--timeout", str(cfg.timeout)]
-    else:
-        cpu = ["-accel", "kvm", "-cpu", "host"] if cfg.accel == "kvm" else \
-              ["-accel", "tcg", "-cpu", "max"]
-        cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35", *cpu,
-               "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
-               "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
-               "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line]
-        if case.swap:
-            cmd += ["-drive", f"if=none,id=swap,format=raw,file={swap_img}",
-                    "-device", "virtio-blk-pci,drive=swap"]
+               "--swap", swap_file if local else "none", "--timeout", str(cfg.timeout)]
+        if case.swap and swap_drive:
+            # as run-qemu.sh attaches its own: modern-only (pagevisor's
+            # driver speaks virtio 1.0), named by the swap serial
+            cmd += ["--", *drive, "-device", "virtio-blk-pci,drive=swap,disable-legacy=on,"
+                                             "serial=pagevisor-swap"]
+        return cmd
+    cpu = ["-accel", "kvm", "-cpu", "host"] if cfg.accel == "kvm" else \
+          ["-accel", "tcg", "-cpu", "max"]
+    cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35", *cpu,
+           "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
+           "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
+           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line]
+    if case.swap:
+        cmd += [*drive, "-device", "virtio-blk-pci,drive=swap"]
+    return cmd
+
+
+def run_case(case, cfg):
+    """Boot one case to completion; returns its Result (parsed console)."""
+    os.makedirs(cfg.workdir, exist_ok=True)
+    base = os.path.join(cfg.workdir, safe(case.name))
+    log = base + ".log"
+    if os.path.exists(log):
+        os.unlink(log)
+    swap_img = base + ".swap.img"
+    if case.swap:
+        mkswap(swap_img, cfg.swap_mib)
+    cmd = boot_command(case, cfg, base, log)
     t0 = time.monotonic()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -12,7 +12,7 @@ usage: scripts/experiment.py [--out DIR | --resume DIR] [options]
   --fractions LIST    local memory as % of --memory, 1..100 (default 100,75,50,25)
   --policies LIST     readahead: off, auto, cluster, cluster:N (N a power of
                       two up to 256) (default off,cluster:8,auto)
-  --workloads LIST    seq,rand,stride,hotcold (tests/guest/workload.c) and
+  --workloads LIST    seq,rand,stride,hotcold,zipf (tests/guest/workload.c) and
                       redis,sqlite (need build/guest/apps.img, the apps kit;
                       skipped with a message without it) (default seq,rand)
   --repeats N         every run N times (default 1)
@@ -93,7 +93,8 @@ from exp_nbd import NBD_SCRIPT, nbd_swap, stop  # noqa: E402
 
 bg = xr.load_script("bench_guest", "bench-guest.py")
 
-MEMORY_WORKLOADS = {"seq": "read", "rand": "rand", "stride": "stride", "hotcold": "hotcold"}
+MEMORY_WORKLOADS = {"seq": "read", "rand": "rand", "stride": "stride", "hotcold": "hotcold",
+                    "zipf": "zipf"}
 APP_WORKLOADS = ("redis", "sqlite")   # the apps kit (scripts/guest-apps.sh)
 SWAP_KINDS = ("local", "nbd")
 BASELINES = ("direct", "direct-swap")
@@ -123,9 +124,11 @@ class Run:
 
     @property
     def name(self):
+        # contract B's name; nbd runs carry their latency (nbd0ms, nbd5ms)
+        # so that runs differing only in it do not share files
         swap = f"nbd{self.latency_ms}ms" if self.swap == "nbd" else self.swap
-        return bg.safe(f"{self.setup}-{self.workload}-f{self.fraction}-{self.policy}-"
-                       f"{swap}-r{self.repeat}")
+        return xr.expdata.run_name(self.setup, self.workload, self.fraction, self.policy,
+                                   swap, self.repeat)
 
     def axes(self):
         d = dataclasses.asdict(self)

@@ -17,6 +17,7 @@ import dataclasses
 import importlib.util
 import os
 import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.dirname(HERE)
@@ -31,12 +32,12 @@ def load_script(name, filename):
 
 
 pvsplit = load_script("pvsplit", "pvsplit.py")
+sys.path.insert(0, HERE)
+import expdata  # noqa: E402
 
-SUMMARY_COLUMNS = (
-    "run,setup,workload,fraction,policy,swap,latency_ms,repeat,memory_mib,local_mib,"
-    "status,reason,verified,completion_s,throughput,throughput_unit,p50_ms,p99_ms,boot_s,"
-    "swapins_major,swapins_minor,swapouts,ra_pages,ra_hits,ra_misses,ra_accuracy,"
-    "ra_coverage,exits,wall_s").split(",")
+# contract B's columns and readahead formulas: one definition, shared with
+# the report (scripts/exp-report.py)
+SUMMARY_COLUMNS = list(expdata.SUMMARY_COLUMNS)
 
 # a line with both (redis fill: keys/s and MiB/s) counts as operations
 THROUGHPUT_KEYS = (("ops_s", "ops/s"), ("mib_s", "MiB/s"))
@@ -203,10 +204,10 @@ def summary_row(run, outcome, status, reason, wall_s):
                    swapouts=_fmt(st.get(("swap", "outs"))), ra_pages=_fmt(pages),
                    ra_hits=_fmt(hits), ra_misses=_fmt(st.get(("swap", "readahead-misses"))),
                    exits=_fmt(sum(v for (g, _), v in st.items() if g == "exit")))
-        if hits is not None and pages:
-            row["ra_accuracy"] = _fmt(hits / pages, 4)
-        if hits is not None and major is not None and hits + major:
-            row["ra_coverage"] = _fmt(hits / (hits + major), 4)
+        if hits is not None:
+            row["ra_accuracy"] = _fmt(expdata.ra_accuracy(hits, pages), 4)
+            if major is not None:
+                row["ra_coverage"] = _fmt(expdata.ra_coverage(hits, major), 4)
     return row
 
 

@@ -43,6 +43,9 @@ def _save(plt, fig, path):
     return path
 
 
+NO_POLICY = "-"   # a pv run with nothing to swap (the runner's 100 % run)
+
+
 def _configs(groups, setup):
     """The distinct configuration labels of a setup, in group order."""
     out = []
@@ -73,9 +76,15 @@ def _against_fraction(plt, groups, workload, col, ylabel, title, path):
     mine = [g for g in groups if g.workload == workload and g.good]
     fig, ax = plt.subplots(figsize=SIZE)
     drawn = False
-    for cfg in _configs(mine, ed.SETUP_PV):
-        drawn |= _line(ax, [g for g in mine if g.config == cfg], col, cfg,
-                       {"marker": "o"})
+    # pv with nothing to swap (policy '-', all memory local) is where every
+    # policy's line starts: readahead has no say there
+    shared = [g for g in mine if g.setup == ed.SETUP_PV and g.policy == NO_POLICY]
+    policies = [c for c in _configs(mine, ed.SETUP_PV)
+                if c not in {g.config for g in shared}]
+    for cfg in policies or _configs(shared, ed.SETUP_PV):
+        own = [g for g in mine if g.config == cfg]
+        drawn |= _line(ax, own + [g for g in shared if g.fraction not in
+                                  {o.fraction for o in own}], col, cfg, {"marker": "o"})
     for i, cfg in enumerate(_configs(mine, ed.SETUP_DIRECT_SWAP)):
         drawn |= _line(ax, [g for g in mine if g.config == cfg], col,
                        f"{cfg} (Linux swaps by itself)",

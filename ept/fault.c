@@ -203,9 +203,10 @@ static inline enum fault_res fault_anon(struct fault_ctx *c,
         enum fault_res res = try_anon_huge(c, e);
         if (res != RES_COUNT)
             return res;
-        /* before the faulting page: its frame must be the last one added */
-        mm_fault_around(c->mm, c->r, c->page);
     }
+    /* anon, or file-private past its image; before the faulting page: its
+     * frame must be the last one added */
+    mm_fault_around(c->mm, c->r, c->page);
     return map_new_zeroed(c, RES_ANON_NEW);
 }
 

@@ -3,7 +3,10 @@
  * fault-around, applied to anon-new): a write fault that gives an
  * untouched anon page its frame also gives one, zeroed and writable, to
  * every other untouched page of the aligned block of mm->fault_around
- * pages around it that lies in the same region. A guest filling fresh
+ * pages around it that lies in the same region. "Anon" includes the part
+ * of a file-private region past its image (anon_like below). Without
+ * overcommit it is the fallback where a 2 MiB leaf does not apply (a
+ * block already split, a file-private region). A guest filling fresh
  * memory (its page allocator hands out neighbouring pages) then takes one
  * exit per block instead of one per page.
  *
@@ -25,6 +28,20 @@
 #include "ept/mm.h"
 
 #include "ept/mm_internal.h"
+
+/* Whether a first touch of gpa in r gives it a fresh zeroed frame: every
+ * page of an anon region, and the pages of a file-private region wholly
+ * past its image (ept/fault.c, fault_file: the image's bss, e.g. the
+ * room a kernel decompresses itself into and later frees as RAM). A page
+ * holding image bytes, the partial last one included, is never mapped
+ * here: it is the image's or a zero-filled copy of its tail. */
+static bool anon_like(const struct region *r, gpa_t gpa)
+{
+    if (r->kind == REGION_ANON)
+        return true;
+    return r->kind == REGION_FILE_PRIVATE &&
+           r->backing.image.offset + (gpa - r->start) >= r->backing.image.size;
+}
 
 /* Map one more zeroed frame at gpa if its entry is empty. */
 static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
@@ -58,7 +75,7 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
     size_t n = mm->fault_around, done = 0;
 
-    if (n < 2 || (n & (n - 1)) || r->kind != REGION_ANON)
+    if (n < 2 || (n & (n - 1)) || !anon_like(r, page))
         return 0;
     if (frame_free_count(mm->fp) <= mm->reclaim_low + n)
         return 0;
@@ -68,7 +85,7 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
     if (hi > r->end)
         hi = r->end;
     for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
-        if (g == page)
+        if (g == page || !anon_like(r, g))
             continue;
         int rc = around_one(mm, r, g);
         if (rc < 0)

@@ -25,7 +25,8 @@
  * Conditions (each one a reason the CPU might have done something other
  * than run the two instructions back to back):
  *   - CPL 0 (an IN at CPL > 0 depends on IOPL and the TSS bitmap, which
- *     pagevisor does not evaluate); a backend without get_cpl never fuses;
+ *     pagevisor does not evaluate): VMCB CPL (SVM), SS.DPL (VMX); a
+ *     backend without get_cpl never fuses;
  *   - RFLAGS.TF clear (single-step would trap after each instruction);
  *   - long mode (EFER.LMA: the encodings are read with 32-bit operands by
  *     default, as in a 64-bit or 32-bit code segment);

@@ -29,7 +29,10 @@
  *     backend without get_cpl never fuses;
  *   - RFLAGS.TF clear (single-step would trap after each instruction);
  *   - long mode (EFER.LMA: the encodings are read with 32-bit operands by
- *     default, as in a 64-bit or 32-bit code segment);
+ *     default, as in a 64-bit or 32-bit code segment; the code segment's
+ *     D bit is not looked at, so 16-bit code in compatibility mode would be
+ *     misread — which could only change the guest's own RDX/RAX/RIP: the
+ *     IN still reaches nothing but the filter);
  *   - every byte on the page of the OUT itself (the page the CPU just
  *     fetched from: present and executable), read through the guest's own
  *     page tables (vmm/guest_walk.h).

@@ -203,9 +203,10 @@ static inline enum fault_res fault_anon(struct fault_ctx *c,
         enum fault_res res = try_anon_huge(c, e);
         if (res != RES_COUNT)
             return res;
-        /* before the faulting page: its frame must be the last one added */
-        mm_fault_around(c->mm, c->r, c->page);
     }
+    /* anon, or file-private past its image; before the faulting page: its
+     * frame must be the last one added */
+    mm_fault_around(c->mm, c->r, c->page);
     return map_new_zeroed(c, RES_ANON_NEW);
 }
 
@@ -237,6 +238,7 @@ static enum fault_res fault_file(struct fault_ctx *c, const struct s2_info *e)
     if (n == 0)
         return fault_anon(c, e);
     if (n == PAGE_SIZE && !c->write) {
+        mm_file_around(c->mm, c->r, c->page); /* its neighbours in the image too */
         int rc = install_foreign(c, va_hpa(src), c->r->rights & ~ACC_W,
                                  MM_RAM_MEMTYPE);
         return rc < 0 ? failed(c, rc) : mapped(c, RES_FILE_MAP);

@@ -3,7 +3,10 @@
  * fault-around, applied to anon-new): a write fault that gives an
  * untouched anon page its frame also gives one, zeroed and writable, to
  * every other untouched page of the aligned block of mm->fault_around
- * pages around it that lies in the same region. A guest filling fresh
+ * pages around it that lies in the same region. "Anon" includes the part
+ * of a file-private region past its image (anon_like below). Without
+ * overcommit it is the fallback where a 2 MiB leaf does not apply (a
+ * block already split, a file-private region). A guest filling fresh
  * memory (its page allocator hands out neighbouring pages) then takes one
  * exit per block instead of one per page.
  *
@@ -16,6 +19,13 @@
  * without I/O. Each one is counted in stats.around (not a resolution: no
  * fault took place for it) and put on the LRU like any new frame.
  *
+ * mm_file_around does the same for reads of a file-private region's image
+ * (the kernel, the initrd): a read fault mapped straight from the staged
+ * image also maps the other whole image pages of its block, read-only
+ * from the image, exactly as their own read faults would (fault_file's
+ * file-map): no frame, no reference, a write still copies. Counted in
+ * stats.around_file.
+ *
  * Runs in the fault resolution before the faulting page is installed
  * (so that the faulting frame is the last one added: reclaim spares the
  * most recent). It writes only empty entries of other pages, which the
@@ -25,6 +35,20 @@
 #include "ept/mm.h"
 
 #include "ept/mm_internal.h"
+
+/* Whether a first touch of gpa in r gives it a fresh zeroed frame: every
+ * page of an anon region, and the pages of a file-private region wholly
+ * past its image (ept/fault.c, fault_file: the image's bss, e.g. the
+ * room a kernel decompresses itself into and later frees as RAM). A page
+ * holding image bytes, the partial last one included, is never mapped
+ * here: it is the image's or a zero-filled copy of its tail. */
+static bool anon_like(const struct region *r, gpa_t gpa)
+{
+    if (r->kind == REGION_ANON)
+        return true;
+    return r->kind == REGION_FILE_PRIVATE &&
+           r->backing.image.offset + (gpa - r->start) >= r->backing.image.size;
+}
 
 /* Map one more zeroed frame at gpa if its entry is empty. */
 static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
@@ -58,7 +82,7 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
     size_t n = mm->fault_around, done = 0;
 
-    if (n < 2 || (n & (n - 1)) || r->kind != REGION_ANON)
+    if (n < 2 || (n & (n - 1)) || !anon_like(r, page))
         return 0;
     if (frame_free_count(mm->fp) <= mm->reclaim_low + n)
         return 0;
@@ -68,12 +92,48 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
     if (hi > r->end)
         hi = r->end;
     for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
-        if (g == page)
+        if (g == page || !anon_like(r, g))
             continue;
         int rc = around_one(mm, r, g);
         if (rc < 0)
             break; /* out of frames or table pages: the fault itself goes on */
         done += (size_t)rc;
+    }
+    return done;
+}
+
+/* Whether the page at gpa of a file-private region holds a whole page of
+ * its image (what a read maps straight from the staged image). */
+static bool whole_image_page(const struct region *r, gpa_t gpa)
+{
+    uint64_t off = r->backing.image.offset + (gpa - r->start);
+    return r->kind == REGION_FILE_PRIVATE && off < r->backing.image.size &&
+           r->backing.image.size - off >= PAGE_SIZE;
+}
+
+size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page)
+{
+    size_t n = mm->fault_around, done = 0;
+
+    if (n < 2 || (n & (n - 1)) || !whole_image_page(r, page))
+        return 0;
+    gpa_t lo = ALIGN_DOWN(page, (gpa_t)n * PAGE_SIZE), hi = lo + (gpa_t)n * PAGE_SIZE;
+    if (lo < r->start)
+        lo = r->start;
+    if (hi > r->end)
+        hi = r->end;
+    for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
+        if (g == page || !whole_image_page(r, g))
+            continue;
+        struct s2_info e;
+        s2pt_lookup(&mm->s2, g, &e);
+        if (e.state != S2_NONE)
+            continue;
+        hpa_t hpa = r->backing.image.data + r->backing.image.offset + (g - r->start);
+        if (s2pt_map(&mm->s2, g, hpa, PAGE_SIZE, r->rights & ~ACC_W, MM_RAM_MEMTYPE) < 0)
+            break; /* no table page: the fault itself goes on */
+        mm->stats.around_file++;
+        done++;
     }
     return done;
 }

@@ -99,6 +99,9 @@ void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx)
     emit(ctx, line);
     pv_snprintf(line, sizeof(line), "fault around %llu", (unsigned long long)st->around);
     emit(ctx, line);
+    pv_snprintf(line, sizeof(line), "fault around-file %llu",
+                (unsigned long long)st->around_file);
+    emit(ctx, line);
 }
 
 static void entry_str(const struct fault_event *ev, char *buf, size_t len)

@@ -64,6 +64,7 @@ struct fault_stats {
     uint64_t total;
     uint64_t open_bus_reads, open_bus_writes;
     uint64_t around;              /* pages mapped by fault-around (no fault of their own) */
+    uint64_t around_file;         /* image pages mapped read-only by mm_file_around */
 };
 
 struct fault_trace {

@@ -279,6 +279,14 @@ int mm_unmap_frame(struct guest_mm *mm, struct frame *f, enum mm_unmap_to to,
 size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page);
 
 /*
+ * The same for a read of a file-private region's image mapped straight from
+ * it (file-map): map the other whole image pages of the block whose entries
+ * are empty, read-only from the staged image (no frames). Returns the pages
+ * mapped (counted in stats.around_file). Called by the fault path.
+ */
+size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page);
+
+/*
  * Readahead's operation (ept/map_swapped.c): map f, a swap-cache frame
  * (FRAME_SWAPCACHE, not FRAME_LOCKED: its data was read and verified)
  * holding the data of swap entry e, at gpa in place of e — the leaf the

@@ -13,6 +13,7 @@
 #include "vmm/exit_fault.h"
 #include "vmm/guest_walk.h"
 #include "vmm/insn_policy.h"
+#include "vmm/io_fuse.h"
 #include "vmm/io_policy.h"
 #include "vmm/lib/cycles.h"
 #include "vmm/lib/log.h"
@@ -63,8 +64,10 @@ static void handle_msr(struct vcpu *v, struct vm_exit *e)
 
 static void handle_io(struct vcpu *v, struct vm_exit *e)
 {
-    if (io_policy_handle(v, e) && !v->stopped)
+    if (io_policy_handle(v, e) && !v->stopped) {
         vcpu_skip(v, e);
+        io_fuse_pci_read(v, e); /* a PCI address write's data read, same exit */
+    }
 }
 
 static int read_guest(void *ctx, uint64_t gpa, void *dst, size_t len)

@@ -36,7 +36,7 @@ _Static_assert((int)RA_OFF == (int)CONFIG_READAHEAD_OFF &&
 _Static_assert(RA_MAX_PAGES == CONFIG_READAHEAD_MAX_PAGES, "readahead page limits differ");
 
 #define REGION_POOL 256
-#define FAULT_AROUND_PAGES 16 /* anon first touches mapped per fault under overcommit */
+#define FAULT_AROUND_PAGES 16 /* anon first touches mapped per fault */
 #define TRACE_EVENTS 4096
 
 static struct frame_pool pool;
@@ -128,9 +128,11 @@ static enum pv_exit run_guest(struct boot_info *bi)
     }
     /* One 2 MiB leaf pins 512 frames: only without overcommit, where
      * fault-around maps first touches a block at a time instead
-     * (docs/performance.md, "Swap path"). */
+     * (docs/performance.md, "Swap path"). Without overcommit fault-around
+     * covers what a 2 MiB leaf cannot (a split block, the kernel image's
+     * region past its file): docs/performance.md, "Boot". */
     mm.huge_anon = !config_overcommit(&bi->cfg);
-    mm.fault_around = mm.huge_anon ? 0 : FAULT_AROUND_PAGES;
+    mm.fault_around = FAULT_AROUND_PAGES;
 
     uint8_t *legacy = heap_alloc(GUEST_LEGACY_SIZE, PAGE_SIZE, "legacy ROM");
     if (!legacy)

@@ -3,6 +3,7 @@
 #include "ept/frame.h"
 #include "vmm/lib/heap.h"
 #include "vmm/exit_stats.h"
+#include "vmm/io_fuse.h"
 #include "vmm/io_policy.h"
 #include "vmm/lib/log.h"
 #include "vmm/msr_policy.h"
@@ -39,6 +40,7 @@ void report_final(const struct vcpu *v)
         swap_render_stats(v->swap, stat_line, NULL);
     if (io_policy_current())
         io_policy_render_stats(io_policy_current(), stat_line, NULL);
+    pv_info("stats io fused-pci-reads %llu", (unsigned long long)io_fuse_count());
     msr_policy_render_stats(msr_exit_state(), stat_line, NULL);
     pv_info("stats heap used %llu", (unsigned long long)heap_used());
     pv_info("stats end");

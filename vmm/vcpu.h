@@ -84,6 +84,9 @@ struct vcpu_ops {
     void (*set_rsp)(struct vcpu *v, uint64_t rsp);
     /* The guest's RFLAGS (NULL: not offered; the IF watchdog stays off). */
     uint64_t (*get_rflags)(struct vcpu *v);
+    /* The guest's current privilege level (NULL: not offered; vmm/io_fuse.c
+     * then never fuses). */
+    unsigned (*get_cpl)(struct vcpu *v);
     /* Guest control state for page walks: cr0, cr3, cr4, efer. */
     void (*get_paging)(struct vcpu *v, uint64_t *cr0, uint64_t *cr3, uint64_t *cr4,
                        uint64_t *efer);

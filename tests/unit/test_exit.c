@@ -24,6 +24,7 @@
 #include "vmm/console.h"
 #include "vmm/insn_policy.h"
 #include "vmm/monitor/telemetry.h"
+#include "vmm/io_fuse.h"
 #include "vmm/io_policy.h"
 #include "vmm/msr_policy.h"
 #include "vmm/power.h"
@@ -47,6 +48,21 @@ bool io_policy_handle(struct vcpu *v, const struct vm_exit *e)
     if (io_fake.stop)
         vcpu_stop(v, PV_EXIT_SUCCESS, "power-off by port");
     return !io_fake.again;
+}
+
+/* The PCI read fusion (vmm/io_fuse.c, test_io_fuse): here only that a
+ * handled OUT is offered to it, after RIP moved past the OUT. */
+static struct {
+    unsigned calls;
+    uint64_t rip_seen;
+} fuse_fake;
+
+bool io_fuse_pci_read(struct vcpu *v, const struct vm_exit *e)
+{
+    (void)e;
+    fuse_fake.calls++;
+    fuse_fake.rip_seen = v->ops->get_rip(v);
+    return false;
 }
 
 static struct {
@@ -126,6 +142,7 @@ static int setup(void **state)
     fake_vcpu_init(&cpu, RIP);
     memset(&io_fake, 0, sizeof(io_fake));
     memset(&msr_fake, 0, sizeof(msr_fake));
+    memset(&fuse_fake, 0, sizeof(fuse_fake));
     stage2_faults = 0;
     gp_policy_calls = 0;
     after_exit_calls = telemetry_ticks = telemetry_finals = 0;
@@ -188,6 +205,8 @@ static void test_counts_and_dispatch(void **state)
     assert_int_equal(cpu.v.entries, ARRAY_LEN(s));
     assert_int_equal(io_fake.calls, 1);
     assert_int_equal(io_fake.last.rip, RIP + 4);
+    assert_int_equal(fuse_fake.calls, 1);             /* offered once ... */
+    assert_int_equal(fuse_fake.rip_seen, RIP + 5);    /* ... past the port access */
     assert_int_equal(msr_fake.reads, 1);
     assert_int_equal(stage2_faults, 1);
     assert_int_equal(stage2_gpa, 0xfee00000);
@@ -306,6 +325,7 @@ static void test_io_stop_not_skipped(void **state)
     io_fake.stop = true;
     run_script(s, ARRAY_LEN(s));
     assert_int_equal(io_fake.last.u.io.port, 0x604);
+    assert_int_equal(fuse_fake.calls, 0); /* a stopped guest runs nothing more */
     assert_int_equal(cpu.rip, RIP);
     assert_int_equal(cpu.v.stop_status, PV_EXIT_SUCCESS);
     assert_string_equal(cpu.v.stop_reason, "power-off by port");

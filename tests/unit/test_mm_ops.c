@@ -352,8 +352,9 @@ static void trace_ring(const struct s2pt_format *fmt)
 
     l.n = 0;
     mm_render_stats(&env->mm, collect, &l);
-    assert_int_equal(l.n, RES_COUNT + 3);
+    assert_int_equal(l.n, RES_COUNT + 4);
     assert_true(has_line(&l, "fault around 0"));
+    assert_true(has_line(&l, "fault around-file 0"));
     assert_true(has_line(&l, "fault zero-map 2"));
     assert_true(has_line(&l, "fault cow-zero 1"));
     assert_true(has_line(&l, "fault anon-new 1"));

@@ -24,6 +24,7 @@ struct fake_injection {
 struct fake_vcpu {
     struct vcpu v;
     uint64_t rip, rsp, rflags;
+    unsigned cpl;      /* get_cpl (0 after fake_vcpu_init) */
     uint64_t cr0, cr3, cr4, efer;
     /* exceptions queued through inject_exception, in order */
     struct fake_injection inj[FAKE_VCPU_INJECT_MAX];
@@ -70,6 +71,7 @@ static inline void fake_set_rip(struct vcpu *v, uint64_t rip) { fake_of(v)->rip 
 static inline uint64_t fake_get_rsp(struct vcpu *v) { return fake_of(v)->rsp; }
 static inline void fake_set_rsp(struct vcpu *v, uint64_t rsp) { fake_of(v)->rsp = rsp; }
 static inline uint64_t fake_get_rflags(struct vcpu *v) { return fake_of(v)->rflags; }
+static inline unsigned fake_get_cpl(struct vcpu *v) { return fake_of(v)->cpl; }
 
 static inline void fake_get_paging(struct vcpu *v, uint64_t *cr0, uint64_t *cr3,
                                    uint64_t *cr4, uint64_t *efer)
@@ -111,6 +113,7 @@ static const struct vcpu_ops fake_vcpu_ops = {
     .get_rsp = fake_get_rsp,
     .set_rsp = fake_set_rsp,
     .get_rflags = fake_get_rflags,
+    .get_cpl = fake_get_cpl,
     .get_paging = fake_get_paging,
     .inject_exception = fake_inject,
     .invalidate = fake_invalidate,

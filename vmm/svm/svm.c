@@ -206,6 +206,10 @@ static uint64_t svm_get_rflags(struct vcpu *v)
 {
     return vmcb_rd64(((struct svm_state *)v->vendor)->vmcb, VMCB_RFLAGS);
 }
+static unsigned svm_get_cpl(struct vcpu *v)
+{
+    return ((const uint8_t *)((struct svm_state *)v->vendor)->vmcb)[VMCB_CPL];
+}
 static void svm_set_rsp(struct vcpu *v, uint64_t rsp)
 {
     vmcb_wr64(((struct svm_state *)v->vendor)->vmcb, VMCB_RSP, rsp);
@@ -276,6 +280,7 @@ const struct vcpu_ops svm_ops = {
     .set_rip = svm_set_rip,
     .get_rsp = svm_get_rsp,
     .get_rflags = svm_get_rflags,
+    .get_cpl = svm_get_cpl,
     .set_rsp = svm_set_rsp,
     .get_paging = svm_get_paging,
     .inject_exception = svm_inject,

@@ -123,6 +123,13 @@ static uint64_t vmx_get_rflags(struct vcpu *v)
     return vmread(VMCS_GUEST_RFLAGS);
 }
 
+/* The CPL is SS.DPL (SDM: the guest SS access rights hold it). */
+static unsigned vmx_get_cpl(struct vcpu *v)
+{
+    (void)v;
+    return (unsigned)((vmread(VMCS_GUEST_AR(VMX_SEG_SS)) & VMX_AR_DPL_MASK) >> VMX_AR_DPL_SHIFT);
+}
+
 static void vmx_set_rsp(struct vcpu *v, uint64_t rsp)
 {
     vmcs_write(vmx_of(v), VMCS_GUEST_RSP, rsp);
@@ -193,6 +200,7 @@ const struct vcpu_ops vmx_ops = {
     .set_rip = vmx_set_rip,
     .get_rsp = vmx_get_rsp,
     .get_rflags = vmx_get_rflags,
+    .get_cpl = vmx_get_cpl,
     .set_rsp = vmx_set_rsp,
     .get_paging = vmx_get_paging,
     .inject_exception = vmx_inject,

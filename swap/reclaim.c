@@ -390,13 +390,30 @@ static size_t urgent(struct swap *sw)
     return freed;
 }
 
+/*
+ * Frames to start freeing now, up to high. With asynchronous writes only
+ * once free + in flight fell below low, or a whole request's worth is
+ * missing: kswapd's wake-up at low, so that requests stay large instead
+ * of one page per fault.
+ */
+static size_t shortfall(const struct swap *sw)
+{
+    size_t c = coming(sw);
+    if (c >= sw->wm.high)
+        return 0;
+    size_t gap = sw->wm.high - c;
+    if (swap_area_async(&sw->area) && c >= sw->wm.low && gap < WB_PAGES)
+        return 0;
+    return gap;
+}
+
 size_t reclaim_direct(struct swap *sw, bool is_urgent)
 {
     if (is_urgent)
         return urgent(sw);
     size_t freed = harvest(sw, false);
-    size_t c = coming(sw);
-    if (c >= sw->wm.high)
+    size_t want = shortfall(sw);
+    if (!want)
         return freed;
     if (sw->direct_backoff) {
         sw->direct_backoff--;
@@ -404,7 +421,6 @@ size_t reclaim_direct(struct swap *sw, bool is_urgent)
     }
     sw->st.direct++;
     uint64_t reqs0 = sw->wb.st.requests;
-    size_t want = sw->wm.high - c;
     freed += reclaim_run(sw, want, want * DIRECT_SCAN_PER_PAGE + SCAN_SLACK);
     if (freed == 0 && sw->wb.st.requests == reqs0)
         sw->direct_backoff = DIRECT_BACKOFF;
@@ -416,10 +432,8 @@ size_t reclaim_tick(struct swap *sw)
     sw->st.ticks++;
     size_t freed = harvest(sw, false);
     reclaim_adopt(sw, RECLAIM_ADOPT_SCAN);
-    size_t c = coming(sw);
-    if (c >= sw->wm.high)
-        return freed;
-    return freed + reclaim_run(sw, sw->wm.high - c, RECLAIM_TICK_SCAN);
+    size_t want = shortfall(sw);
+    return want ? freed + reclaim_run(sw, want, RECLAIM_TICK_SCAN) : freed;
 }
 
 size_t swap_reclaim(struct swap *sw, size_t frames)

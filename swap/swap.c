@@ -228,12 +228,12 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          (unsigned long long)a->st.read_cycles, (unsigned long long)a->st.write_cycles);
     const struct wb_stats *w = &sw->wb.st;
     line(emit, ctx, "swap writeback requests %llu pages %llu written %llu failed %llu waits %llu "
-                    "full-waits %llu sync %llu peak %llu inflight %zu",
+                    "full-waits %llu sync %llu peak %llu/%llu inflight %zu",
          (unsigned long long)w->requests, (unsigned long long)w->pages,
          (unsigned long long)w->written, (unsigned long long)w->failed,
          (unsigned long long)w->waits, (unsigned long long)w->full_waits,
          (unsigned long long)w->sync_fallback, (unsigned long long)w->peak_pages,
-         sw->wb.inflight);
+         (unsigned long long)w->peak_reqs, sw->wb.inflight);
 }
 
 /* ---- consistency ------------------------------------------------------------------ */

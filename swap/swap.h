@@ -156,7 +156,7 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap free N watermarks min N low N high N
  *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)
  *   swap writeback requests N pages N written N failed N waits N full-waits N
- *        sync N peak N inflight N     (asynchronous writes, writeback.h)
+ *        sync N peak PAGES/REQUESTS inflight N  (asynchronous writes, writeback.h)
  */
 void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx);
 

@@ -238,6 +238,9 @@ static void submit(struct swap *sw, unsigned ri)
         sw->wb.st.pages += r->n;
         if (sw->wb.inflight > sw->wb.st.peak_pages)
             sw->wb.st.peak_pages = sw->wb.inflight;
+        unsigned reqs = in_flight_reqs(sw);
+        if (reqs > sw->wb.st.peak_reqs)
+            sw->wb.st.peak_reqs = reqs;
         return;
     }
     sw->wb.st.sync_fallback++;

@@ -78,6 +78,7 @@ struct wb_stats {
     uint64_t full_waits;        /* reclaim waited for a free request */
     uint64_t sync_fallback;     /* runs written synchronously (did not fit / no room) */
     uint64_t peak_pages;        /* most pages in flight at once */
+    uint64_t peak_reqs;         /* most requests in flight at once */
 };
 
 struct writeback {

@@ -419,10 +419,8 @@ void swap_area_write_done(struct swap_area *a, struct swap_io *io, unsigned n, i
             wrote(a, x, sum);
             continue;
         }
-        x->result = -PV_EIO;
+        x->result = -PV_EIO; /* logged by the caller when it marks the slot bad */
         a->st.write_errors++;
-        pv_warn("swap: write of slot %llu on %s failed: the page stays in memory",
-                (unsigned long long)x->slot, a->dev ? a->dev->name : "(none)");
     }
 }
 

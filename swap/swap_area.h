@@ -214,7 +214,7 @@ unsigned swap_area_write(struct swap_area *a, struct swap_io *io, unsigned n);
  * swap_area_write_done: the request that wrote io[0..n) finished with
  * result. 0: every slot holds its page (SLOT_WRITTEN). Else each page is
  * written again on its own, synchronously, as swap_area_write does; a page
- * that still fails gets result -PV_EIO, is counted and logged, but its
+ * that still fails gets result -PV_EIO and is counted, but its
  * slot is not marked bad here: entries may still name it, so the caller
  * marks it (swap_area_mark_bad) once it has given those back.
  */

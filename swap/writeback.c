@@ -77,8 +77,11 @@ static bool restore(struct swap *sw, struct wb_page *p, bool bad)
         f->flags |= FRAME_LOCKED;
         return false;
     }
-    if (bad)
+    if (bad) {
+        pv_warn("swap: write of slot %llu on %s failed: slot marked bad; the page stays in "
+                "memory", (unsigned long long)p->slot, sw->area.dev->name);
         swap_area_mark_bad(&sw->area, p->slot);
+    }
     bool resident = f->mapcount > 0;
     swap_cache_drop(sw, f); /* freed here when nothing maps it */
     if (resident && !(f->flags & FRAME_LRU) && lru_eligible(f))

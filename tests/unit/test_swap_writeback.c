@@ -154,7 +154,7 @@ static void failed_write_restores_page(const struct s2pt_format *fmt)
     assert_int_equal(sw->st.write_failed, 1);
     assert_int_equal(sw->wb.st.written, 9);
     assert_int_equal(sw->area.slot[s3].state, SLOT_BAD);
-    assert_true(host_log_contains("failed: the page stays in memory"));
+    assert_true(host_log_contains("failed: slot marked bad; the page stays in memory"));
     struct s2_info e = mm_env_lookup(env->m, pg(3));
     assert_int_equal(e.state, S2_PRESENT);
     assert_true(e.hpa == before);

@@ -351,7 +351,12 @@ static void reap(struct virtio_blk *vb, bool wait)
 unsigned virtio_blk_poll(struct virtio_blk *vb, struct blk_done *done, unsigned max, bool wait)
 {
     uint8_t st;
-    if (vb->async_inflight && !vb->broken && device_lost(vb, &st)) {
+    /* The status is an MMIO read: at most every VIRTIO_BLK_STATUS_POLL_MS
+     * (poll runs on every fault that wants frames). */
+    bool look = vb->async_inflight && !vb->broken && clock_passed(vb->next_status);
+    if (look)
+        vb->next_status = clock_deadline(VIRTIO_BLK_STATUS_POLL_MS);
+    if (look && device_lost(vb, &st)) {
         pv_err("%s: device %s under the hypervisor (status 0x%02x, %u requests in flight); "
                "device marked failed", vb->bd.name,
                st & VIRTIO_STATUS_NEEDS_RESET ? "needs a reset" : "was reset", (unsigned)st,

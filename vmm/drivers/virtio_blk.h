@@ -117,6 +117,7 @@ struct virtio_blk {
     int16_t owner[VIRTIO_BLK_MAX_INFLIGHT];          /* VIRTIO_BLK_OWNER_* or io index */
     struct virtio_blk_async async[VIRTIO_BLK_MAX_INFLIGHT]; /* per slot owned async */
     unsigned async_inflight;
+    uint64_t next_status;     /* a waitless poll reads the device status after this */
     /* finished asynchronous requests not yet handed back by poll (FIFO) */
     struct blk_done done[VIRTIO_BLK_MAX_INFLIGHT];
     unsigned done_head, ndone;

@@ -129,6 +129,7 @@ static unsigned file_poll(struct blkdev *d, struct blk_done *done, unsigned max,
 {
     struct blk_file *b = to_file(d);
     unsigned n = 0;
+    b->waited += wait && b->npend;
     while (n < max && b->npend) {
         bool must = wait && n == 0;
         if (!must && !d->failed &&

@@ -64,6 +64,7 @@ struct blk_file {
     unsigned delay_one_in;    /* a waitless poll finishes each request with 1/this odds; 0: all */
     bool hold;                /* a waitless poll finishes nothing; a waiting one one */
     uint64_t rng, submitted;
+    uint64_t waited;          /* polls that had to wait (wait set, requests pending) */
 };
 
 /*

@@ -2,7 +2,8 @@
  * Unit tests for asynchronous swap-out (swap/writeback.c with reclaim.c,
  * over the host test device in its asynchronous mode): frames freed only
  * when their write finished, one request per run of consecutive slots, a
- * guest touching a page under write, failed writes and a device lost with
+ * guest touching a page under write, the free-frame reserve refilled
+ * without waiting, failed writes and a device lost with
  * writes in flight (pages restored, nothing freed, nothing lost), a full
  * device ring, and reordered, delayed completions under the fault path's
  * own reclaim.
@@ -298,6 +299,44 @@ static void overcommitted_random_completions(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(overcommitted_random_completions)
 
+/* The free-frame reserve (kswapd-like): below low, the fault path's
+ * reclaim submits writes up to high and the fault goes on without waiting
+ * for them; a fault waits only once no frame is free at all. */
+static void reserve_refilled_without_waiting(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = async_env(fmt, SMALL_ARENA, 16, BLK_ASYNC_FIFO);
+    struct swap *sw = &env->sw;
+    struct frame_pool *fp = &env->m->fp;
+    unsigned i = 0;
+    while (sw->wb.inflight == 0) {
+        assert_true(i < 2000);
+        swap_env_fill(env, pg(i), 20000 + i);
+        i++;
+    }
+    /* the first writes went out below low, asynchronously: nobody waited */
+    assert_true(frame_free_count(fp) < sw->wm.low);
+    assert_true(frame_free_count(fp) > 0);
+    assert_int_equal(env->blk.waited, 0);
+    assert_int_equal(sw->wb.st.waits, 0);
+    assert_int_equal(sw->st.urgent, 0);
+    assert_true(sw->st.direct > 0);
+    /* completions held: the guest goes on until nothing is free, then a
+     * fault waits for a write (urgent reclaim) */
+    while (sw->st.urgent == 0) {
+        assert_true(i < 2000);
+        swap_env_fill(env, pg(i), 20000 + i);
+        i++;
+    }
+    assert_true(env->blk.waited > 0);
+    env->blk.hold = false;
+    reclaim_tick(sw);
+    swap_env_check(env);
+    for (unsigned k = 0; k < i; k++)
+        assert_true(swap_env_has(env, pg(k), 20000 + k));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(reserve_refilled_without_waiting)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +347,7 @@ int main(void)
         cmocka_unit_test(device_lost_mid_flight_both),
         cmocka_unit_test(bounded_by_the_device_both),
         cmocka_unit_test(overcommitted_random_completions_both),
+        cmocka_unit_test(reserve_refilled_without_waiting_both),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,7 @@ static bool page_is_zero(const void *page)
  * is taken for every mapping first and given back for those not turned
  * into entries: a failure leaves f cached and mapped at the remaining
  * gpas, which is consistent. */
-static int unmap_to_slot(struct swap *sw, struct frame *f)
+int reclaim_unmap_to_slot(struct swap *sw, struct frame *f)
 {
     uint64_t slot = f->swap_slot;
     size_t n = f->mapcount, held = 0, done = 0;
@@ -86,16 +86,12 @@ static int unmap_to_slot(struct swap *sw, struct frame *f)
 
 /* ---- write batches ------------------------------------------------------------- */
 
-/* Write the queued frames; unmap and free the ones that made it. */
-static void flush(struct swap *sw, size_t *nbatch)
+/* Write frames[0..n) and wait; unmap and free the ones that made it. */
+static void write_sync(struct swap *sw, struct frame **frames, size_t n)
 {
-    size_t n = *nbatch;
-    if (n == 0)
-        return;
-    *nbatch = 0;
     for (size_t i = 0; i < n; i++) {
-        sw->io[i].slot = sw->batch[i]->swap_slot;
-        sw->io[i].buf = frame_va(sw->fp, sw->batch[i]);
+        sw->io[i].slot = frames[i]->swap_slot;
+        sw->io[i].buf = frame_va(sw->fp, frames[i]);
         sw->io[i].result = 0;
     }
     swap_area_write(&sw->area, sw->io, (unsigned)n);
@@ -112,13 +108,46 @@ static void flush(struct swap *sw, size_t *nbatch)
         f->flags &= ~FRAME_DIRTY;
         gpa_t gpas[RECLAIM_MAX_MAPS];
         size_t nm = mappings(f, gpas);
-        if (nm <= RECLAIM_MAX_MAPS && unmap_to_slot(sw, f) == 0) {
+        if (nm <= RECLAIM_MAX_MAPS && reclaim_unmap_to_slot(sw, f) == 0) {
             swap_cache_drop(sw, f); /* the last reference: freed */
             sw->st.outs++;
         } else {
             lru_add(&sw->lru, f, LRU_ACTIVE); /* clean and cached: cheap next time */
         }
     }
+}
+
+/* Write the queued frames: asynchronously where the device allows it
+ * (writeback.c; a frame mapped at more than WB_MAPS gpas is written
+ * synchronously), else synchronously. */
+static void flush(struct swap *sw, size_t *nbatch)
+{
+    size_t n = *nbatch;
+    if (n == 0)
+        return;
+    *nbatch = 0;
+    if (!swap_area_async(&sw->area)) {
+        write_sync(sw, sw->batch, n);
+        return;
+    }
+    struct frame *many[WB_PAGES];
+    size_t nmany = 0, nasync = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sw->batch[i]->mapcount > WB_MAPS)
+            many[nmany++] = sw->batch[i];
+        else
+            sw->batch[nasync++] = sw->batch[i];
+    }
+    if (nmany)
+        write_sync(sw, many, nmany);
+    wb_flush(sw, sw->batch, nasync);
+}
+
+/* Pages one flush writes: a cluster's worth when writes go out
+ * asynchronously (one request), else Linux's SWAP_CLUSTER_MAX. */
+static size_t batch_max(const struct swap *sw)
+{
+    return swap_area_async(&sw->area) ? WB_PAGES : RECLAIM_BATCH;
 }
 
 /* Give f a slot and queue it for writing. */
@@ -225,7 +254,7 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
         return;
     }
     if (f->flags & FRAME_SWAPCACHE) {
-        if (unmap_to_slot(sw, f) < 0) {
+        if (reclaim_unmap_to_slot(sw, f) < 0) {
             lru_move(l, f, LRU_ACTIVE);
             return;
         }
@@ -269,13 +298,21 @@ static void age_active(struct swap *sw, size_t nr, size_t *budget)
 
 /* ---- entry points ---------------------------------------------------------------- */
 
+/* Free frames plus frames whose write is in flight (free soon). */
+static size_t coming(const struct swap *sw)
+{
+    return frame_free_count(sw->fp) + sw->wb.inflight;
+}
+
 size_t reclaim_run(struct swap *sw, size_t want, size_t budget)
 {
     struct lru *l = &sw->lru;
-    size_t free0 = frame_free_count(sw->fp);
-    size_t nbatch = 0;
+    size_t free0 = frame_free_count(sw->fp), coming0 = coming(sw);
+    size_t nbatch = 0, max = batch_max(sw);
 
-    while (budget > 0 && frame_free_count(sw->fp) - free0 + nbatch < want) {
+    /* Progress counts frames freed, queued and in flight: an asynchronous
+     * write frees its frames later (wb_harvest). */
+    while (budget > 0 && coming(sw) + nbatch < coming0 + want) {
         if (l->len[LRU_INACTIVE] < l->len[LRU_ACTIVE])
             age_active(sw, RECLAIM_BATCH, &budget);
         struct frame *f = lru_tail(l, LRU_INACTIVE);
@@ -284,7 +321,7 @@ size_t reclaim_run(struct swap *sw, size_t want, size_t budget)
         budget--;
         sw->st.scanned++;
         shrink_one(sw, f, &nbatch);
-        if (nbatch == RECLAIM_BATCH)
+        if (nbatch == max)
             flush(sw, &nbatch);
     }
     flush(sw, &nbatch);
@@ -320,26 +357,72 @@ static size_t full_budget(const struct swap *sw)
     return FULL_SCAN_PASSES * lru_total(&sw->lru) + SCAN_SLACK;
 }
 
-size_t reclaim_direct(struct swap *sw, bool urgent)
+/* Settle finished writes (outside a fault); the frames that freed. */
+static size_t harvest(struct swap *sw, bool wait)
 {
-    size_t free = frame_free_count(sw->fp);
+    size_t free0 = frame_free_count(sw->fp);
+    wb_harvest(sw, wait, false, NULL);
+    size_t now = frame_free_count(sw->fp);
+    size_t freed = now > free0 ? now - free0 : 0;
+    sw->st.freed += freed;
+    return freed;
+}
 
-    if (urgent) {
-        sw->st.urgent++;
-        reclaim_adopt(sw, sw->fp->nframes);
-        size_t want = free < sw->wm.high ? sw->wm.high - free : 1;
-        return reclaim_run(sw, want, full_budget(sw));
+/* The fault found no frame: adopt and scan everything, and wait for
+ * writes in flight until one frees something (or none is left). */
+static size_t urgent(struct swap *sw)
+{
+    sw->st.urgent++;
+    size_t freed = harvest(sw, false);
+    if (freed)
+        return freed;
+    reclaim_adopt(sw, sw->fp->nframes);
+    size_t free = frame_free_count(sw->fp);
+    size_t want = free + sw->wb.inflight < sw->wm.high ? sw->wm.high - free - sw->wb.inflight
+                                                       : 1;
+    freed = reclaim_run(sw, want, full_budget(sw));
+    while (!freed && sw->wb.inflight) {
+        size_t got = harvest(sw, true);
+        freed += got;
+        if (!got && !sw->wb.inflight)
+            break;
     }
-    if (free >= sw->wm.high)
+    return freed;
+}
+
+/*
+ * Frames to start freeing now, up to high. With asynchronous writes only
+ * once free + in flight fell below low, or a whole request's worth is
+ * missing: kswapd's wake-up at low, so that requests stay large instead
+ * of one page per fault.
+ */
+static size_t shortfall(const struct swap *sw)
+{
+    size_t c = coming(sw);
+    if (c >= sw->wm.high)
         return 0;
+    size_t gap = sw->wm.high - c;
+    if (swap_area_async(&sw->area) && c >= sw->wm.low && gap < WB_PAGES)
+        return 0;
+    return gap;
+}
+
+size_t reclaim_direct(struct swap *sw, bool is_urgent)
+{
+    if (is_urgent)
+        return urgent(sw);
+    size_t freed = harvest(sw, false);
+    size_t want = shortfall(sw);
+    if (!want)
+        return freed;
     if (sw->direct_backoff) {
         sw->direct_backoff--;
-        return 0;
+        return freed;
     }
     sw->st.direct++;
-    size_t want = sw->wm.high - free;
-    size_t freed = reclaim_run(sw, want, want * DIRECT_SCAN_PER_PAGE + SCAN_SLACK);
-    if (freed == 0)
+    uint64_t reqs0 = sw->wb.st.requests;
+    freed += reclaim_run(sw, want, want * DIRECT_SCAN_PER_PAGE + SCAN_SLACK);
+    if (freed == 0 && sw->wb.st.requests == reqs0)
         sw->direct_backoff = DIRECT_BACKOFF;
     return freed;
 }
@@ -347,15 +430,21 @@ size_t reclaim_direct(struct swap *sw, bool urgent)
 size_t reclaim_tick(struct swap *sw)
 {
     sw->st.ticks++;
+    size_t freed = harvest(sw, false);
     reclaim_adopt(sw, RECLAIM_ADOPT_SCAN);
-    size_t free = frame_free_count(sw->fp);
-    if (free >= sw->wm.high)
-        return 0;
-    return reclaim_run(sw, sw->wm.high - free, RECLAIM_TICK_SCAN);
+    size_t want = shortfall(sw);
+    return want ? freed + reclaim_run(sw, want, RECLAIM_TICK_SCAN) : freed;
 }
 
 size_t swap_reclaim(struct swap *sw, size_t frames)
 {
+    size_t free0 = frame_free_count(sw->fp);
     reclaim_adopt(sw, sw->fp->nframes);
-    return reclaim_run(sw, frames, full_budget(sw));
+    reclaim_run(sw, frames, full_budget(sw));
+    size_t before = frame_free_count(sw->fp);
+    wb_drain(sw); /* forced: report what the writes freed */
+    size_t now = frame_free_count(sw->fp);
+    if (now > before)
+        sw->st.freed += now - before;
+    return now > free0 ? now - free0 : 0;
 }

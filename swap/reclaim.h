@@ -44,9 +44,19 @@
  * the others find it (minor faults), so the sharing survives. Frames mapped
  * at more than RECLAIM_MAX_MAPS gpas are kept (activated).
  *
- * The guest does not run during reclaim (it runs in a VM exit, and swap I/O
- * is synchronous), so no mapping can change between the write and the
- * unmap.
+ * That is the synchronous path (a device with rw only, e.g. ATA): the
+ * guest does not run during reclaim (it runs in a VM exit and waits for the
+ * write), so no mapping can change between the write and the unmap. With a
+ * device that takes requests asynchronously (virtio-blk) step 3 is
+ * writeback.c's instead: batches of a whole cluster (WB_PAGES), every
+ * mapping turned into a swap entry *before* the write is submitted (so the
+ * guest, which runs while the write is in flight, cannot change the data),
+ * the frame kept locked in the swap cache and freed only once the write
+ * finished; a failed write maps the page back. The watermarks then count
+ * frames under write as coming: below low (free + in flight) reclaim
+ * submits up to high without waiting, between low and high it tops up a
+ * whole request's worth at a time, and a fault waits for a write only when
+ * no frame is free (urgent).
  *
  * The stage-2 side of aging and of every "mappings become ..." above is
  * ept/'s (mm_frame_referenced, mm_unmap_frame in ept/mm.h); reclaim keeps

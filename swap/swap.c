@@ -119,6 +119,10 @@ void swap_destroy(struct swap *sw)
 
     if (!mm)
         return;
+    /* Writes in flight finish first (the device still reads those frames);
+     * the guest is gone, so failed ones are not mapped back. */
+    while (wb_harvest(sw, true, true, NULL))
+        ;
     if (mm->swap_ctx == sw) {
         mm->swap_hooks = NULL;
         mm->swap_ctx = NULL;
@@ -133,8 +137,10 @@ void swap_destroy(struct swap *sw)
     }
     for (size_t i = 0; i < fp->nframes; i++) {
         struct frame *f = &fp->desc[i];
-        if (f->flags & FRAME_SWAPCACHE)
+        if (f->flags & FRAME_SWAPCACHE) {
+            f->flags &= ~FRAME_LOCKED; /* a failed write's page, never restored */
             swap_cache_drop(sw, f);
+        }
     }
     sw->mm = NULL;
 }
@@ -220,6 +226,14 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          frame_free_count(sw->fp), sw->wm.min, sw->wm.low, sw->wm.high);
     line(emit, ctx, "swap io-cycles read %llu write %llu",
          (unsigned long long)a->st.read_cycles, (unsigned long long)a->st.write_cycles);
+    const struct wb_stats *w = &sw->wb.st;
+    line(emit, ctx, "swap writeback requests %llu pages %llu written %llu failed %llu waits %llu "
+                    "full-waits %llu sync %llu peak %llu/%llu inflight %zu",
+         (unsigned long long)w->requests, (unsigned long long)w->pages,
+         (unsigned long long)w->written, (unsigned long long)w->failed,
+         (unsigned long long)w->waits, (unsigned long long)w->full_waits,
+         (unsigned long long)w->sync_fallback, (unsigned long long)w->peak_pages,
+         (unsigned long long)w->peak_reqs, sw->wb.inflight);
 }
 
 /* ---- consistency ------------------------------------------------------------------ */
@@ -237,7 +251,7 @@ static bool check_cached_frames(const struct swap *sw)
 
     for (size_t i = 0; i < fp->nframes; i++) {
         const struct frame *f = &fp->desc[i];
-        if (f->flags & FRAME_LOCKED)
+        if ((f->flags & FRAME_LOCKED) && !wb_holds(sw, f))
             return check_fail("frame locked outside I/O", i);
         if (!(f->flags & FRAME_SWAPCACHE))
             continue;

@@ -44,6 +44,7 @@
 #include "swap/reclaim.h"
 #include "swap/swap_area.h"
 #include "swap/swap_cache.h"
+#include "swap/writeback.h"
 
 #define SWAP_TYPE 0u          /* the one swap area's type in entries */
 #define SWAP_ERR_LEN 192u    /* room for swap_describe_error's lines */
@@ -79,6 +80,7 @@ struct swap {
     struct lru lru;
     struct reclaim_marks wm;
     struct swap_stats st;
+    struct writeback wb;      /* asynchronous writes in flight (writeback.h) */
     size_t adopt_next;        /* reclaim_adopt's cursor */
     size_t direct_backoff;    /* direct reclaims to skip after a fruitless one */
     /* The frame the latest fault mapped: the access that faulted has not
@@ -104,7 +106,7 @@ struct swap {
     gpa_t ra_fault;           /* that swap-in's faulting gpa */
     /* scratch for one swap-in / one write batch (kept off the stack) */
     struct swap_io io[SWAP_IO_MAX];
-    struct frame *batch[RECLAIM_BATCH];
+    struct frame *batch[WB_PAGES]; /* >= RECLAIM_BATCH */
 };
 
 /* Bytes of metadata swap_init needs for this pool and device (NULL: none). */
@@ -153,6 +155,8 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap lru active N inactive N cached N
  *   swap free N watermarks min N low N high N
  *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)
+ *   swap writeback requests N pages N written N failed N waits N full-waits N
+ *        sync N peak PAGES/REQUESTS inflight N  (asynchronous writes, writeback.h)
  */
 void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx);
 
@@ -186,6 +190,9 @@ bool swap_check(const struct swap *sw);
 extern const struct mm_swap_hooks swap_mm_hooks;
 void swap_cache_drop(struct swap *sw, struct frame *f);
 void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx);
+/* (reclaim.c) Every mapping of f, cached under its slot with the same
+ * data, becomes a swap entry for the slot; see reclaim.c. */
+int reclaim_unmap_to_slot(struct swap *sw, struct frame *f);
 
 /* Internal (ra_map.c): mapped readahead and its hit/miss feedback. */
 /* Remember that slot holds the data of gpa's page (written from it). */

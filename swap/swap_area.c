@@ -367,6 +367,63 @@ unsigned swap_area_write(struct swap_area *a, struct swap_io *io, unsigned n)
     return ok;
 }
 
+bool swap_area_async(const struct swap_area *a)
+{
+    return a->dev && a->dev->ops->submit && a->dev->ops->poll;
+}
+
+int swap_area_write_submit(struct swap_area *a, const struct swap_io *io, unsigned n,
+                           uint64_t tag)
+{
+    struct blk_seg segs[BLK_MAX_SEGS];
+    if (!swap_area_async(a) || n == 0 || n > BLK_MAX_SEGS)
+        return -PV_EINVAL;
+    for (unsigned k = 0; k < n; k++) {
+        if (!slot_addressable(a, io[k].slot) || (k && io[k].slot != io[k - 1].slot + 1))
+            return -PV_EINVAL;
+        segs[k].buf = io[k].buf;
+        segs[k].len = (uint32_t)PAGE_SIZE;
+    }
+    int rc = a->dev->ops->submit(a->dev, true, io[0].slot * a->sectors_per_page, segs, n, tag);
+    if (rc < 0)
+        return rc;
+    /* The sum is of the bytes handed to the device; valid once written. */
+    for (unsigned k = 0; k < n; k++)
+        a->slot[io[k].slot].csum = swap_csum(io[k].slot, io[k].buf);
+    a->st.write_requests++;
+    a->st.async_writes++;
+    return 0;
+}
+
+unsigned swap_area_poll(struct swap_area *a, struct blk_done *done, unsigned max, bool wait)
+{
+    if (!swap_area_async(a))
+        return 0;
+    uint64_t t0 = wait ? rdtsc() : 0;
+    unsigned n = a->dev->ops->poll(a->dev, done, max, wait);
+    if (wait)
+        a->st.write_cycles += rdtsc() - t0; /* the vCPU waited for a write */
+    return n;
+}
+
+void swap_area_write_done(struct swap_area *a, struct swap_io *io, unsigned n, int result)
+{
+    for (unsigned k = 0; k < n; k++) {
+        struct swap_io *x = &io[k];
+        if (result == 0) {
+            wrote(a, x, a->slot[x->slot].csum);
+            continue;
+        }
+        uint32_t sum = swap_csum(x->slot, x->buf);
+        if (transfer(a, true, x, 1) == 0) {
+            wrote(a, x, sum);
+            continue;
+        }
+        x->result = -PV_EIO; /* logged by the caller when it marks the slot bad */
+        a->st.write_errors++;
+    }
+}
+
 static int verify(struct swap_area *a, struct swap_io *x)
 {
     const struct swap_slot *sl = &a->slot[x->slot];

@@ -114,6 +114,7 @@ struct swap_area_stats {
     uint64_t pages_read, read_requests, read_errors, csum_errors;
     uint64_t clusters_taken;  /* new clusters started */
     uint64_t read_cycles, write_cycles; /* TSC cycles spent waiting in requests */
+    uint64_t async_writes;    /* write requests submitted without waiting */
 };
 
 struct swap_area {
@@ -194,6 +195,35 @@ struct swap_io {
  * is marked bad. Returns the pages written.
  */
 unsigned swap_area_write(struct swap_area *a, struct swap_io *io, unsigned n);
+
+/*
+ * The asynchronous path (the device offers blkdev submit / poll):
+ *
+ * swap_area_write_submit starts writing io[0..n) — consecutive slots in
+ * order, n <= BLK_MAX_SEGS — as one request and returns without waiting.
+ * Each page's checksum is recorded now, so the page must not change until
+ * the write finished; SLOT_WRITTEN is set only by swap_area_write_done.
+ * Returns 0; -PV_ENOMEM (no room in the device now: poll, then try again);
+ * -PV_EINVAL (no asynchronous path, or the run does not fit one device
+ * request: use swap_area_write); -PV_EIO (the device is lost; nothing
+ * started).
+ *
+ * swap_area_poll hands back finished requests (blkdev poll); the TSC time
+ * a waiting poll spends counts as write wait (st.write_cycles).
+ *
+ * swap_area_write_done: the request that wrote io[0..n) finished with
+ * result. 0: every slot holds its page (SLOT_WRITTEN). Else each page is
+ * written again on its own, synchronously, as swap_area_write does; a page
+ * that still fails gets result -PV_EIO and is counted, but its
+ * slot is not marked bad here: entries may still name it, so the caller
+ * marks it (swap_area_mark_bad) once it has given those back.
+ */
+int swap_area_write_submit(struct swap_area *a, const struct swap_io *io, unsigned n,
+                           uint64_t tag);
+unsigned swap_area_poll(struct swap_area *a, struct blk_done *done, unsigned max, bool wait);
+void swap_area_write_done(struct swap_area *a, struct swap_io *io, unsigned n, int result);
+/* The device offers the asynchronous path. */
+bool swap_area_async(const struct swap_area *a);
 
 /*
  * Read io[0..n) the same way (a failed merged request is retried page by

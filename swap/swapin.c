@@ -233,7 +233,12 @@ static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct fra
     struct frame *f = swap_cache_lookup(&sw->cache, slot);
     if (!f)
         return swapin_major(sw, gpa, slot, out);
-    if (f->flags & FRAME_LOCKED)
+    /* Its write is in flight: wait for it. Written, the frame is a clean
+     * cached copy; failed, it holds the only copy and is handed over as
+     * it is (writeback restores the page's other gpas later). */
+    if ((f->flags & FRAME_LOCKED) && wb_writing(sw, f))
+        wb_wait(sw, f);
+    if ((f->flags & FRAME_LOCKED) && !wb_holds(sw, f))
         return refuse(sw, gpa, -PV_EIO, e);
     frame_get(f);
     *out = f;

@@ -42,6 +42,8 @@
 #define DEFAULT_SEED 0x5eed5a9full
 #define TRACE_ACCESSES 40000ull
 #define FAULT_ACCESSES 60000ull
+#define ASYNC_ACCESSES 100000ull
+#define ASYNC_SEED_MIX 0xa5c0ull
 #define CHECKS_PER_RUN 4u
 #define ARENA_ALIGN HUGE_2M
 #define PERMILLE 1000u
@@ -55,6 +57,7 @@ struct result {
     uint64_t majors, minors, ra_pages, ra_hits, ra_misses, ra_mapped, read_reqs, write_reqs;
     uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults, around;
     uint64_t det_eio, det_corrupt, corruptions, merges, discards, repaired;
+    uint64_t wb_requests, wb_written, wb_failed, wb_waits, wb_peak, wb_peak_reqs, accesses;
     uint64_t ms;
 };
 
@@ -142,6 +145,9 @@ static void setup(struct ssim *s, const struct sim_cfg *cfg, uint64_t seed)
     blk_file_init(&s->blk, s->disk, s->disk_pages * PAGE_SIZE, BLK_FILE_SECTOR, "simdisk");
     s->blk.inject = ssim_inject;
     s->blk.inject_ctx = s;
+    if (cfg->async) /* 2..16 requests in flight, each poll finishing a random few */
+        blk_file_set_async(&s->blk, 2 + (unsigned)below(s, BLK_FILE_MAX_ASYNC - 1),
+                           BLK_ASYNC_RANDOM, 1 + (unsigned)below(s, 4), rnd(s));
     size_t len = swap_meta_size(&s->fp, &s->blk.dev);
     s->meta = aligned_alloc(PAGE_SIZE, ALIGN_UP(len, PAGE_SIZE));
     char err[200];
@@ -223,6 +229,15 @@ static void run(const struct sim_cfg *cfg, uint64_t seed, struct result *res)
     res->repaired = s->repaired;
     res->merges = s->merges;
     res->discards = s->discards;
+    res->wb_requests = s->sw.wb.st.requests;
+    res->wb_written = s->sw.wb.st.written;
+    res->wb_failed = s->sw.wb.st.failed;
+    res->wb_waits = s->sw.wb.st.waits;
+    res->wb_peak = s->sw.wb.st.peak_pages;
+    res->wb_peak_reqs = s->sw.wb.st.peak_reqs;
+    res->accesses = cfg->accesses;
+    if (!cfg->async && s->sw.wb.st.requests)
+        ssim_fail(s, 0, "asynchronous writes on a synchronous disk");
     teardown(s);
     res->ms = now_ms() - t0;
 }
@@ -274,7 +289,7 @@ int main(int argc, char **argv)
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : DEFAULT_SEED;
     uint64_t scale = argc > 2 ? strtoull(argv[2], NULL, 0) : 100;
     bool full = scale >= 100;
-    static struct result res[64];
+    static struct result res[96];
     unsigned nres = 0;
     static const struct {
         enum ra_policy p;
@@ -291,7 +306,7 @@ int main(int argc, char **argv)
             for (size_t pi = 0; pi < sizeof(pols) / sizeof(pols[0]); pi++) {
                 struct sim_cfg c = { &s2pt_format_ept, true, ratios[ri], pols[pi].p,
                                      pols[pi].pages, (enum trace)t,
-                                     TRACE_ACCESSES * scale / 100, false };
+                                     TRACE_ACCESSES * scale / 100, false, false };
                 run(&c, seed, &res[nres]);
                 print_row(&res[nres++]);
             }
@@ -304,7 +319,7 @@ int main(int argc, char **argv)
             for (size_t pi = 1; pi < 3; pi++) {
                 struct sim_cfg c = { f ? &s2pt_format_npt : &s2pt_format_ept, !f, ratios[ri],
                                      pols[pi].p, pols[pi].pages, T_MIXED,
-                                     FAULT_ACCESSES * scale / 100, true };
+                                     FAULT_ACCESSES * scale / 100, true, false };
                 struct result *r = &res[nres++];
                 run(&c, seed, r);
                 print_row(r);
@@ -321,6 +336,38 @@ int main(int argc, char **argv)
            (unsigned long long)eio, (unsigned long long)corrupt,
            (unsigned long long)corruptions, (unsigned long long)wfail,
            (unsigned long long)merges, (unsigned long long)discards);
+
+    /* Asynchronous writes: the disk finishes requests late and in random
+     * order, with up to 16 in flight; the same checks (every read sees the
+     * last write, the frame pool whole at the end), failures included. */
+    header("asynchronous writes, completions delayed and reordered");
+    uint64_t awb = 0, awritten = 0, afailed = 0, awaits = 0, apeak = 0, apeak_reqs = 0,
+             aacc = 0;
+    for (unsigned t = 0; t <= T_MIXED; t++)
+        for (size_t ri = 1; ri < 4; ri++) {
+            bool inject = t == T_MIXED;
+            struct sim_cfg c = { ri == 2 ? &s2pt_format_npt : &s2pt_format_ept, ri != 2,
+                                 ratios[ri], RA_CLUSTER, 8, (enum trace)t,
+                                 ASYNC_ACCESSES * scale / 100, inject, true };
+            struct result *r = &res[nres++];
+            run(&c, seed ^ ASYNC_SEED_MIX, r);
+            print_row(r);
+            awb += r->wb_requests;
+            awritten += r->wb_written;
+            afailed += r->wb_failed;
+            awaits += r->wb_waits;
+            aacc += r->accesses;
+            if (r->wb_peak > apeak)
+                apeak = r->wb_peak;
+            if (r->wb_peak_reqs > apeak_reqs)
+                apeak_reqs = r->wb_peak_reqs;
+        }
+    printf("\nasynchronous: %llu accesses, %llu write requests, %llu pages written, %llu failed "
+           "(restored), %llu faults waited for a write, at most %llu pages in %llu requests in "
+           "flight\n",
+           (unsigned long long)aacc, (unsigned long long)awb, (unsigned long long)awritten,
+           (unsigned long long)afailed, (unsigned long long)awaits, (unsigned long long)apeak,
+           (unsigned long long)apeak_reqs);
 
     uint64_t zero = 0, clean = 0, minors = 0, released = 0, dropped = 0, mapped = 0,
              around = 0;
@@ -352,6 +399,10 @@ int main(int argc, char **argv)
     bad |= need(eio > 0 && corrupt > 0, "no injected read error / corruption was seen", full);
     bad |= need(wfail > 0, "no failed write", full);
     bad |= need(merges > 0 && discards > 0, "no merge / discard", full);
+    bad |= need(awb > 0 && awritten > 0, "no asynchronous write", full);
+    bad |= need(awaits > 0, "no fault met a page under write", full);
+    bad |= need(afailed > 0, "no asynchronous write failed", full);
+    bad |= need(apeak_reqs > 1, "never more than one write request in flight", full);
     bad |= need(seq_cl->majors < seq_off->majors,
                 "cluster readahead did not reduce major faults on a sequential walk", full);
     if (bad)

@@ -66,6 +66,8 @@ struct sim_cfg {
     enum trace trace;
     uint64_t accesses;
     bool faults;               /* inject device failures, merge, discard, switch policy */
+    bool async;                /* the disk takes writes asynchronously (writeback.c):
+                                * completions delayed and reordered at random */
 };
 
 struct ssim {

@@ -387,6 +387,18 @@ void ssim_full_check(struct ssim *s)
             have = hpa_va(e.hpa);
         } else if (e.state == S2_SWAP) {
             uint64_t slot = swp_offset(e.swap);
+            if (!(s->sw.area.slot[slot].flags & SLOT_WRITTEN)) {
+                /* Its write is in flight (or failed and awaits restore):
+                 * the only copy is the frame the swap cache holds. */
+                struct frame *cf = swap_cache_peek(&s->sw.cache, slot);
+                if (!cf || !(cf->flags & FRAME_LOCKED))
+                    ssim_fail(s, g, "slot %llu is not written and no frame under write "
+                              "holds its data", (unsigned long long)slot);
+                have = frame_va(&s->fp, cf);
+                if (memcmp(have, s->ref + g, PAGE_SIZE) != 0)
+                    ssim_fail(s, g, "page under write differs from the reference");
+                continue;
+            }
             if (slot_corrupted(s, slot))
                 continue; /* reported when read, checked by the unit tests */
             have = s->disk + slot * PAGE_SIZE;

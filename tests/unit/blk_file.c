@@ -24,12 +24,9 @@ static bool should_fail(struct blk_file *b, bool write, uint64_t sector, uint64_
     return fail;
 }
 
-static int file_rw(struct blkdev *d, bool write, uint64_t sector, const struct blk_seg *segs,
-                   unsigned nsegs)
+static int check(struct blkdev *d, uint64_t sector, const struct blk_seg *segs, unsigned nsegs)
 {
-    struct blk_file *b = to_file(d);
     uint64_t total = 0;
-
     if (nsegs == 0 || nsegs > BLK_MAX_SEGS)
         return -PV_EINVAL;
     for (unsigned i = 0; i < nsegs; i++) {
@@ -40,12 +37,24 @@ static int file_rw(struct blkdev *d, bool write, uint64_t sector, const struct b
     uint64_t n = total / d->sector_size;
     if (sector >= d->sectors || n > d->sectors - sector)
         return -PV_EINVAL;
+    return 0;
+}
+
+/* Carry out one checked request (injection consulted now). */
+static int transfer(struct blk_file *b, bool write, uint64_t sector, const struct blk_seg *segs,
+                    unsigned nsegs)
+{
+    struct blkdev *d = &b->dev;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < nsegs; i++)
+        total += segs[i].len;
+    uint64_t n = total / d->sector_size;
     if (write)
         b->write_reqs++;
     else
         b->read_reqs++;
-    if (should_fail(b, write, sector, n)) {
-        b->injected++;
+    if (d->failed || should_fail(b, write, sector, n)) {
+        b->injected += !d->failed;
         d->errors++;
         return -PV_EIO;
     }
@@ -67,6 +76,75 @@ static int file_rw(struct blkdev *d, bool write, uint64_t sector, const struct b
     return 0;
 }
 
+static int file_rw(struct blkdev *d, bool write, uint64_t sector, const struct blk_seg *segs,
+                   unsigned nsegs)
+{
+    int rc = check(d, sector, segs, nsegs);
+    return rc < 0 ? rc : transfer(to_file(d), write, sector, segs, nsegs);
+}
+
+/* ---- asynchronous mode ------------------------------------------------------- */
+
+static int file_submit(struct blkdev *d, bool write, uint64_t sector, const struct blk_seg *segs,
+                       unsigned nsegs, uint64_t tag)
+{
+    struct blk_file *b = to_file(d);
+    int rc = check(d, sector, segs, nsegs);
+    if (rc < 0)
+        return rc;
+    if (d->failed)
+        return -PV_EIO;
+    if (b->npend >= b->max_async)
+        return -PV_ENOMEM;
+    struct blk_file_req *r = &b->pend[b->npend++];
+    r->write = write;
+    r->sector = sector;
+    r->tag = tag;
+    r->nsegs = nsegs;
+    memcpy(r->segs, segs, nsegs * sizeof(*segs));
+    b->submitted++;
+    return 0;
+}
+
+static uint64_t rng_next(struct blk_file *b)
+{
+    uint64_t x = b->rng ? b->rng : 0x9E3779B97F4A7C15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    b->rng = x;
+    return x;
+}
+
+static unsigned pick(struct blk_file *b)
+{
+    switch (b->order) {
+    case BLK_ASYNC_REVERSE: return b->npend - 1;
+    case BLK_ASYNC_RANDOM: return (unsigned)(rng_next(b) % b->npend);
+    default: return 0;
+    }
+}
+
+static unsigned file_poll(struct blkdev *d, struct blk_done *done, unsigned max, bool wait)
+{
+    struct blk_file *b = to_file(d);
+    unsigned n = 0;
+    b->waited += wait && b->npend;
+    while (n < max && b->npend) {
+        bool must = wait && n == 0;
+        if (!must && !d->failed &&
+            (b->hold || (b->delay_one_in && rng_next(b) % b->delay_one_in != 0)))
+            break; /* not finished yet */
+        unsigned i = pick(b);
+        struct blk_file_req r = b->pend[i];
+        memmove(&b->pend[i], &b->pend[i + 1], (b->npend - i - 1) * sizeof(r));
+        b->npend--;
+        done[n].tag = r.tag;
+        done[n++].result = transfer(b, r.write, r.sector, r.segs, r.nsegs);
+    }
+    return n;
+}
+
 static int file_flush(struct blkdev *d)
 {
     to_file(d)->flushes++;
@@ -77,6 +155,27 @@ static const struct blkdev_ops file_ops = {
     .rw = file_rw,
     .flush = file_flush,
 };
+
+static const struct blkdev_ops file_async_ops = {
+    .rw = file_rw,
+    .flush = file_flush,
+    .submit = file_submit,
+    .poll = file_poll,
+};
+
+void blk_file_set_async(struct blk_file *b, unsigned max_inflight, enum blk_async_order order,
+                        unsigned delay_one_in, uint64_t seed)
+{
+    if (max_inflight > BLK_FILE_MAX_ASYNC)
+        max_inflight = BLK_FILE_MAX_ASYNC;
+    b->dev.ops = max_inflight ? &file_async_ops : &file_ops;
+    b->max_async = max_inflight;
+    b->order = order;
+    b->delay_one_in = delay_one_in;
+    b->rng = seed;
+}
+
+void blk_file_lose(struct blk_file *b) { b->dev.failed = true; }
 
 int blk_file_init(struct blk_file *b, void *data, uint64_t bytes, uint32_t sector_size,
                   const char *name)

@@ -396,8 +396,11 @@ static void test_stats_lines(void **state)
     mm_env_expect(env->m, pg(1), ACC_R, FAULT_MAPPED, RES_SWAP_MINOR);
     struct lines ls = { .n = 0 };
     swap_render_stats(&env->sw, collect, &ls);
-    assert_int_equal(ls.n, 23);
+    assert_int_equal(ls.n, 24);
     assert_int_equal(strncmp(ls.l[22], "swap io-cycles read ", 20), 0);
+    /* a synchronous device: nothing went out asynchronously */
+    assert_string_equal(ls.l[23], "swap writeback requests 0 pages 0 written 0 failed 0 waits 0 "
+                                  "full-waits 0 sync 0 peak 0/0 inflight 0");
     assert_string_equal(ls.l[0], "swap device ramdisk slots 511 used 8 bad 0");
     assert_string_equal(ls.l[1], "swap readahead cluster:8");
     assert_string_equal(ls.l[2], "swap outs 8");

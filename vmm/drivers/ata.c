@@ -335,7 +335,7 @@ static int ata_flush(struct blkdev *d)
     return 0;
 }
 
-static const struct blkdev_ops ata_ops = { ata_rw, ata_flush };
+static const struct blkdev_ops ata_ops = { .rw = ata_rw, .flush = ata_flush }; /* synchronous only */
 
 int ata_init(struct ata_disk *ad, const struct ata_port_ops *ports, uint8_t channel,
              bool slave, uint16_t io, uint16_t ctrl, char *err, size_t err_len)

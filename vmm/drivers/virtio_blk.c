@@ -83,12 +83,29 @@ static int check_io(const struct virtio_blk *vb, const struct virtio_blk_io *io)
     return virtio_blk_chain(io, 0, 0, vb->size_max, bufs, limit) < 0 ? -PV_EINVAL : 0;
 }
 
+/* Queue a finished asynchronous request for poll. */
+static void push_done(struct virtio_blk *vb, uint64_t tag, int result)
+{
+    unsigned at = (vb->done_head + vb->ndone) % VIRTIO_BLK_MAX_INFLIGHT;
+    vb->done[at] = (struct blk_done){ tag, result };
+    vb->ndone++; /* at most one per slot: never more than VIRTIO_BLK_MAX_INFLIGHT */
+}
+
+/* The device is lost: every asynchronous request still in flight is
+ * answered with -PV_EIO (nothing submitted stays without an answer). */
 static void mark_broken(struct virtio_blk *vb)
 {
     vb->broken = true;
     vb->bd.failed = true;
     if (vb->vp.common)
         virtio_pci_fail(&vb->vp);
+    for (unsigned s = 0; s < VIRTIO_BLK_MAX_INFLIGHT; s++) {
+        if (vb->owner[s] != VIRTIO_BLK_OWNER_ASYNC)
+            continue;
+        push_done(vb, vb->async[s].tag, -PV_EIO);
+        vb->owner[s] = VIRTIO_BLK_OWNER_FREE;
+        vb->async_inflight--;
+    }
 }
 
 /* Whether the device dropped out of the running state under us: a reset
@@ -181,6 +198,42 @@ static int complete(struct virtio_blk *vb, struct virtio_blk_io *io, uint8_t sta
     return -PV_EIO;
 }
 
+/* Slot s's asynchronous request finished: account it, queue it for poll. */
+static void complete_async(struct virtio_blk *vb, uint16_t s)
+{
+    struct virtio_blk_async *a = &vb->async[s];
+    uint8_t status = vb->slots[s].status;
+    int result = 0;
+    if (status == VIRTIO_BLK_S_OK) {
+        if (a->type == VIRTIO_BLK_T_IN) {
+            vb->bd.reads++;
+            vb->bd.sectors_read += a->sectors;
+        } else {
+            vb->bd.writes++;
+            vb->bd.sectors_written += a->sectors;
+        }
+    } else {
+        result = -PV_EIO;
+        vb->bd.errors++;
+        pv_err("%s: %s at sector %llu failed: %s (status %u)", vb->bd.name,
+               type_name(a->type), (unsigned long long)a->sector, status_name(status),
+               (unsigned)status);
+    }
+    vb->owner[s] = VIRTIO_BLK_OWNER_FREE;
+    vb->async_inflight--;
+    push_done(vb, a->tag, result);
+}
+
+/* The device returned slot s, which nobody has in flight. */
+static int bogus_completion(struct virtio_blk *vb)
+{
+    pv_err("%s: the device returned a request that was not in flight; "
+           "device marked failed", vb->bd.name);
+    mark_broken(vb);
+    vb->bd.errors++;
+    return -PV_EIO;
+}
+
 /* Put ios[i] on the ring in slot s; false when the ring is full. */
 static bool add_io(struct virtio_blk *vb, struct virtio_blk_io *io, unsigned s)
 {
@@ -202,19 +255,17 @@ int virtio_blk_submit(struct virtio_blk *vb, struct virtio_blk_io *ios, unsigned
     for (unsigned i = 0; i < n; i++)
         if (check_io(vb, &ios[i]) < 0)
             return -PV_EINVAL;
-    int owner[VIRTIO_BLK_MAX_INFLIGHT];   /* io index per slot, -1 when free */
-    for (unsigned s = 0; s < VIRTIO_BLK_MAX_INFLIGHT; s++)
-        owner[s] = -1;
     unsigned next = 0, done = 0, free_slot = 0;
     int rc = 0;
     while (done < n) {
         bool added = false;
         while (next < n) {
-            while (free_slot < VIRTIO_BLK_MAX_INFLIGHT && owner[free_slot] >= 0)
+            while (free_slot < VIRTIO_BLK_MAX_INFLIGHT &&
+                   vb->owner[free_slot] != VIRTIO_BLK_OWNER_FREE)
                 free_slot++;
             if (free_slot == VIRTIO_BLK_MAX_INFLIGHT || !add_io(vb, &ios[next], free_slot))
                 break;
-            owner[free_slot] = (int)next++;
+            vb->owner[free_slot] = (int16_t)next++;
             added = true;
         }
         if (added) {
@@ -222,23 +273,105 @@ int virtio_blk_submit(struct virtio_blk *vb, struct virtio_blk_io *ios, unsigned
             vb->kick(vb);
         }
         uint16_t s;
-        if (wait_used(vb, &s) < 0)
-            return -PV_EIO;
-        if (owner[s] < 0) {
-            pv_err("%s: the device returned a request that was not in flight; "
-                   "device marked failed", vb->bd.name);
-            mark_broken(vb);
-            vb->bd.errors++;
+        if (wait_used(vb, &s) < 0) {
+            for (unsigned k = 0; k < VIRTIO_BLK_MAX_INFLIGHT; k++)
+                if (vb->owner[k] >= 0)
+                    vb->owner[k] = VIRTIO_BLK_OWNER_FREE;
             return -PV_EIO;
         }
-        if (complete(vb, &ios[owner[s]], vb->slots[s].status) < 0)
+        if (vb->owner[s] == VIRTIO_BLK_OWNER_ASYNC) {
+            complete_async(vb, s); /* kept for poll; not one of ours */
+            if (s < free_slot)
+                free_slot = s;
+            continue;
+        }
+        if (vb->owner[s] < 0) {
+            for (unsigned k = 0; k < VIRTIO_BLK_MAX_INFLIGHT; k++)
+                if (vb->owner[k] >= 0)
+                    vb->owner[k] = VIRTIO_BLK_OWNER_FREE;
+            return bogus_completion(vb);
+        }
+        if (complete(vb, &ios[vb->owner[s]], vb->slots[s].status) < 0)
             rc = -PV_EIO;
-        owner[s] = -1;
+        vb->owner[s] = VIRTIO_BLK_OWNER_FREE;
         if (s < free_slot)
             free_slot = s;
         done++;
     }
     return rc;
+}
+
+int virtio_blk_submit_async(struct virtio_blk *vb, bool write, uint64_t sector,
+                            const struct blk_seg *segs, unsigned nsegs, uint64_t tag)
+{
+    struct virtio_blk_io io = { write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, segs, nsegs,
+                                0 };
+    if (check_io(vb, &io) < 0)
+        return -PV_EINVAL;
+    if (vb->broken)
+        return -PV_EIO;
+    unsigned s = 0;
+    while (s < VIRTIO_BLK_MAX_INFLIGHT && vb->owner[s] != VIRTIO_BLK_OWNER_FREE)
+        s++;
+    if (s == VIRTIO_BLK_MAX_INFLIGHT || !add_io(vb, &io, s))
+        return -PV_ENOMEM; /* room comes back as requests finish */
+    uint64_t sectors = 0;
+    for (unsigned i = 0; i < nsegs; i++)
+        sectors += segs[i].len / VIRTIO_BLK_SECTOR;
+    vb->async[s] = (struct virtio_blk_async){ tag, sector, sectors, io.type };
+    vb->owner[s] = VIRTIO_BLK_OWNER_ASYNC;
+    vb->async_inflight++;
+    vring_publish(&vb->q.vr);
+    vb->kick(vb);
+    return 0;
+}
+
+/* Take whatever the device finished; waits for one when wait. */
+static void reap(struct virtio_blk *vb, bool wait)
+{
+    for (;;) {
+        uint16_t s;
+        uint32_t len;
+        int got = vring_pop_used(&vb->q.vr, &s, &len);
+        if (got == 0 && wait && !vb->ndone && vb->async_inflight && !vb->broken)
+            got = wait_used(vb, &s); /* -PV_EIO: lost, every request answered */
+        if (got <= 0) {
+            if (got < 0 && !vb->broken)
+                bogus_completion(vb);
+            return;
+        }
+        if (s >= VIRTIO_BLK_MAX_INFLIGHT || vb->owner[s] != VIRTIO_BLK_OWNER_ASYNC) {
+            bogus_completion(vb);
+            return;
+        }
+        complete_async(vb, s);
+    }
+}
+
+unsigned virtio_blk_poll(struct virtio_blk *vb, struct blk_done *done, unsigned max, bool wait)
+{
+    uint8_t st;
+    /* The status is an MMIO read: at most every VIRTIO_BLK_STATUS_POLL_MS
+     * (poll runs on every fault that wants frames). */
+    bool look = vb->async_inflight && !vb->broken && clock_passed(vb->next_status);
+    if (look)
+        vb->next_status = clock_deadline(VIRTIO_BLK_STATUS_POLL_MS);
+    if (look && device_lost(vb, &st)) {
+        pv_err("%s: device %s under the hypervisor (status 0x%02x, %u requests in flight); "
+               "device marked failed", vb->bd.name,
+               st & VIRTIO_STATUS_NEEDS_RESET ? "needs a reset" : "was reset", (unsigned)st,
+               vb->async_inflight);
+        mark_broken(vb);
+        vb->bd.errors++;
+    }
+    reap(vb, wait);
+    unsigned n = 0;
+    while (n < max && vb->ndone) {
+        done[n++] = vb->done[vb->done_head];
+        vb->done_head = (vb->done_head + 1) % VIRTIO_BLK_MAX_INFLIGHT;
+        vb->ndone--;
+    }
+    return n;
 }
 
 /* Data pieces per device request: seg_max, and what the queue can chain. */
@@ -318,7 +451,19 @@ static int virtio_blk_flush(struct blkdev *d)
     return virtio_blk_submit(vb, &io, 1);
 }
 
-static const struct blkdev_ops virtio_blk_ops = { virtio_blk_rw, virtio_blk_flush };
+static int op_submit(struct blkdev *d, bool write, uint64_t sector, const struct blk_seg *segs,
+                     unsigned nsegs, uint64_t tag)
+{
+    return virtio_blk_submit_async(d->priv, write, sector, segs, nsegs, tag);
+}
+
+static unsigned op_poll(struct blkdev *d, struct blk_done *done, unsigned max, bool wait)
+{
+    return virtio_blk_poll(d->priv, done, max, wait);
+}
+
+static const struct blkdev_ops virtio_blk_ops = { virtio_blk_rw, virtio_blk_flush, op_submit,
+                                                  op_poll };
 
 void virtio_blk_bind(struct virtio_blk *vb, uint64_t capacity)
 {
@@ -332,6 +477,10 @@ void virtio_blk_bind(struct virtio_blk *vb, uint64_t capacity)
         vb->seg_max = 1;
     if (!vb->timeout_ms)
         vb->timeout_ms = VIRTIO_BLK_TIMEOUT_MS;
+    for (unsigned s = 0; s < VIRTIO_BLK_MAX_INFLIGHT; s++)
+        vb->owner[s] = VIRTIO_BLK_OWNER_FREE;
+    vb->async_inflight = 0;
+    vb->done_head = vb->ndone = 0;
 }
 
 static void kick_device(struct virtio_blk *vb) { virtio_queue_kick(&vb->q); }

@@ -3,7 +3,11 @@
  * polled, behind swap/blkdev.h. One request queue; a blkdev request is cut
  * into device requests that respect seg_max / size_max, and those are
  * submitted together and completed by polling the used ring (several in
- * flight). A device that does not answer within the timeout, or that was
+ * flight). The asynchronous path (blkdev submit / poll) puts one device
+ * request on the ring per submit and returns; its completion is kept when
+ * a synchronous request's wait meets it, and handed back by poll. Request
+ * slots (header + status) are shared by both paths: owner[] says whose
+ * each one is. A device that does not answer within the timeout, or that was
  * reset or asks for a reset while requests are in flight, is marked
  * FAILED (bd.failed) and every later request fails with -PV_EIO at once:
  * the swap core must not trust a device it lost track of.
@@ -46,7 +50,9 @@
 #define VIRTIO_BLK_S_UNSUPP 2u
 
 #define VIRTIO_BLK_SECTOR 512u
-#define VIRTIO_BLK_QUEUE_MAX 128u     /* entries; the device's size is capped to this */
+/* Entries; the device's size is capped to this. 256 lets three requests of
+ * 64 pages (66 descriptors each) be in flight at once. */
+#define VIRTIO_BLK_QUEUE_MAX 256u
 #define VIRTIO_BLK_MAX_INFLIGHT 32u   /* device requests in flight at once */
 /* Without any completion for this long the device is declared lost (see
  * docs/decisions.md, "Swap devices"): long enough for a busy host's disk,
@@ -80,6 +86,20 @@ struct virtio_blk_io {
     int result;                      /* set by the batch: 0 or -PV_EIO */
 };
 
+/* owner[] of a request slot: free, an asynchronous request, or (>= 0) the
+ * index of a synchronous batch's io. */
+#define VIRTIO_BLK_OWNER_FREE (-1)
+#define VIRTIO_BLK_OWNER_ASYNC (-2)
+
+/* What an asynchronous request needs at completion (the caller's segment
+ * list is not kept). */
+struct virtio_blk_async {
+    uint64_t tag;
+    uint64_t sector;
+    uint64_t sectors;
+    uint32_t type;
+};
+
 struct virtio_blk {
     struct blkdev bd;                /* bd.priv points back here */
     struct virtio_pci vp;
@@ -94,6 +114,13 @@ struct virtio_blk {
     void *kick_ctx;
     uint32_t timeout_ms;
     bool broken;
+    int16_t owner[VIRTIO_BLK_MAX_INFLIGHT];          /* VIRTIO_BLK_OWNER_* or io index */
+    struct virtio_blk_async async[VIRTIO_BLK_MAX_INFLIGHT]; /* per slot owned async */
+    unsigned async_inflight;
+    uint64_t next_status;     /* a waitless poll reads the device status after this */
+    /* finished asynchronous requests not yet handed back by poll (FIFO) */
+    struct blk_done done[VIRTIO_BLK_MAX_INFLIGHT];
+    unsigned done_head, ndone;
 };
 
 /*
@@ -128,6 +155,15 @@ int virtio_blk_chain(const struct virtio_blk_io *io, uint64_t hdr_addr, uint64_t
  * or needs more than seg_max data descriptors, else -PV_EIO.
  */
 int virtio_blk_submit(struct virtio_blk *vb, struct virtio_blk_io *ios, unsigned n);
+
+/*
+ * The asynchronous path (blkdev_ops submit / poll; see blkdev.h): one
+ * device request per submit, at most VIRTIO_BLK_MAX_INFLIGHT and what the
+ * ring's descriptors hold at a time.
+ */
+int virtio_blk_submit_async(struct virtio_blk *vb, bool write, uint64_t sector,
+                            const struct blk_seg *segs, unsigned nsegs, uint64_t tag);
+unsigned virtio_blk_poll(struct virtio_blk *vb, struct blk_done *done, unsigned max, bool wait);
 
 /*
  * The device's serial (GET_ID; QEMU's -device virtio-blk-pci,serial=) into

@@ -102,6 +102,9 @@ BASELINES = ("direct", "direct-swap")
 # with 80 MiB of RAM the kernel cannot unpack its initramfs; MemTotal is
 # ~50 MiB below the RAM given, and the workload needs its MiB plus room.
 MIN_RAM_MIB = 96
+# the apps kit's initramfs (initrd.img + apps.img) needs more to unpack:
+# measured under TCG, 112 MiB panics ("System is deadlocked on memory"), 128 boots
+APP_MIN_RAM_MIB = 128
 GUEST_OVERHEAD_MIB = 88
 MIN_FRAMES_MIB = 32
 DEFAULTS = dict(memory=384, mib=256, fractions="100,75,50,25", policies="off,cluster:8,auto",
@@ -241,9 +244,11 @@ def sweep_params(ap, a):
         ap.error(f"--memory {p['memory']} too small for --mib {p['mib']}: the guest kit's "
                  f"kernel and /init need {GUEST_OVERHEAD_MIB} MiB besides the workload")
     low = p["memory"] * min(p["fractions"]) // 100
-    if "direct-swap" in p["baselines"] and min(p["fractions"]) < 100 and low < MIN_RAM_MIB:
+    need = APP_MIN_RAM_MIB if any(w in APP_WORKLOADS for w in p["workloads"]) else MIN_RAM_MIB
+    if "direct-swap" in p["baselines"] and min(p["fractions"]) < 100 and low < need:
         ap.error(f"--memory {p['memory']} too small: {min(p['fractions'])} % is {low} MiB of "
-                 f"RAM for the direct-swap baseline, which needs {MIN_RAM_MIB} MiB to boot")
+                 f"RAM for the direct-swap baseline, which needs {need} MiB to boot"
+                 + (" with the apps kit" if need == APP_MIN_RAM_MIB else ""))
     if low < MIN_FRAMES_MIB:
         ap.error(f"--memory {p['memory']} too small: {min(p['fractions'])} % is {low} MiB "
                  f"of frames; pagevisor's runs need at least {MIN_FRAMES_MIB}")
@@ -477,7 +482,9 @@ def execute(run, a, p, out, say, tag):
         reason = f"not booted: {err}"
     elif status == "fail" and not reason:
         last = next((ln for ln in reversed(list(xr.console_lines(text))) if ln.strip()), "")
+        panic = re.search(r"Kernel panic - not syncing: ([^\r\n]*)", text)
         reason = (f"QEMU exited with status {rc}" if o.verified
+                  else f"guest kernel panic: {panic.group(1)[:100]}" if panic
                   else f"timed out after {a.timeout} s; last line: {last[:100]}" if rc == 124
                   else f"no verdict (exit status {rc}); last line: {last[:100]}")
         if err and rc not in (0, 124):

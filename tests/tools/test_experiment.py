@@ -279,6 +279,9 @@ def test_resume_of_a_folder_without_sweep_json_is_refused(tmp_path):
     (["--fractions", "half"], "--fractions"),
     (["--memory", "128", "--mib", "64"], "--memory"),
     (["--memory", "384", "--mib", "256", "--fractions", "20"], "--memory"),
+    # 25 % of 384 is 96 MiB: enough for the kit, not for the apps kit
+    (["--memory", "384", "--mib", "160", "--fractions", "25", "--workloads", "redis"],
+     "with the apps kit"),
     (["--swap", "tape"], "--swap"),
     (["--repeats", "0"], "--repeats"),
     (["--latency-ms", "-1"], "--latency-ms"),
@@ -326,14 +329,14 @@ def test_execute_writes_the_run_files_from_its_console(tmp_path, monkeypatch):
     with open(str(base) + ".stats.csv") as f:
         assert next(csv.reader(f)) == ["group", "name", "value"]
     assert os.listdir(tmp_path / "work") == []   # swap image, ESP, conf gone
-    # a boot that ends without a verdict fails with the console's last line
+    # a boot that ends in a kernel panic fails with the panic's reason
     monkeypatch.setattr(ex.bg, "boot_command", lambda case, cfg, base, log, swap_drive=None:
                         ["sh", "-c", f"cp {os.path.join(DATA, 'exp-direct-panic.log')} {log}; "
                                      "exit 1"])
     row = ex.execute(run_of("direct-swap-seq-f50---local-r1"), a, params(), str(tmp_path),
                      lambda m: None, "[1/1]")
-    assert row["status"] == "fail" and row["reason"].startswith("no verdict (exit status 1)")
-    assert "Kernel Offset" in row["reason"]
+    assert row["status"] == "fail", row
+    assert row["reason"].startswith("guest kernel panic: "), row["reason"]
     assert not (tmp_path / "runs" / "direct-swap-seq-f50---local-r1.stats.csv").exists()
 
 

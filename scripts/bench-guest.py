@@ -46,7 +46,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
-from qemu_cpu import cpu_spans, follow_cpu, read_samples, write_samples  # noqa: E402
+import qemu_cpu  # noqa: E402
+from qemu_cpu import cpu_spans, follow_cpu  # noqa: E402
 PHASES = ("write", "read", "rand", "hotcold")
 POLICIES = ("off", "cluster:8", "auto")
 TELEMETRY_MS = 200
@@ -157,7 +158,7 @@ def reparse_case(case, cfg):
     r = parse_console(text, case)
     r.log = log
     if text:
-        r.cpu = cpu_spans(open(log, "rb").read(), read_samples(base_of(case, cfg) + ".cpu.csv"))
+        r.cpu = cpu_spans(open(log, "rb").read(), qemu_cpu.read_samples(base_of(case, cfg) + ".cpu.csv"))
     if not r.ok and not r.reason:
         r.reason = f"no verdict in {log}"
     return r
@@ -224,7 +225,7 @@ def run_case(case, cfg):
         proc.wait()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - t0
-    write_samples(base + ".cpu.csv", samples)
+    qemu_cpu.write_samples(base + ".cpu.csv", samples)
     data = open(log, "rb").read() if os.path.exists(log) else b""
     r = parse_console(data.decode(errors="replace"), case)
     r.cpu = cpu_spans(data, samples)

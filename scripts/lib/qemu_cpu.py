@@ -102,12 +102,13 @@ class QemuCpu:
             return None
 
 
-def follow_cpu(proc, log, poll_s=CPU_POLL_S):
+def follow_cpu(proc, log, poll_s=CPU_POLL_S, meter=None):
     """Until proc exits, every poll_s: a sample (log size, vcpu_s,
     process_s), the CPU read just after the size. Of the polls that saw the
     same size only the first and the last are kept: the last one before a
-    mark was written and the first one after it bracket its CPU time."""
-    meter, samples = QemuCpu(proc.pid), []
+    mark was written and the first one after it bracket its CPU time.
+    meter: what gives the CPU (QemuCpu of proc by default)."""
+    meter, samples = meter or QemuCpu(proc.pid), []
     while proc.poll() is None:
         try:
             size = os.stat(log).st_size
@@ -161,7 +162,7 @@ def console_marks(data):
                 continue
             key = (span or m.group(1).decode(), edge)
             if key not in marks:
-                marks[key] = pos + (len(line) if where == "end" else m.start() + 1)
+                marks[key] = pos + (len(line) if where == "end" else 1)
             break
         pos += len(line)
     return marks

@@ -299,6 +299,10 @@ def parse_console(text, case):
         if m and not r.reason:
             r.reason = m.group(1)
             continue
+        m = re.search(r"Kernel panic - not syncing: (.*)", line)
+        if m and not r.reason:
+            r.reason = "kernel panic: " + m.group(1)   # e.g. too little RAM
+            continue
         m = re.search(r"pv-guest: swapon \S+: FAIL (.*)", line)
         if m:
             r.reason = "swapon: " + m.group(1)

@@ -29,9 +29,9 @@ machine-readable file of every figure (kind=ratio|boot|phase|io-port|cpu|
 cpu-ratio|exits rows). Exit status 0, 1 when a run failed or
 its data did not verify, 2 for bad arguments.
 
-The functions (plan, boot_command, run_case, parse_console, ratio_rows) are
-reused by the experiment runner (scripts/experiment.py), which imports this
-file as a module.
+The functions (plan, boot_command, run_case, parse_console, ratio_rows,
+cpu_ratio_rows) are reused by the experiment runner (scripts/experiment.py),
+which imports this file as a module.
 """
 import argparse
 import csv
@@ -158,7 +158,8 @@ def reparse_case(case, cfg):
     r = parse_console(text, case)
     r.log = log
     if text:
-        r.cpu = cpu_spans(open(log, "rb").read(), qemu_cpu.read_samples(base_of(case, cfg) + ".cpu.csv"))
+        samples = qemu_cpu.read_samples(base_of(case, cfg) + ".cpu.csv")
+        r.cpu = cpu_spans(open(log, "rb").read(), samples)
     if not r.ok and not r.reason:
         r.reason = f"no verdict in {log}"
     return r
@@ -235,7 +236,7 @@ def run_case(case, cfg):
     if proc.returncode not in (0,) and r.ok:
         r.ok, r.reason = False, f"QEMU exited with status {proc.returncode}"
     elif not r.ok and not r.reason:
-        r.reason = f"no verdict (QEMU status {proc.returncode}; log {log})"
+        r.reason = f"no verdict (QEMU status {proc.returncode}; log {log}, {base}.stderr)"
     if case.swap and os.path.exists(swap_img):
         os.unlink(swap_img)
     return r

@@ -101,8 +101,8 @@ def test_failures_are_reported_with_the_guest_reason():
     r = bg.parse_console("pv-guest: swapon vda: FAIL no block device /dev/vda\r\n", case)
     assert not r.ok and "no block device" in r.reason
     r = bg.parse_console("[    1.33] Out of memory and no killable processes...\r\n"
-                         "[    1.34] Kernel panic - not syncing: System is deadlocked on memory\r\n",
-                         case)
+                         "[    1.34] Kernel panic - not syncing: System is deadlocked"
+                         " on memory\r\n", case)
     assert not r.ok and r.reason == "kernel panic: System is deadlocked on memory"
     bad = PV_LOG.replace("workload: PASS verified_bytes=67108864\r\n",
                          "workload: FAIL read: mismatch at 0x1000\r\n")

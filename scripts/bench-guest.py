@@ -13,19 +13,25 @@ Setups (memory M = --memory, frames as a share of it):
 Each boots once and runs tests/guest/workload.c (write, read, rand,
 hotcold over --mib MiB, every word verified; its own times, measured in the
 guest). Boot is the guest's uptime when /init starts (`pv-guest: ready
-uptime=`), i.e. from the kernel's first timestamp to /init. Under pagevisor,
+uptime=`), i.e. from the kernel's first timestamp to /init. The headline
+figures are QEMU's CPU seconds (its vCPU thread) over the same spans, read
+while the console log grows: kernel start (its first line, written from
+the start with `earlycon`) to /init, and each phase between its `begin`
+and `phase` lines; they do not stretch with the host's load as the guest's
+clock and the wall clock do (QemuCpu, follow_cpu, cpu_spans). Under pagevisor,
 telemetry samples (`[pvt] sample`, docs/monitor.md) between the workload's
 `begin PHASE` and `phase PHASE` lines give exits per second by kind and
 major/minor swap-ins per phase.
 
-Output: one table of ratios (each line with its baseline), exit rates per
-phase, and with --csv a machine-readable file of every figure
-(kind=ratio|phase|exits rows). Exit status 0, 1 when a run failed or
+Output: one table of ratios (each line with its baseline; CPU-time ratio
+first, then the guest-clock one), exit rates per phase, and with --csv a
+machine-readable file of every figure (kind=ratio|boot|phase|io-port|cpu|
+cpu-ratio|exits rows). Exit status 0, 1 when a run failed or
 its data did not verify, 2 for bad arguments.
 
-The functions (plan, boot_command, run_case, parse_console, ratio_rows) are
-reused by the experiment runner (scripts/experiment.py), which imports this
-file as a module.
+The functions (plan, boot_command, run_case, parse_console, ratio_rows,
+cpu_ratio_rows) are reused by the experiment runner (scripts/experiment.py),
+which imports this file as a module.
 """
 import argparse
 import csv
@@ -39,9 +45,16 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+import qemu_cpu  # noqa: E402
+from qemu_cpu import cpu_spans, follow_cpu  # noqa: E402
 PHASES = ("write", "read", "rand", "hotcold")
 POLICIES = ("off", "cluster:8", "auto")
 TELEMETRY_MS = 200
+EARLYCON = "earlycon=uart8250,io,0x3f8,115200"
+# QEMU names its threads (the vCPU one `CPU 0/TCG`) only when asked; the
+# CPU-time figures read that thread (scripts/lib/qemu_cpu.py)
+NAMED_THREADS = ("-name", "debug-threads=on")
 
 
 @dataclasses.dataclass
@@ -70,6 +83,7 @@ class Result:
     stats: dict = dataclasses.field(default_factory=dict)    # (group, name) -> int
     io_ports: dict = dataclasses.field(default_factory=dict) # port -> exits (final block)
     samples: dict = dataclasses.field(default_factory=dict)  # phase -> {column: sum}
+    cpu: dict = dataclasses.field(default_factory=dict)      # span -> (vcpu_s, process_s)
     log: str = ""
 
 
@@ -87,8 +101,13 @@ def plan(memory_mib, fractions=(50, 25), policies=POLICIES):
     return cases
 
 
-def cmdline(case, mib, phases, quiet):
+def cmdline(case, mib, phases, quiet, earlycon=False):
     args = ["console=ttyS0", "panic=-1"]
+    if earlycon:
+        # the kernel log on the UART from parse_early_param on, so that its
+        # first line (`Linux version`) is written when its clock starts,
+        # before the early PCI scans, not when the console registers later
+        args.append(EARLYCON)
     args += case.args.split() if case.args else \
         ["pv.check=workload", f"pv.workload={mib}:{'+'.join(phases)}"]
     if quiet:
@@ -127,12 +146,20 @@ def safe(name):
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
+def base_of(case, cfg):
+    return os.path.join(cfg.workdir, safe(case.name))
+
+
 def reparse_case(case, cfg):
-    """The Result of an earlier run of case, from its log under cfg.workdir."""
-    log = os.path.join(cfg.workdir, safe(case.name) + ".log")
+    """The Result of an earlier run of case, from its log (and its CPU
+    samples) under cfg.workdir."""
+    log = base_of(case, cfg) + ".log"
     text = open(log, errors="replace").read() if os.path.exists(log) else ""
     r = parse_console(text, case)
     r.log = log
+    if text:
+        samples = qemu_cpu.read_samples(base_of(case, cfg) + ".cpu.csv")
+        r.cpu = cpu_spans(open(log, "rb").read(), samples)
     if not r.ok and not r.reason:
         r.reason = f"no verdict in {log}"
     return r
@@ -143,7 +170,7 @@ def boot_command(case, cfg, base, log, swap_drive=None):
     what it needs next to base (pv: BASE.conf, BASE.esp.img). The swap disk
     is BASE.swap.img unless swap_drive, a QEMU -drive file= value (e.g. an
     nbd:// address), names another one."""
-    cmd_line = cmdline(case, cfg.mib, cfg.phases, cfg.quiet)
+    cmd_line = cmdline(case, cfg.mib, cfg.phases, cfg.quiet, getattr(cfg, "earlycon", False))
     swap_file = swap_drive or base + ".swap.img"
     drive = ["-drive", f"if=none,id=swap,format=raw,file={swap_file}"]
     if case.mode == "pv":
@@ -159,49 +186,57 @@ def boot_command(case, cfg, base, log, swap_drive=None):
         local = case.swap and not swap_drive
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp,
                "--serial", f"file:{log}", "--accel", cfg.accel, "--mem", f"{machine_mib}M",
-               "--swap", swap_file if local else "none", "--timeout", str(cfg.timeout)]
+               "--swap", swap_file if local else "none", "--timeout", str(cfg.timeout),
+               "--", *NAMED_THREADS]
         if case.swap and swap_drive:
             # as run-qemu.sh attaches its own: modern-only (pagevisor's
             # driver speaks virtio 1.0), named by the swap serial
-            cmd += ["--", *drive, "-device", "virtio-blk-pci,drive=swap,disable-legacy=on,"
-                                             "serial=pagevisor-swap"]
+            cmd += [*drive, "-device", "virtio-blk-pci,drive=swap,disable-legacy=on,"
+                                       "serial=pagevisor-swap"]
         return cmd
     cpu = ["-accel", "kvm", "-cpu", "host"] if cfg.accel == "kvm" else \
           ["-accel", "tcg", "-cpu", "max"]
     cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35", *cpu,
            "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
            "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
-           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line]
+           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line, *NAMED_THREADS]
     if case.swap:
         cmd += [*drive, "-device", "virtio-blk-pci,drive=swap"]
     return cmd
 
 
 def run_case(case, cfg):
-    """Boot one case to completion; returns its Result (parsed console)."""
+    """Boot one case to completion; returns its Result (parsed console, and
+    QEMU's CPU seconds per span: BASE.cpu.csv keeps the samples)."""
     os.makedirs(cfg.workdir, exist_ok=True)
-    base = os.path.join(cfg.workdir, safe(case.name))
+    base = base_of(case, cfg)
     log = base + ".log"
-    if os.path.exists(log):
-        os.unlink(log)
+    for old in (log, base + ".cpu.csv"):
+        if os.path.exists(old):
+            os.unlink(old)
     swap_img = base + ".swap.img"
     if case.swap:
         mkswap(swap_img, cfg.swap_mib)
     cmd = boot_command(case, cfg, base, log)
     t0 = time.monotonic()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with open(base + ".stderr", "w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        samples = follow_cpu(proc, log)
+        proc.wait()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - t0
-    text = open(log, errors="replace").read() if os.path.exists(log) else ""
-    r = parse_console(text, case)
+    qemu_cpu.write_samples(base + ".cpu.csv", samples)
+    data = open(log, "rb").read() if os.path.exists(log) else b""
+    r = parse_console(data.decode(errors="replace"), case)
+    r.cpu = cpu_spans(data, samples)
     r.wall_s, r.log = wall, log
     r.load = os.getloadavg()[0]
     r.cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if proc.returncode not in (0,) and r.ok:
         r.ok, r.reason = False, f"QEMU exited with status {proc.returncode}"
     elif not r.ok and not r.reason:
-        r.reason = f"no verdict (QEMU status {proc.returncode}; log {log})"
+        r.reason = f"no verdict (QEMU status {proc.returncode}; log {log}, {base}.stderr)"
     if case.swap and os.path.exists(swap_img):
         os.unlink(swap_img)
     return r
@@ -265,6 +300,10 @@ def parse_console(text, case):
         if m and not r.reason:
             r.reason = m.group(1)
             continue
+        m = re.search(r"Kernel panic - not syncing: (.*)", line)
+        if m and not r.reason:
+            r.reason = "kernel panic: " + m.group(1)   # e.g. too little RAM
+            continue
         m = re.search(r"pv-guest: swapon \S+: FAIL (.*)", line)
         if m:
             r.reason = "swapon: " + m.group(1)
@@ -299,6 +338,83 @@ def ratio_rows(results):
                 rows.append((f"{p} MiB/s", r.case.name, r.phases[p][0], b.case.name,
                              b.phases[p][0], r.phases[p][0] / b.phases[p][0]))
     return rows
+
+
+BOOT_METRIC = "boot to /init s (lower)"
+
+
+def _paired(results):
+    """(result, its baseline's result, metric names) for every result with
+    a baseline, both verified: the boot where frames = memory (the rest
+    boot the same way as their 100 % case), then every phase."""
+    by = {r.case.name: r for r in results}
+    for r in results:
+        b = by.get(r.case.baseline)
+        if not b or not r.ok or not b.ok:
+            continue
+        boot = [BOOT_METRIC] if r.case.frames_mib == r.case.ram_mib else []
+        yield r, b, boot + [f"{p} MiB/s" for p in PHASES]
+
+
+def cpu_ratio_rows(results, which=0):
+    """As ratio_rows, from QEMU's CPU seconds (which: 0 the vCPU thread, 1
+    the whole process): [(metric, case, cpu_s, baseline, base_cpu_s,
+    ratio)], metric named as ratio_rows' so the rows pair. The boot's ratio
+    is cpu_s / base_cpu_s (lower is better, as its time); a phase's is
+    base_cpu_s / cpu_s: the same work per CPU second, higher is better, as
+    its MiB/s."""
+    rows = []
+    for r, b, metrics in _paired(results):
+        for m in metrics:
+            span = "boot" if m == BOOT_METRIC else m.split()[0]
+            if span not in r.cpu or span not in b.cpu:
+                continue
+            v, bv = r.cpu[span][which], b.cpu[span][which]
+            if m == BOOT_METRIC:
+                ratio = v / bv if bv > 0 else 0.0
+            else:
+                ratio = bv / v if v > 0 else 0.0
+            rows.append((m, r.case.name, v, b.case.name, bv, ratio))
+    return rows
+
+
+def headline_rows(results):
+    """[(metric, case, baseline, vcpu_row, process_row, guest_row)]: the
+    cpu_ratio_rows (vCPU thread, process) and ratio_rows (guest clock) of
+    one metric and setup side by side; a row absent from one is None."""
+    def keyed(rows):
+        return {(m, c): row for row in rows for m, c in [row[:2]]}
+    vcpu, proc = keyed(cpu_ratio_rows(results)), keyed(cpu_ratio_rows(results, 1))
+    guest = keyed(ratio_rows(results))
+    out = []
+    for r, b, metrics in _paired(results):
+        for m in metrics:
+            k = (m, r.case.name)
+            if k in vcpu or k in guest:
+                out.append((m, r.case.name, b.case.name, vcpu.get(k), proc.get(k),
+                            guest.get(k)))
+    return out
+
+
+def print_headline(rows, out=sys.stdout):
+    print("pagevisor against its baseline. Headline: the CPU ratio, from the CPU seconds of "
+          "QEMU's vCPU thread,\nwhich do not depend on the host's load (the guest's clock, "
+          "and with it the guest-clock ratio,\nstretches with it). boot: ratio of times, "
+          "lower is better; phases: ratio of speeds, higher is better.", file=out)
+    head = ("metric", "setup", "baseline", "CPU ratio", "CPU s setup / base",
+            "process ratio", "guest-clock ratio", "guest setup / base")
+    w = (22, 18, 12, 9, 18, 13, 17, 0)
+    print("  ".join(h.ljust(n) for h, n in zip(head, w)).rstrip(), file=out)
+
+    def ratio(row):
+        return f"{row[5]:.2f}" if row else "-"
+
+    for m, c, b, v, p, g in rows:
+        metric = "boot to /init (lower)" if m == BOOT_METRIC else m.split()[0]
+        cpu_s = f"{v[2]:.2f} / {v[4]:.2f}" if v else "-"
+        guest = f"{g[2]:.2f} / {g[4]:.2f}" + (" s" if m == BOOT_METRIC else " MiB/s") if g else "-"
+        print(f"{metric:<22}  {c:<18}  {b:<12}  {ratio(v):<9}  {cpu_s:<18}  {ratio(p):<13}  "
+              f"{ratio(g):<17}  {guest}", file=out)
 
 
 def exit_rows(results):
@@ -337,7 +453,7 @@ def print_exits(rows, out=sys.stdout):
               f"  swap-ins major {major} minor {minor}", file=out)
 
 
-def write_csv(path, results, rows, xrows):
+def write_csv(path, results, rows, xrows, cpu_rows=(), process_rows=()):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["kind", "case", "phase_or_metric", "value", "baseline", "base_value",
@@ -353,6 +469,15 @@ def write_csv(path, results, rows, xrows):
                             f"secs={secs:.3f}"])
             for port, n in r.io_ports.items():
                 w.writerow(["io-port", r.case.name, port, n, "", "", "", ""])
+            for span, (vcpu, proc) in r.cpu.items():
+                w.writerow(["cpu", r.case.name, span, f"{vcpu:.3f}", "", "", "",
+                            f"process_s={proc:.2f}"])
+        procs = {(m, c): row for m, c, *row in process_rows}
+        for m, c, v, b, bv, ratio in cpu_rows:
+            p = procs.get((m, c))
+            extra = f"process_s={p[0]:.2f} base_process_s={p[2]:.2f} " \
+                    f"process_ratio={p[3]:.3f}" if p else ""
+            w.writerow(["cpu-ratio", c, m, f"{v:.3f}", b, f"{bv:.3f}", f"{ratio:.3f}", extra])
         for case, phase, secs, rate, kinds, major, minor in xrows:
             extra = " ".join(f"{k}={v:.0f}" for k, v in sorted(kinds.items()))
             w.writerow(["exits", case, phase, f"{rate:.0f}", "", "", "",
@@ -413,6 +538,9 @@ def main(argv=None):
         print("bench-guest: qemu-system-x86_64 not found (scripts/deps.sh)", file=sys.stderr)
         return 2
     cfg.accel = accel_mode(cfg.accel)
+    # quiet: the kernel's first line never reaches the console, so no boot
+    # CPU figure (the phases' still come)
+    cfg.earlycon = not cfg.quiet
     cases = plan(cfg.memory, cfg.fractions, cfg.policies)
     if cfg.only:
         want = set(cfg.only.split(","))
@@ -427,19 +555,22 @@ def main(argv=None):
         r = reparse_case(c, cfg) if cfg.reparse else run_case(c, cfg)
         results.append(r)
         state = "ok" if r.ok else f"FAILED: {r.reason}"
+        cpu = " ".join(f"{k} {v[0]:.2f}" for k, v in r.cpu.items())
         print(f"bench-guest: {c.name:<18} boot {r.uptime:5.2f}s  "
               + " ".join(f"{p} {v[0]:.1f}" for p, v in r.phases.items())
+              + f"  vCPU s: {cpu or '-'}"
               + f"  ({r.wall_s:.0f}s, cpu {r.cpu_s:.0f}s, load {r.load:.1f}) {state}",
               flush=True)
         failed += not r.ok
     rows = ratio_rows(results)
     xrows = exit_rows(results)
     print()
-    print_table(rows)
+    print_headline(headline_rows(results))
     print()
     print_exits(xrows)
     if cfg.csv:
-        write_csv(cfg.csv, results, rows, xrows)
+        write_csv(cfg.csv, results, rows, xrows, cpu_ratio_rows(results),
+                  cpu_ratio_rows(results, 1))
         print(f"bench-guest: figures in {cfg.csv}")
     return 1 if failed else 0
 

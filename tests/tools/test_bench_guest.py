@@ -1,10 +1,15 @@
 """scripts/bench-guest.py's pure parts on canned console logs: the plan,
 what it reads from a console (boot time, phases, telemetry per phase, the
-final stats block), the ratio rows and its argument checks."""
+final stats block), the ratio rows and its argument checks; and the
+CPU-time figures (scripts/lib/qemu_cpu.py) from a canned log and a canned
+series of CPU samples: never a boot, never a timing."""
+import csv
 import importlib.util
+import io
 import os
 import subprocess
 import sys
+import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HARNESS = os.path.join(ROOT, "scripts", "bench-guest.py")
@@ -95,6 +100,10 @@ def test_failures_are_reported_with_the_guest_reason():
     case = bg.Case("direct@50%", "direct", 256, swap=True)
     r = bg.parse_console("pv-guest: swapon vda: FAIL no block device /dev/vda\r\n", case)
     assert not r.ok and "no block device" in r.reason
+    r = bg.parse_console("[    1.33] Out of memory and no killable processes...\r\n"
+                         "[    1.34] Kernel panic - not syncing: System is deadlocked"
+                         " on memory\r\n", case)
+    assert not r.ok and r.reason == "kernel panic: System is deadlocked on memory"
     bad = PV_LOG.replace("workload: PASS verified_bytes=67108864\r\n",
                          "workload: FAIL read: mismatch at 0x1000\r\n")
     r = bg.parse_console(bad, bg.Case("pv@100%", "pv", 512, frames_mib=512))
@@ -118,3 +127,193 @@ def test_bad_arguments_exit_2_with_a_message():
         p = subprocess.run([sys.executable, HARNESS, *args], capture_output=True, text=True)
         assert p.returncode == 2, args
         assert "error:" in p.stderr, args
+
+
+# A console as run_case sees it (bytes, CRLF as QEMU's serial file has it),
+# with the offsets of its marks: a span starts or ends when a given byte of
+# it has been written.
+CPU_LOG = (
+    b"[pv] pagevisor starting\r\n"
+    b"[    0.000000] Linux version 6.1.0-57-amd64 (gcc)\r\n"
+    b"[    0.500000] Command line: console=ttyS0\r\n"
+    b"pv-guest: ready uptime=2.50 memtotal_kb=500000\r\n"
+    b"workload: start mib=64 phases=write,read seed=0x1\r\n"
+    b"workload: begin write\r\n"
+    b"[pvt] sample,600,20,80,100,60,0,0,40,60\r\n"
+    b"workload: phase write bytes=67108864 secs=0.600 mib_s=106.7\r\n"
+    b"workload: begin read\r\n"
+    b"workload: phase read bytes=67108864 secs=0.050 mib_s=1280.0\r\n"
+    b"workload: PASS verified_bytes=67108864\r\n"
+)
+
+
+def offset_after(text, needle, whole_line=False):
+    """The byte count of CPU_LOG once needle's first byte (or, whole_line,
+    its line up to the newline) has been written."""
+    i = CPU_LOG.index(needle)
+    return CPU_LOG.index(b"\n", i) + 1 if whole_line else i + 1
+
+
+def test_console_marks_start_and_end_where_the_span_does():
+    m = bg.qemu_cpu.console_marks(CPU_LOG)
+    assert m[("boot", 0)] == offset_after(CPU_LOG, b"[    0.000000] Linux version")
+    assert m[("boot", 1)] == offset_after(CPU_LOG, b"pv-guest: ready")
+    assert m[("write", 0)] == offset_after(CPU_LOG, b"workload: begin write", whole_line=True)
+    assert m[("write", 1)] == offset_after(CPU_LOG, b"workload: phase write")
+    assert m[("read", 0)] == offset_after(CPU_LOG, b"workload: begin read", whole_line=True)
+    assert m[("read", 1)] == offset_after(CPU_LOG, b"workload: phase read")
+    assert set(m) == {("boot", 0), ("boot", 1), ("write", 0), ("write", 1),
+                      ("read", 0), ("read", 1)}
+    # a banner that is not the kernel's own first line is no start
+    assert ("boot", 0) not in bg.qemu_cpu.console_marks(b"[pv] Linux versions differ\n")
+
+
+def canned_samples():
+    """(log bytes, vCPU s, process s) as follow_cpu keeps them: for each
+    mark, the last poll that had not seen it and the first that had."""
+    m = bg.qemu_cpu.console_marks(CPU_LOG)
+    cpu = {("boot", 0): 1.0, ("boot", 1): 4.0, ("write", 0): 4.5, ("write", 1): 6.5,
+           ("read", 0): 7.0, ("read", 1): 7.2}
+    rows = [(0, 0.0, 0.0)]
+    for key in sorted(m, key=m.get):
+        # 0.02 vCPU s between the two polls around the mark; the process
+        # (10 ms ticks) 0.03 s more than the vCPU thread in each span
+        extra = 0.03 * ["boot", "write", "read"].index(key[0]) + 0.03 * key[1]
+        rows.append((m[key] - 1, cpu[key] - 0.01, cpu[key] - 0.01 + extra))
+        rows.append((m[key], cpu[key] + 0.01, cpu[key] + 0.01 + extra))
+    rows.append((len(CPU_LOG), 8.0, 8.5))
+    return rows
+
+
+def test_cpu_spans_from_a_log_and_its_samples():
+    spans = bg.cpu_spans(CPU_LOG, canned_samples())
+    assert set(spans) == {"boot", "write", "read"}
+    # each mark's CPU is the middle of the two polls around it
+    for span, vcpu in (("boot", 3.0), ("write", 2.0), ("read", 0.2)):
+        assert abs(spans[span][0] - vcpu) < 1e-9, span
+        assert abs(spans[span][1] - (vcpu + 0.03)) < 1e-9, span
+
+
+def test_cpu_spans_leave_out_what_was_not_seen():
+    # the samples end before `ready` was written: no boot span, no phases
+    early = [s for s in canned_samples() if s[0] < bg.qemu_cpu.console_marks(CPU_LOG)[("boot", 1)]]
+    assert bg.cpu_spans(CPU_LOG, early) == {}
+    # quiet kernel: no first line, so no boot span; the phases still come
+    quiet = CPU_LOG.replace(b"Linux version", b"Linux-version")
+    assert set(bg.cpu_spans(quiet, canned_samples())) == {"write", "read"}
+    assert bg.cpu_spans(CPU_LOG, []) == {}
+
+
+def test_follow_cpu_keeps_the_polls_around_each_growth(tmp_path):
+    log = tmp_path / "console.log"
+    sizes = [0, 0, 10, 10, 10, 10, 25, 40, 40]   # the log's size at each poll
+
+    class Proc:
+        polls = 0
+
+        def poll(self):
+            if self.polls == len(sizes):
+                return 0
+            log.write_bytes(b"x" * sizes[self.polls])
+            self.polls += 1
+            return None
+
+    class Meter:
+        n = 0
+
+        def sample(self):
+            self.n += 1
+            return float(self.n), 10.0 * self.n
+
+    got = bg.follow_cpu(Proc(), str(log), poll_s=0, meter=Meter())
+    # of the four polls at 10 bytes, the first and the last
+    assert [s[0] for s in got] == [0, 0, 10, 10, 25, 40, 40]
+    assert [s[1] for s in got] == [1, 2, 3, 6, 7, 8, 9]
+
+
+def cpu_result(name, mode, baseline, cpu, ram=512, frames=0):
+    r = bg.Result(bg.Case(name, mode, ram, frames_mib=frames, baseline=baseline))
+    r.ok, r.cpu = True, cpu
+    return r
+
+
+def test_cpu_ratio_rows_and_the_headline():
+    direct = bg.parse_console(DIRECT_LOG, bg.Case("direct", "direct", 512))
+    direct.cpu = {"boot": (2.0, 2.1), "write": (1.5, 1.6), "read": (0.2, 0.2)}
+    pv = bg.parse_console(PV_LOG, bg.Case("pv@100%", "pv", 512, frames_mib=512,
+                                          baseline="direct"))
+    pv.cpu = {"boot": (3.0, 3.3), "write": (2.0, 2.0)}   # read: not measured
+    rows = {r[0]: r for r in bg.cpu_ratio_rows([direct, pv])}
+    assert set(rows) == {"boot to /init s (lower)", "write MiB/s"}
+    # boot: a ratio of times (lower is better); a phase: of work per CPU
+    # second, as its MiB/s (higher is better)
+    assert abs(rows["boot to /init s (lower)"][5] - 1.5) < 1e-9
+    assert abs(rows["write MiB/s"][5] - 0.75) < 1e-9
+    assert rows["write MiB/s"][1:5] == ("pv@100%", 2.0, "direct", 1.5)
+    proc = {r[0]: r for r in bg.cpu_ratio_rows([direct, pv], which=1)}
+    assert abs(proc["boot to /init s (lower)"][5] - 3.3 / 2.1) < 1e-9
+
+    head = bg.headline_rows([direct, pv])
+    assert [(m, c, b) for m, c, b, *_ in head] == [
+        ("boot to /init s (lower)", "pv@100%", "direct"), ("write MiB/s", "pv@100%", "direct"),
+        ("read MiB/s", "pv@100%", "direct")]
+    read = head[2]
+    assert read[3] is None and read[4] is None and abs(read[5][5] - 0.8) < 1e-9
+    out = io.StringIO()
+    bg.print_headline(head, out)
+    text = out.getvalue()
+    assert "CPU ratio" in text.splitlines()[3]
+    assert "do not depend on the host's load" in text
+    lines = {ln.split()[0]: ln.split() for ln in text.splitlines()[4:]}
+    # CPU ratio first, then its CPU seconds, the process ratio, the guest-clock one
+    assert lines["boot"][6:12] == ["1.50", "3.00", "/", "2.00", "1.57", "1.30"]
+    assert lines["write"][3:9] == ["0.75", "2.00", "/", "1.50", "0.80", "0.50"]
+    assert lines["read"][3] == "-"
+
+
+def test_overcommitted_setups_have_no_boot_row_and_need_both_sides():
+    base = cpu_result("direct@50%", "direct", "", {"boot": (2.0, 2.0), "read": (1.0, 1.0)}, 256)
+    pv = cpu_result("pv@50%/auto", "pv", "direct@50%", {"boot": (5.0, 5.0), "read": (0.5, 0.5)},
+                    512, 256)
+    assert [r[0] for r in bg.cpu_ratio_rows([base, pv])] == ["read MiB/s"]
+    assert bg.cpu_ratio_rows([base, pv])[0][5] == 2.0
+    pv.ok = False
+    assert bg.cpu_ratio_rows([base, pv]) == []
+
+
+def test_csv_keeps_its_rows_and_adds_the_cpu_ones(tmp_path):
+    direct = bg.parse_console(DIRECT_LOG, bg.Case("direct", "direct", 512))
+    direct.cpu = {"boot": (2.0, 2.0), "write": (1.5, 1.5), "read": (0.2, 0.2)}
+    pv = bg.parse_console(PV_LOG, bg.Case("pv@100%", "pv", 512, frames_mib=512,
+                                          baseline="direct"))
+    pv.cpu = {"boot": (3.0, 3.1), "write": (2.0, 2.0), "read": (0.1, 0.1)}
+    results = [direct, pv]
+    path = tmp_path / "out.csv"
+    bg.write_csv(str(path), results, bg.ratio_rows(results), bg.exit_rows(results),
+                 bg.cpu_ratio_rows(results), bg.cpu_ratio_rows(results, 1))
+    rows = list(csv.DictReader(open(path)))
+    kinds = {r["kind"] for r in rows}
+    assert {"ratio", "boot", "phase", "cpu", "cpu-ratio", "exits"} <= kinds
+    old = [r for r in rows if r["kind"] == "ratio"]
+    assert {r["phase_or_metric"] for r in old} == {"boot to /init s (lower)", "write MiB/s",
+                                                    "read MiB/s"}
+    cpu = {(r["case"], r["phase_or_metric"]): r for r in rows if r["kind"] == "cpu"}
+    assert cpu[("pv@100%", "boot")]["value"] == "3.000"
+    assert cpu[("pv@100%", "boot")]["extra"] == "process_s=3.10"
+    cr = {r["phase_or_metric"]: r for r in rows if r["kind"] == "cpu-ratio"}
+    assert cr["read MiB/s"]["ratio"] == "2.000" and cr["read MiB/s"]["baseline"] == "direct"
+    assert "process_ratio=1.550" in cr["boot to /init s (lower)"]["extra"]
+
+
+def test_earlycon_and_named_threads_in_the_direct_command():
+    case = bg.plan(512, (), ())[0]
+    cfg = types.SimpleNamespace(mib=64, phases=["write"], quiet=False, earlycon=True,
+                                kernel="vmlinuz", initrd="initrd.img", accel="tcg", timeout=60)
+    cmd = bg.boot_command(case, cfg, "/nonexistent/direct", "/nonexistent/direct.log")
+    append = cmd[cmd.index("-append") + 1]
+    assert bg.EARLYCON in append.split()
+    assert cmd[cmd.index("-name") + 1] == "debug-threads=on"
+    # callers that predate it (the experiment runner) boot without earlycon
+    del cfg.earlycon
+    cmd = bg.boot_command(case, cfg, "/nonexistent/direct", "/nonexistent/direct.log")
+    assert "earlycon" not in cmd[cmd.index("-append") + 1]

@@ -78,6 +78,17 @@ static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
     return 1;
 }
 
+/* The n-page aligned block around page (n a power of two), clipped to r. */
+static void around_window(const struct region *r, gpa_t page, size_t n, gpa_t *lo, gpa_t *hi)
+{
+    *lo = ALIGN_DOWN(page, (gpa_t)n * PAGE_SIZE);
+    *hi = *lo + (gpa_t)n * PAGE_SIZE;
+    if (*lo < r->start)
+        *lo = r->start;
+    if (*hi > r->end)
+        *hi = r->end;
+}
+
 size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
     size_t n = mm->fault_around, done = 0;
@@ -86,11 +97,8 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
         return 0;
     if (frame_free_count(mm->fp) <= mm->reclaim_low + n)
         return 0;
-    gpa_t lo = ALIGN_DOWN(page, (gpa_t)n * PAGE_SIZE), hi = lo + (gpa_t)n * PAGE_SIZE;
-    if (lo < r->start)
-        lo = r->start;
-    if (hi > r->end)
-        hi = r->end;
+    gpa_t lo, hi;
+    around_window(r, page, n, &lo, &hi);
     for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
         if (g == page || !anon_like(r, g))
             continue;
@@ -117,11 +125,8 @@ size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 
     if (n < 2 || (n & (n - 1)) || !whole_image_page(r, page))
         return 0;
-    gpa_t lo = ALIGN_DOWN(page, (gpa_t)n * PAGE_SIZE), hi = lo + (gpa_t)n * PAGE_SIZE;
-    if (lo < r->start)
-        lo = r->start;
-    if (hi > r->end)
-        hi = r->end;
+    gpa_t lo, hi;
+    around_window(r, page, n, &lo, &hi);
     for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
         if (g == page || !whole_image_page(r, g))
             continue;

@@ -170,12 +170,14 @@ void swap_area_set_cached(struct swap_area *a, uint64_t slot, bool cached);
 void swap_area_mark_bad(struct swap_area *a, uint64_t slot);
 
 /*
- * Checksum kept per slot: FNV-1a over the page's 1024 little-endian 32-bit
- * words, seeded with the slot number, then a 32-bit finaliser (murmur3
- * fmix32). Every step is a bijection of the state, so any change confined
- * to one aligned 32-bit word always changes the sum; other corruptions go
- * unnoticed with probability about 2^-32. The slot seed also catches a page
- * read from (or written to) the wrong place.
+ * Checksum kept per slot: the page's 512 little-endian 64-bit words in four
+ * interleaved chains (lane k takes words k, k+4, ...; each step
+ * lane = (lane ^ word) * odd constant), lanes seeded from the slot number,
+ * combined the same way, then a 64-bit finaliser (murmur3 fmix64) folded to
+ * 32 bits. Every step before the fold is a bijection, so a change confined
+ * to one aligned 64-bit word always changes the 64-bit value; any corruption
+ * goes unnoticed with probability about 2^-32. The slot seed also catches a
+ * page read from (or written to) the wrong place.
  */
 uint32_t swap_csum(uint64_t slot, const void *page);
 

@@ -95,6 +95,7 @@ run_e2e() {
     start=$(date +%s)
     (cd "$root" && "$PYTHON" -m pytest -v -rs "${par[@]}" "${tests[@]}" 2>&1) | tee "$out" | \
         grep -E '(PASSED|FAILED|SKIPPED|ERROR)|^SKIPPED|^FAILED'
+    rc=${PIPESTATUS[0]}
     echo "e2e: ${tests[*]}: $jobs worker(s), $(( $(date +%s) - start ))s"
     line=$(grep -E '^=+ .*(passed|failed|skipped|error|no tests ran).* in [0-9.]+s' "$out" | tail -1)
     for kind in passed failed skipped error; do
@@ -106,7 +107,12 @@ run_e2e() {
             *) failed=$((failed + n)); [ "$n" != 0 ] && failures+=("e2e: $n $kind (log: $out)") ;;
         esac
     done
-    [ -n "$line" ] || { failed=$((failed + 1)); failures+=("e2e: pytest did not run (log: $out)"); }
+    if [ -z "$line" ]; then
+        failed=$((failed + 1)); failures+=("e2e: pytest did not run (log: $out)")
+    elif [ "$rc" -ne 0 ] && ! grep -qE '[0-9]+ (failed|error)' <<<"$line"; then
+        # e.g. 5: no tests collected (a mistyped E2E_TESTS), 2: interrupted
+        failed=$((failed + 1)); failures+=("e2e: pytest exited with $rc: $line (log: $out)")
+    fi
 }
 
 level=${1:?usage: run-tests.sh unit|sim|e2e|all ...}

@@ -14,7 +14,8 @@ set -euo pipefail
 
 base=(gcc make binutils gnu-efi qemu-system-x86 ovmf bochs bochsbios vgabios
       bochs-term mtools dosfstools busybox-static cpio libc6-dev libcmocka-dev
-      python3 python3-pytest python3-pexpect python3-matplotlib util-linux procps qemu-utils)
+      python3 python3-pytest python3-pytest-xdist python3-pexpect python3-matplotlib
+      util-linux procps qemu-utils)
 fuzz=(clang libclang-rt-14-dev)
 # libvirtd + virtlogd and the libvirt-qemu user (daemon-system), the QEMU
 # driver, virsh and virt-xml-validate (clients; it runs xmllint).

@@ -54,9 +54,18 @@ mkdir -p "$(dirname "$serial")"
 : >"$serial"
 esp=$(realpath "$esp")
 # Bochs locks disk images with IMG.lock and leaves the lock behind when it
-# is killed; a lock no running Bochs holds is stale.
+# is killed; a lock no running Bochs holds is stale. Another Bochs may run
+# at the same time (make test boots two e2e files at once): only one whose
+# configuration names IMG holds its lock.
+held_by_bochs() {
+    local rc
+    for rc in $(pgrep -a -x bochs-bin | grep -oE -- '-f [^ ]+' | cut -d' ' -f2); do
+        grep -qF "path=$1," "$rc" 2>/dev/null && return 0
+    done
+    return 1
+}
 for img in "$esp" ${disk:+"$(realpath "$disk")"} ${gdisk:+"$(realpath "$gdisk")"}; do
-    if [ -e "$img.lock" ] && ! pgrep -f -- "bochs-bin.*" >/dev/null; then
+    if [ -e "$img.lock" ] && ! held_by_bochs "$img"; then
         rm -f "$img.lock"
     elif [ -e "$img.lock" ]; then
         echo "run-bochs.sh: $img is in use by another Bochs ($img.lock)" >&2; exit 2

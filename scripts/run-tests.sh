@@ -4,7 +4,8 @@
 #
 # usage: run-tests.sh unit BIN...          cmocka unit test binaries
 #        run-tests.sh sim BIN...           simulations (one test each)
-#        run-tests.sh e2e                  pytest tests/e2e
+#        run-tests.sh e2e                  pytest tests/e2e (E2E_TESTS: files to run instead;
+#                                          E2E_JOBS: files at once, default CPUs, at most 2)
 #        run-tests.sh tools                pytest tests/tools (host Python tools)
 #        run-tests.sh all UNIT... -- SIM...
 # Exit status is non-zero when anything failed.
@@ -67,10 +68,35 @@ run_sim() {
     done
 }
 
+# How many e2e files run at once (pytest-xdist, --dist loadfile): each QEMU
+# TCG or Bochs boot keeps about one host thread busy, so one worker per CPU,
+# at most 2 by default. E2E_JOBS=1 runs them serially.
 run_e2e() {
+    # E2E_TESTS="tests/e2e/test_a.py tests/e2e/test_b.py::test_c": a subset
+    local tests jobs par=()
+    read -ra tests <<<"${E2E_TESTS:-tests/e2e}"
+    jobs=${E2E_JOBS:-$(nproc 2>/dev/null || echo 1)}
+    [ -n "${E2E_JOBS:-}" ] || [ "$jobs" -le 2 ] || jobs=2
+    case $jobs in
+        ''|*[!0-9]*|0) echo "run-tests.sh: E2E_JOBS='$jobs': expected a number of workers, 1 or more" >&2
+                       exit 2 ;;
+    esac
+    if [ "$jobs" -gt 1 ]; then
+        if "$PYTHON" -c 'import xdist' 2>/dev/null; then
+            # A file's tests stay together on one worker, in order (files
+            # batch boots and share module fixtures).
+            par=(-n "$jobs" --dist loadfile)
+        else
+            echo "e2e: pytest-xdist missing (package python3-pytest-xdist, scripts/deps.sh): running serially"
+            jobs=1
+        fi
+    fi
     out="$logdir/e2e.log"
-    (cd "$root" && "$PYTHON" -m pytest -v -rs tests/e2e 2>&1) | tee "$out" | \
+    start=$(date +%s)
+    (cd "$root" && "$PYTHON" -m pytest -v -rs "${par[@]}" "${tests[@]}" 2>&1) | tee "$out" | \
         grep -E '(PASSED|FAILED|SKIPPED|ERROR)|^SKIPPED|^FAILED'
+    rc=${PIPESTATUS[0]}
+    echo "e2e: ${tests[*]}: $jobs worker(s), $(( $(date +%s) - start ))s"
     line=$(grep -E '^=+ .*(passed|failed|skipped|error|no tests ran).* in [0-9.]+s' "$out" | tail -1)
     for kind in passed failed skipped error; do
         n=$(grep -oE "[0-9]+ $kind" <<<"$line" | grep -oE '^[0-9]+')
@@ -81,7 +107,12 @@ run_e2e() {
             *) failed=$((failed + n)); [ "$n" != 0 ] && failures+=("e2e: $n $kind (log: $out)") ;;
         esac
     done
-    [ -n "$line" ] || { failed=$((failed + 1)); failures+=("e2e: pytest did not run (log: $out)"); }
+    if [ -z "$line" ]; then
+        failed=$((failed + 1)); failures+=("e2e: pytest did not run (log: $out)")
+    elif [ "$rc" -ne 0 ] && ! grep -qE '[0-9]+ (failed|error)' <<<"$line"; then
+        # e.g. 5: no tests collected (a mistyped E2E_TESTS), 2: interrupted
+        failed=$((failed + 1)); failures+=("e2e: pytest exited with $rc: $line (log: $out)")
+    fi
 }
 
 level=${1:?usage: run-tests.sh unit|sim|e2e|all ...}

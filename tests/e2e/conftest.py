@@ -4,8 +4,8 @@ with pexpect.
 
 A test whose platform is missing is skipped with the reason; it never
 passes without having booted anything."""
+import fcntl
 import os
-import re
 import re
 import shutil
 import subprocess
@@ -49,9 +49,28 @@ def accel_decision():
 
 @pytest.fixture(scope="session")
 def efi():
-    subprocess.run(["make", "-C", ROOT, "--no-print-directory", "all"], check=True,
-                   stdout=subprocess.DEVNULL)
+    # Session scope is per process: under pytest-xdist (scripts/run-tests.sh
+    # runs the files on two workers) every worker builds, so one make at a
+    # time; the second finds everything up to date and rewrites nothing.
+    os.makedirs(BUILD, exist_ok=True)
+    with open(os.path.join(BUILD, ".e2e-make.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "-C", ROOT, "--no-print-directory", "all"], check=True,
+                       stdout=subprocess.DEVNULL)
     return os.path.join(BUILD, "pagevisor.efi")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Consoles (build/logs/e2e-NAME-N.log) and ESP images (build/e2e/NAME-N.img)
+    are named by the test's name, and files run side by side under
+    pytest-xdist: two files must not share a test name."""
+    seen = {}
+    for item in items:
+        other = seen.setdefault(item.name, item)
+        if other.fspath != item.fspath:
+            raise pytest.UsageError(
+                f"e2e test name {item.name!r} is in both {other.nodeid} and {item.nodeid}: "
+                f"its logs and images would collide; rename one")
 
 
 @pytest.fixture

@@ -182,6 +182,25 @@ def qemu(request):
 
 
 @pytest.fixture
+def direct_qemu(request):
+    """direct_qemu(kernel, initrd, append, mem='512', timeout=120) -> Console of
+    the kernel booted directly by QEMU TCG (no pagevisor); stopped at teardown."""
+    consoles = []
+
+    def boot(kernel, initrd, append, mem="512", timeout=120):
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", mem,
+               "-kernel", kernel, "-initrd", initrd, "-append", append,
+               "-nographic", "-no-reboot", "-nic", "none"]
+        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)
+        consoles.append(c)
+        return c
+
+    yield boot
+    for c in consoles:
+        c.close()
+
+
+@pytest.fixture
 def bochs(request):
     """bochs(esp, cpu=...) -> Console streaming COM1; Bochs stopped at teardown."""
     missing = _missing("bochs-bin", "script", "/usr/share/ovmf/OVMF.fd",

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import E2E, Console
+from conftest import E2E
 from test_linux_svm import READY, stats
 from test_swap_linux import mkswap_image
 
@@ -36,21 +36,10 @@ def apps_kit(guest_kit):
 
 
 @pytest.fixture
-def boot_direct(request):
+def boot_direct(direct_qemu):
     """boot_direct(kernel, initrd, append) -> Console of a direct QEMU boot."""
-    consoles = []
-
-    def boot(kernel, initrd, append, mem="512"):
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", mem,
-               "-kernel", kernel, "-initrd", initrd, "-append", append,
-               "-nographic", "-no-reboot", "-nic", "none"]
-        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", BOOT_TIMEOUT)
-        consoles.append(c)
-        return c
-
-    yield boot
-    for c in consoles:
-        c.close()
+    return lambda kernel, initrd, append, mem="512": \
+        direct_qemu(kernel, initrd, append, mem=mem, timeout=BOOT_TIMEOUT)
 
 
 def result_line(con, workload, test_key, test, keys):

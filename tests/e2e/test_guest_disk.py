@@ -9,8 +9,6 @@ import os
 import random
 import re
 
-import pytest
-
 from conftest import E2E
 
 MiB = 1 << 20

@@ -6,7 +6,6 @@ apart from a broken kit. Lines matched here are the contract documented in
 tests/guest/init."""
 import pytest
 
-from conftest import Console
 
 BOOT_TIMEOUT = 120
 READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
@@ -14,22 +13,9 @@ PROMPT = "pv-guest# "
 
 
 @pytest.fixture
-def boot_kit(guest_kit, request):
+def boot_kit(guest_kit, direct_qemu):
     """boot_kit(append) -> Console on the serial port of a direct QEMU boot."""
-    consoles = []
-
-    def boot(append):
-        kernel, initrd = guest_kit
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "512",
-               "-kernel", kernel, "-initrd", initrd, "-append", append,
-               "-nographic", "-no-reboot", "-nic", "none"]
-        c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", BOOT_TIMEOUT)
-        consoles.append(c)
-        return c
-
-    yield boot
-    for c in consoles:
-        c.close()
+    return lambda append: direct_qemu(*guest_kit, append, timeout=BOOT_TIMEOUT)
 
 
 def expect_ready(con):

@@ -81,7 +81,7 @@ def test_guest_root_reaches_nothing_then_swaps_intact(qemu, make_esp, guest_kit)
     out = con.output()
     findings = re.findall(r"probe: FINDING [^\r\n]*", out)
     assert not findings and m.group(1).startswith("PASS"), \
-        f"the guest reached what it must not:\n" + "\n".join(findings or [m.group(0)])
+        "the guest reached what it must not:\n" + "\n".join(findings or [m.group(0)])
     for section in ("ports", "pci", "mmio", "ecam", "bar", "msr", "insn"):
         assert f"probe: {section}: " in out, f"probe section {section} did not run"
     # every memory BAR of the swap disk was read and written

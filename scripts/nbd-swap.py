@@ -70,6 +70,7 @@ READY_TIMEOUT_S = 10.0       # qemu-nbd must accept connections within this
 STOP_TIMEOUT_S = 5.0         # qemu-nbd must exit within this after SIGTERM
 PR_SET_PDEATHSIG = 1         # prctl(2): signal a child when its parent dies
 MIB = 1024 * 1024
+THREAD_PREFIX = "nbd-relay"  # every relay thread's name starts with it (tests count them)
 URI_RE = re.compile(r"(nbd|nbd\+tcp|nbd\+unix)://[^,\s]*|nbd:[^,\s]+")
 
 
@@ -173,8 +174,10 @@ class _Connection:
             q = queue.Queue(QUEUE_CHUNKS)
             link = _Link(relay.latency_s, relay.rate_bps)
             self.threads.append(threading.Thread(target=self._read, args=(src, q, link, key),
+                                                 name=f"{THREAD_PREFIX}-{key}-read",
                                                  daemon=True))
             self.threads.append(threading.Thread(target=self._write, args=(dst, q),
+                                                 name=f"{THREAD_PREFIX}-{key}-write",
                                                  daemon=True))
 
     def start(self):
@@ -279,7 +282,8 @@ class Relay:
         self.lock = threading.Lock()
         self.connections = set()
         self.totals = {"to_server": 0, "to_client": 0, "connections": 0}
-        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor = threading.Thread(target=self._accept, name=f"{THREAD_PREFIX}-accept",
+                                         daemon=True)
 
     def start(self):
         self.acceptor.start()

@@ -76,7 +76,9 @@ def client_for(relay):
 
 
 def relay_threads():
-    return {t for t in threading.enumerate() if t.daemon and t is not threading.main_thread()}
+    """The relay's live threads (named THREAD_PREFIX-...); threads of
+    pytest or its plugins do not count."""
+    return {t for t in threading.enumerate() if t.name.startswith(nbd.THREAD_PREFIX)}
 
 
 @pytest.fixture
@@ -220,6 +222,13 @@ def test_stop_tears_down_open_connections(tmp_path, relay_factory):
         if relay.stats()["open"] == 1 and relay.stats()["to_server"] == 7:
             break
         threading.Event().wait(0.05)
+    # the accept thread and a reader and a writer per direction, all named
+    # so that relay_threads() finds them (the leftover checks rely on it)
+    for _ in range(100):
+        if len({t for t in relay_threads() if t.is_alive()}) >= 5:
+            break
+        threading.Event().wait(0.05)
+    assert len({t for t in relay_threads() if t.is_alive()}) >= 5, relay_threads()
     relay.stop()                         # the fixture checks no thread is left
     assert relay.stats()["open"] == 0
     assert recv_all(c) == b""

@@ -29,9 +29,7 @@
  * of allocations finds its slot in the first word it looks at.
  *
  * Reverse-map items: a fixed pool of RMAP_ITEMS(nframes) = nframes / 4 + 64
- * items. The first gpa of each frame is inline in the descriptor, so items
- * are only needed for frames mapped at two or more gpas (shared / COW frames),
- * which we expect to be a minority; running out is reported as -PV_ENOMEM.
+ * items, carved here; their use is ept/frame_rmap.c.
  */
 #include "ept/frame.h"
 
@@ -395,20 +393,6 @@ struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags)
 
 void frame_get(struct frame *f) { f->refcount++; }
 
-static void rmap_release(struct frame_pool *fp, struct frame *f)
-{
-    struct rmap_item *it = f->rmap_more;
-    while (it) {
-        struct rmap_item *next = it->next;
-        it->next = fp->rmap_free;
-        fp->rmap_free = it;
-        fp->rmap_used--;
-        it = next;
-    }
-    f->rmap_more = NULL;
-    f->mapcount = 0;
-}
-
 static void free_slots(struct frame_pool *fp, size_t idx, size_t count)
 {
     size_t slot = idx_slot(fp, idx);
@@ -441,7 +425,7 @@ bool frame_put(struct frame_pool *fp, struct frame *f)
         return false;
     if (fp->on_free)
         fp->on_free(fp, f, fp->on_free_ctx);
-    rmap_release(fp, f);
+    frame_rmap_release(fp, f);
     free_slots(fp, frame_index(fp, f),
                (f->flags & FRAME_HUGE_HEAD) ? PAGES_PER_2M : 1);
     return true;
@@ -489,70 +473,6 @@ size_t frame_free_count(const struct frame_pool *fp) { return fp->nfree; }
 size_t frame_used_count(const struct frame_pool *fp)
 {
     return fp->nframes - fp->nfree;
-}
-
-/* ---- reverse map -------------------------------------------------------- */
-
-int frame_rmap_add(struct frame_pool *fp, struct frame *f, gpa_t gpa)
-{
-    if (f->mapcount == 0) {
-        f->rmap = gpa;
-        f->mapcount = 1;
-        return PV_OK;
-    }
-    struct rmap_item *it = fp->rmap_free;
-    if (!it)
-        return -PV_ENOMEM;
-    fp->rmap_free = it->next;
-    fp->rmap_used++;
-    it->gpa = gpa;
-    it->next = f->rmap_more;
-    f->rmap_more = it;
-    f->mapcount++;
-    return PV_OK;
-}
-
-int frame_rmap_del(struct frame_pool *fp, struct frame *f, gpa_t gpa)
-{
-    if (f->mapcount == 0)
-        return -PV_ENOENT;
-    struct rmap_item *victim;
-    if (f->rmap == gpa) {
-        victim = f->rmap_more;
-        if (!victim) {
-            f->mapcount = 0;
-            return PV_OK;
-        }
-        f->rmap = victim->gpa; /* promote the first chained gpa inline */
-        f->rmap_more = victim->next;
-    } else {
-        struct rmap_item **pp = &f->rmap_more;
-        while (*pp && (*pp)->gpa != gpa)
-            pp = &(*pp)->next;
-        if (!*pp)
-            return -PV_ENOENT;
-        victim = *pp;
-        *pp = victim->next;
-    }
-    victim->next = fp->rmap_free;
-    fp->rmap_free = victim;
-    fp->rmap_used--;
-    f->mapcount--;
-    return PV_OK;
-}
-
-size_t frame_rmap_get(const struct frame *f, gpa_t *out, size_t max)
-{
-    if (f->mapcount == 0)
-        return 0;
-    size_t n = 0;
-    if (n < max)
-        out[n] = f->rmap;
-    n++;
-    for (const struct rmap_item *it = f->rmap_more; it; it = it->next, n++)
-        if (n < max)
-            out[n] = it->gpa;
-    return f->mapcount;
 }
 
 /* ---- consistency -------------------------------------------------------- */

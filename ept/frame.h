@@ -206,6 +206,9 @@ int frame_rmap_add(struct frame_pool *fp, struct frame *f, gpa_t gpa);
 int frame_rmap_del(struct frame_pool *fp, struct frame *f, gpa_t gpa);
 /* Copy up to max mapping gpas into out; returns mapcount. */
 size_t frame_rmap_get(const struct frame *f, gpa_t *out, size_t max);
+/* Drop every mapping gpa of f at once (its items back to the pool's free
+ * list, mapcount 0): frame_put() of a frame's last reference does this. */
+void frame_rmap_release(struct frame_pool *fp, struct frame *f);
 
 /* Consistency check for tests: free counts, bitmap, block counters. */
 bool frame_pool_check(const struct frame_pool *fp);

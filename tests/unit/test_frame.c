@@ -1,4 +1,4 @@
-/* Unit tests for the frame pool (ept/frame.c). */
+/* Unit tests for the frame pool (ept/frame.c, ept/frame_rmap.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_frame
-test_frame_SRCS := ept/frame.c
+test_frame_SRCS := ept/frame.c ept/frame_rmap.c

@@ -168,7 +168,8 @@ fi
 # (isolation probe).
 build_prog() { # name
     local bin=$cache/$1
-    if [ ! -f "$bin" ] || [ "$src/$1.c" -nt "$bin" ] || [ "$self" -nt "$bin" ]; then
+    if [ ! -f "$bin" ] || [ "$src/$1.c" -nt "$bin" ] || [ "$src/guest_util.h" -nt "$bin" ] ||
+       [ "$self" -nt "$bin" ]; then
         gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -o "$bin.tmp" "$src/$1.c" \
             || die "building $1 failed (static linking needs libc6-dev: scripts/deps.sh)"
         mv "$bin.tmp" "$bin"

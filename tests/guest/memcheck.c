@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_util.h"
+
 #define DEFAULT_PERCENT 90u
 #define MAX_PERCENT 100u
 #define CMDLINE_KEY "pv.memcheck="
@@ -52,13 +54,6 @@ static uint64_t mix64(uint64_t x)
 static uint64_t pattern(const volatile uint64_t *p, uint64_t seed)
 {
     return mix64((uint64_t)(uintptr_t)p ^ seed);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double mib_per_s(uint64_t bytes, double secs)
@@ -102,17 +97,6 @@ static unsigned cmdline_percent(void)
     }
     fclose(f);
     return pct;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* Write phase: the first touch of every page is this store. */

@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_util.h"
+
 #define MIB (UINT64_C(1024) * 1024)
 #define PAGE 4096u
 #define WORDS_PER_PAGE (PAGE / sizeof(uint64_t))
@@ -99,13 +101,6 @@ static uint64_t next_rand(struct area *a)
 {
     a->rng += 0x9e3779b97f4a7c15ull;
     return mix64(a->rng);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -210,17 +205,6 @@ static void phase_stride(struct area *a, const char *name)
     for (size_t pass = 0; pass < STRIDE_PAGES; pass++)
         for (size_t pg = pass; pg < a->pages; pg += STRIDE_PAGES)
             rewrite_page(a, pg, name);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static const char *const known[] = { "write", "read", "rand", "hotcold", "zipf", "stride" };

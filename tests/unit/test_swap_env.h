@@ -122,6 +122,22 @@ static inline enum s2_state swap_env_state(struct swap_env *env, gpa_t gpa)
     return mm_env_lookup(env->m, gpa).state;
 }
 
+/* Fill the n pages from base (page i with tag0 + i) and swap them all out
+ * in page order, on a fresh area: page i lands in slot 1 + i. */
+static inline void swap_env_swap_out_run(struct swap_env *env, gpa_t base, unsigned n,
+                                         uint64_t tag0)
+{
+    for (unsigned i = 0; i < n; i++)
+        swap_env_fill(env, base + (gpa_t)i * PAGE_SIZE, tag0 + i);
+    env->sw.recent = NULL;
+    assert_int_equal(swap_reclaim(&env->sw, n), n);
+    for (unsigned i = 0; i < n; i++) {
+        struct s2_info e = mm_env_lookup(env->m, base + (gpa_t)i * PAGE_SIZE);
+        assert_int_equal(e.state, S2_SWAP);
+        assert_int_equal(swp_offset(e.swap), 1 + i);
+    }
+}
+
 /* Device page backing slot s. */
 static inline uint8_t *swap_env_slot_data(struct swap_env *env, uint64_t slot)
 {

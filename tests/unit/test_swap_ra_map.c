@@ -40,12 +40,7 @@ static struct swap_env *env_with(const struct s2pt_format *fmt, bool use_ad,
 /* Fill pages [0, n) and swap them all out, in page order (slots 1..n). */
 static void swap_out_pages(struct swap_env *env, unsigned n, uint64_t tag0)
 {
-    for (unsigned i = 0; i < n; i++)
-        swap_env_fill(env, pg(i), tag0 + i);
-    env->sw.recent = NULL;
-    assert_int_equal(swap_reclaim(&env->sw, n), n);
-    for (unsigned i = 0; i < n; i++)
-        assert_int_equal(swap_env_state(env, pg(i)), S2_SWAP);
+    swap_env_swap_out_run(env, pg(0), n, tag0);
 }
 
 /* The guest reads gpa as the hardware would: a usable leaf gets its

@@ -45,15 +45,7 @@ static struct swap_env *env_with(const struct s2pt_format *fmt, enum ra_policy p
 /* Fill pages [0, n) and swap them all out, in page order (slots 1..n). */
 static void swap_out_pages(struct swap_env *env, unsigned n, uint64_t tag0)
 {
-    for (unsigned i = 0; i < n; i++)
-        swap_env_fill(env, pg(i), tag0 + i);
-    env->sw.recent = NULL;
-    assert_int_equal(swap_reclaim(&env->sw, n), n);
-    for (unsigned i = 0; i < n; i++) {
-        struct s2_info e = mm_env_lookup(env->m, pg(i));
-        assert_int_equal(e.state, S2_SWAP);
-        assert_int_equal(swp_offset(e.swap), 1 + i);
-    }
+    swap_env_swap_out_run(env, pg(0), n, tag0);
 }
 
 static uint64_t reads(const struct swap_env *env) { return env->sw.area.st.read_requests; }

@@ -421,109 +421,6 @@ static void test_remove_spanning(void **state)
     assert_count(0);
 }
 
-/* ---- lookups ------------------------------------------------------------------ */
-
-/*
- *        0x10000      0x20000      0x30000      0x40000
- *   hole |-----A------| hole       |-----B------| hole
- */
-static void test_find_lookup_boundaries(void **state)
-{
-    (void)state;
-    assert_int_equal(ins_anon(0x10000, 0x20000), 0);
-    assert_int_equal(ins(0x30000, 0x40000, ACC_R, REGION_ROM, NULL, "rom"), 0);
-    struct region *a = nth(0), *b = nth(1);
-
-    assert_ptr_equal(region_find(&set, 0), a);
-    assert_ptr_equal(region_find(&set, 0x10000), a);
-    assert_ptr_equal(region_find(&set, 0x1ffff), a);
-    assert_ptr_equal(region_find(&set, 0x20000), b); /* end: next one */
-    assert_ptr_equal(region_find(&set, 0x2ffff), b);
-    assert_ptr_equal(region_find(&set, 0x3ffff), b);
-    assert_null(region_find(&set, 0x40000));
-    assert_null(region_find(&set, UINT64_MAX));
-
-    assert_null(region_lookup(&set, 0xffff));
-    assert_ptr_equal(region_lookup(&set, 0x10000), a);
-    assert_ptr_equal(region_lookup(&set, 0x1ffff), a);
-    assert_null(region_lookup(&set, 0x20000));
-    assert_null(region_lookup(&set, 0x2ffff));
-    assert_ptr_equal(region_lookup(&set, 0x30000), b);
-    assert_null(region_lookup(&set, 0x40000));
-
-    assert_null(region_find_intersection(&set, 0, 0x10000));
-    assert_ptr_equal(region_find_intersection(&set, 0, 0x10001), a);
-    assert_null(region_find_intersection(&set, 0x20000, 0x30000)); /* the hole */
-    assert_ptr_equal(region_find_intersection(&set, 0x1ffff, 0x30001), a);
-    assert_ptr_equal(region_find_intersection(&set, 0x2ffff, 0x30001), b);
-    assert_ptr_equal(region_find_intersection(&set, 0, UINT64_MAX), a);
-    assert_null(region_find_intersection(&set, 0x18000, 0x18000)); /* empty */
-    assert_null(region_find_intersection(&set, 0x40000, UINT64_MAX));
-
-    /* an empty set finds nothing */
-    region_set_init(&set, pool, POOL);
-    assert_null(region_find(&set, 0));
-    assert_null(region_lookup(&set, 0));
-    assert_null(region_find_intersection(&set, 0, UINT64_MAX));
-    assert_null(region_first(&set));
-}
-
-/*
- * 0    0x1000        0x3000  0x5000            0x9000
- * |-A--|     hole    |--B---|      hole       |--C--| ...
- */
-static void test_find_gap(void **state)
-{
-    (void)state;
-    gpa_t g = 0xdead;
-    assert_int_equal(ins_anon(0, 0x1000), 0);
-    assert_int_equal(ins(0x3000, 0x5000, ACC_R, REGION_ROM, NULL, "rom"), 0);
-    assert_int_equal(ins_anon(0x9000, 0x10000), 0);
-
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, 0, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x1000);
-    assert_int_equal(region_find_gap(&set, 0x2000, 0x1000, 0, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x1000); /* exact fit */
-    assert_int_equal(region_find_gap(&set, 0x2001, 0x1000, 0, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x5000); /* not a page multiple: needs 3 pages */
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x4000, 0, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x8000); /* aligned: 0x4000 is inside B */
-    assert_int_equal(region_find_gap(&set, 0x4000, 0x1000, 0, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x5000);
-    assert_int_equal(region_find_gap(&set, 0x5000, 0x1000, 0, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x10000); /* past the last region */
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, 0x1800, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x2000); /* lo rounded up */
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x10000, 1, UINT64_MAX, &g), 0);
-    assert_int_equal(g, 0x10000);
-    /* hi bounds the gap's end, exclusive */
-    assert_int_equal(region_find_gap(&set, 0x4000, 0x1000, 0, 0x9000, &g), 0);
-    assert_int_equal(g, 0x5000);
-    assert_int_equal(region_find_gap(&set, 0x4000, 0x1000, 0, 0x8fff, &g), -PV_ENOENT);
-    assert_int_equal(region_find_gap(&set, 0x3000, 0x1000, 0, 0x9000, &g), 0);
-    assert_int_equal(g, 0x5000);
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, 0x3000, 0x5000, &g), -PV_ENOENT);
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, 0x5000, 0x5000, &g), -PV_ENOENT);
-    /* the top of the address space: no wrap-around */
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, UINT64_MAX - 0xfff,
-                                     UINT64_MAX, &g), -PV_ENOENT);
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, UINT64_MAX - 0x1fff,
-                                     UINT64_MAX, &g), 0);
-    assert_int_equal(g, UINT64_MAX - 0x1fff);
-    assert_int_equal(region_find_gap(&set, 0x1000, HUGE_1G, UINT64_MAX - HUGE_1G + 2,
-                                     UINT64_MAX, &g), -PV_ENOENT); /* lo rounds past 2^64 */
-    assert_int_equal(ins_anon(UINT64_MAX - 0x1fff, UINT64_MAX - 0xfff), 0);
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x1000, UINT64_MAX - 0x2fff,
-                                     UINT64_MAX, &g), 0);
-    assert_int_equal(g, UINT64_MAX - 0x2fff);
-    assert_int_equal(region_find_gap(&set, 0x2000, 0x1000, UINT64_MAX - 0x2fff,
-                                     UINT64_MAX, &g), -PV_ENOENT);
-    /* bad size or alignment */
-    assert_int_equal(region_find_gap(&set, 0, 0x1000, 0, UINT64_MAX, &g), -PV_EINVAL);
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x800, 0, UINT64_MAX, &g), -PV_EINVAL);
-    assert_int_equal(region_find_gap(&set, 0x1000, 0x3000, 0, UINT64_MAX, &g), -PV_EINVAL);
-}
-
 /* ---- the descriptor pool ---------------------------------------------------- */
 
 static void test_pool_exhaustion_insert(void **state)
@@ -603,8 +500,8 @@ int main(void)
         cmocka_unit_test_setup(test_remove_shrink_back, setup),
         cmocka_unit_test_setup(test_remove_split_middle, setup),
         cmocka_unit_test_setup(test_remove_spanning, setup),
-        cmocka_unit_test_setup(test_find_lookup_boundaries, setup),
-        cmocka_unit_test_setup(test_find_gap, setup),
+        cmocka_unit_test_setup(test_find_lookup_boundaries, test_region_set_setup),
+        cmocka_unit_test_setup(test_find_gap, test_region_set_setup),
         cmocka_unit_test_setup(test_pool_exhaustion_insert, setup),
         cmocka_unit_test_setup(test_pool_exhaustion_split, setup),
         cmocka_unit_test_setup(test_pool_reuse, setup),

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_region.c runs these from tests/unit/test_region_set.c:
  * whole-set properties of ept/region.c (balance, iteration order, the
- * consistency check, the randomized model test, formatting).
+ * consistency check, the randomized model test, formatting, lookups and
+ * gap search).
  */
 #ifndef PV_TESTS_TEST_REGION_H
 #define PV_TESTS_TEST_REGION_H
@@ -13,5 +14,7 @@ void test_check_detects_corruption(void **state);
 void test_random_low(void **state);
 void test_random_top(void **state);
 void test_format(void **state);
+void test_find_lookup_boundaries(void **state);
+void test_find_gap(void **state);
 
 #endif

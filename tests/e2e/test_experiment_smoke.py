@@ -4,7 +4,7 @@ experiment`) under QEMU TCG at tiny sizes: one workload (seq, 80 MiB in a
 baselines: five boots. Asserts that every run completes with verified data,
 that the results folder has the declared files and columns with one
 summary row per run, that pagevisor's overcommitted runs swapped, and,
-when scripts/exp-report.py exists, that the report step writes PNGs.
+that the report step (scripts/exp-report.py) writes PNGs.
 Never a timing."""
 import csv
 import glob
@@ -18,7 +18,6 @@ import pytest
 from conftest import BUILD, ROOT, _missing
 
 SCRIPT = os.path.join(ROOT, "scripts", "experiment.py")
-REPORT = os.path.join(ROOT, "scripts", "exp-report.py")
 ARGS = ["--memory", "192", "--mib", "80", "--fractions", "100,50", "--policies",
         "off,cluster:8", "--workloads", "seq", "--accel", "tcg"]
 COLUMNS = ("run,setup,workload,fraction,policy,swap,latency_ms,repeat,memory_mib,local_mib,"
@@ -64,11 +63,8 @@ def test_experiment_smoke_sweep(efi, guest_kit):
     text = open(os.path.join(out, "runs", by[("direct-swap", "50", "-")]["run"] + ".log"),
                 errors="replace").read()
     assert "pv-guest: swapon vda: OK" in text, "the direct-swap guest did not swap to its disk"
-    if os.path.exists(REPORT):
-        assert glob.glob(os.path.join(out, "report", "*.png")), \
-            f"the report wrote no PNG:\n{p.stderr[-2000:]}"
-    else:
-        assert "exp-report.py missing" in p.stderr
+    assert glob.glob(os.path.join(out, "report", "*.png")), \
+        f"the report wrote no PNG:\n{p.stderr[-2000:]}"
     # a rerun resumes: nothing left to boot
     again = subprocess.run([sys.executable, SCRIPT, "--resume", out, "--no-report"],
                            capture_output=True, text=True, timeout=120)

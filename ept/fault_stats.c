@@ -102,6 +102,14 @@ void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx)
     pv_snprintf(line, sizeof(line), "fault around-file %llu",
                 (unsigned long long)st->around_file);
     emit(ctx, line);
+    /* The handler's cost per resolution taken (TSC cycles per fault). */
+    for (unsigned r = 0; r < RES_COUNT; r++) {
+        if (!st->count[r])
+            continue;
+        pv_snprintf(line, sizeof(line), "fault-cycles %s %llu per fault", fault_res_name(r),
+                    (unsigned long long)(st->cycles[r] / st->count[r]));
+        emit(ctx, line);
+    }
 }
 
 static void entry_str(const struct fault_event *ev, char *buf, size_t len)

@@ -92,7 +92,9 @@ typedef void (*emit_fn)(void *ctx, const char *line);
 /*
  * Counters, one line per resolution ("fault zero-map 12"), every resolution
  * listed even when zero so the output has a fixed shape, then
- * "fault total N", "open-bus reads N writes M" and "fault around N".
+ * "fault total N", "open-bus reads N writes M", "fault around N",
+ * "fault around-file N", then "fault-cycles RES N per fault" for each
+ * resolution taken.
  */
 void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx);
 

@@ -176,16 +176,20 @@ void vcpu_run_loop(struct vcpu *v)
             (unsigned long long)v->ops->get_rip(v), v->ops->name);
     while (!v->stopped) {
         struct vm_exit e;
+        uint64_t entered = rdtsc();
         if (v->ops->run(v, &e) < 0) {
             v->exits[EXIT_ENTRY_FAILED]++;
             v->ops->dump(v);
             vcpu_stop(v, PV_EXIT_FAILURE, "the CPU refused to enter the guest");
             break;
         }
+        uint64_t exited = rdtsc();
+        v->guest_cycles += exited - entered;
         exit_account(v, &vm_exit_stats, &e);
         exit_handler h = handlers[e.kind] ? handlers[e.kind] : handle_default;
         h(v, &e);
         uint64_t now = rdtsc();
+        v->exit_cycles[e.kind] += now - exited;
         if (v->ops->get_rflags && !v->stopped)
             irqwd_observe(&v->irqwd, (v->ops->get_rflags(v) & RFLAGS_IF) != 0, now,
                           v->ops->get_rip(v));
@@ -197,6 +201,7 @@ void vcpu_run_loop(struct vcpu *v)
          * rate-limited by TSC, so an exit costs a compare when nothing is due. */
         console_after_exit(v, now);
         telemetry_tick(v, now);
+        v->tick_cycles += rdtsc() - now;
     }
     telemetry_final(v);
     pv_info("vcpu: guest stopped: %s", v->stop_reason);

@@ -26,6 +26,17 @@ void report_final(const struct vcpu *v)
         if (v->exits[k])
             pv_info("stats exit %s %llu", exit_kind_name((enum exit_kind)k),
                     (unsigned long long)v->exits[k]);
+    /* Where the vCPU's time went (vmm/vcpu.h), in millions of TSC cycles,
+     * and per exit of each kind in cycles. */
+    pv_info("stats cycles guest %llu M, after-exit work %llu M",
+            (unsigned long long)(v->guest_cycles / 1000000),
+            (unsigned long long)(v->tick_cycles / 1000000));
+    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+        if (v->exits[k])
+            pv_info("stats cycles exit %s %llu M, %llu per exit",
+                    exit_kind_name((enum exit_kind)k),
+                    (unsigned long long)(v->exit_cycles[k] / 1000000),
+                    (unsigned long long)(v->exit_cycles[k] / v->exits[k]));
     /* The busiest ports and MSRs, as the monitor's `stats` shows them
      * (what the guest-level benchmark reads to attribute I/O exits). */
     exit_stats_render(&vm_exit_stats.io, "io-port", REPORT_TOP_KEYS, stat_line, NULL);

@@ -119,6 +119,14 @@ struct vcpu {
     const struct guest_layout *layout;
     uint64_t exits[EXIT_KIND_COUNT];
     uint64_t entries;
+    /* Where the vCPU's time goes, in TSC cycles (vmm/exit.c): in the guest
+     * (entry to exit, the CPU's world switches included), in the handler
+     * of each exit kind (exit to the end of its handler), and in the
+     * loop's periodic work after the handler (background reclaim, console,
+     * telemetry). The stats block prints them (vmm/report.c). */
+    uint64_t guest_cycles;
+    uint64_t exit_cycles[EXIT_KIND_COUNT];
+    uint64_t tick_cycles;
     struct swap *swap;         /* NULL: no reclaim */
     /* Periodic work (background reclaim), called from the exit loop at
      * most every tick_interval TSC ticks. */

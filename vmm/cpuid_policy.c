@@ -81,6 +81,10 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
     switch (leaf) {
     case CPUID_FEATURES: features(r); return;
     case CPUID_CACHE_PARAMS: cache_params(r); return;
+    case CPUID_STRUCT_EXT:
+        if (subleaf == 0)
+            r->ecx &= ~CPUID7_ECX_LA57;
+        return;
     case CPUID_TOPOLOGY:
     case CPUID_TOPOLOGY_V2: topology(subleaf, r); return;
     case CPUID_HV_BASE: hypervisor_vendor(r); return;

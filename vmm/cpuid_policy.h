@@ -12,6 +12,12 @@
  *   leaf 1        ECX: VMX, x2APIC, MONITOR cleared; HYPERVISOR set.
  *                 EDX: MTRR cleared. EBX[23:16] (logical processors) = 1.
  *   leaf 4        EAX[31:26] (cores - 1) and EAX[25:14] (sharing - 1) = 0.
+ *   leaf 7.0      ECX: LA57 cleared. The guest gets 4-level paging: its
+ *                 physical space (below 2^48) needs no more, the stage-2
+ *                 tables are 4-level, and a guest in 5-level mode differs
+ *                 from the host in CR4.LA57, which the host cannot follow
+ *                 (vmm/svm/svm.c): an emulated CPU then drops its whole
+ *                 software TLB twice more on every exit.
  *   leaf 0xB/0x1F one thread per core, one core per package, see
  *                 cpuid_policy.c. EDX (the x2APIC id) is kept.
  *   0x40000000    vendor leaf: EAX = 0x40000000 (no further hypervisor

@@ -207,13 +207,28 @@ static void test_hypervisor_range_zeroed(void **state)
                     R(0, 0, 0, 0));
 }
 
+/* Leaf 7 subleaf 0 loses LA57 (5-level paging) and nothing else; the
+ * other subleaves are passed as they are. */
+static void test_leaf7_no_la57(void **state)
+{
+    (void)state;
+    struct cpuid_regs zen4 = R(0x00000001, 0xF1BF97A9, 0x00415F4E | CPUID7_ECX_LA57, 0x10000010);
+    struct cpuid_regs want = zen4;
+    want.ecx &= ~CPUID7_ECX_LA57;
+    assert_regs(apply(CPUID_STRUCT_EXT, 0, zen4), want);
+    assert_regs(apply(CPUID_STRUCT_EXT, 0, R(~0u, ~0u, ~0u, ~0u)), R(~0u, ~0u, ~CPUID7_ECX_LA57, ~0u));
+    assert_regs(apply(CPUID_STRUCT_EXT, 0, R(0, 0, 0, 0)), R(0, 0, 0, 0));
+    for (uint32_t sub = 1; sub < 3; sub++)
+        assert_regs(apply(CPUID_STRUCT_EXT, sub, R(~0u, ~0u, ~0u, ~0u)), R(~0u, ~0u, ~0u, ~0u));
+}
+
 static void test_untouched_leaves(void **state)
 {
     (void)state;
     static const uint32_t leaves[] = {
         0x00000000, 0x00000002, 0x00000003, 0x00000005,
         0x00000006, /* thermal/power: turbo bit left as is */
-        0x00000007, 0x0000000A, 0x0000000D, 0x00000010, 0x00000014,
+        0x0000000A, 0x0000000D, 0x00000010, 0x00000014,
         0x00000015, 0x00000016, 0x0000001E, 0x00000020, 0x3FFFFFFF,
         0x50000000, 0x80000000, 0x80000002, 0x80000003, 0x80000004,
         0x80000005, 0x80000006, 0x80000007, 0x80000009, 0x8000000B,
@@ -261,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_svm_leaf_zeroed),
         cmocka_unit_test(test_hypervisor_vendor_leaf),
         cmocka_unit_test(test_hypervisor_range_zeroed),
+        cmocka_unit_test(test_leaf7_no_la57),
         cmocka_unit_test(test_untouched_leaves),
         cmocka_unit_test(test_idempotent),
     };

@@ -26,8 +26,11 @@
 #define CR0_PE (1ull << 0)
 #define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
+#define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
 
 #define RFLAGS_IF (1ull << 9)
 
@@ -98,9 +101,19 @@ DEFINE_READ_CR(3)
 DEFINE_READ_CR(4)
 #undef DEFINE_READ_CR
 
+static inline void write_cr0(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+
 static inline void write_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+
+static inline void write_cr4(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
 }
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }

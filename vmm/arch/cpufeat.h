@@ -14,6 +14,7 @@
 #define CPUID_VENDOR 0x0u
 #define CPUID_FEATURES 0x1u
 #define CPUID_CACHE_PARAMS 0x4u     /* Intel deterministic cache parameters */
+#define CPUID_STRUCT_EXT 0x7u       /* structured extended features, subleaf 0 */
 #define CPUID_TOPOLOGY 0xBu         /* Intel extended topology */
 #define CPUID_TOPOLOGY_V2 0x1Fu     /* Intel V2 extended topology */
 #define CPUID_HV_BASE 0x40000000u   /* 0x40000000..0x4FFFFFFF: reserved for hypervisors */
@@ -32,6 +33,7 @@
 #define CPUID1_ECX_X2APIC (1u << 21)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID1_EDX_MTRR (1u << 12)
+#define CPUID7_ECX_LA57 (1u << 16)         /* 5-level paging */
 #define CPUID4_EAX_SHARING (0xFFFu << 14)  /* logical processors sharing - 1 */
 #define CPUID4_EAX_CORES (0x3Fu << 26)     /* cores per package - 1 */
 /* leaves 0xB / 0x1F, per subleaf (= level) */

@@ -164,6 +164,8 @@ int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_e
     v->gpr[GPR_RSI] = entry->rsi;
     v->vendor = &state;
     v->ops = &svm_ops;
+    state.host_cr0 = read_cr0();
+    state.host_cr4 = read_cr4();
     pv_info("svm: vmcb at 0x%llx, asid %u, nested cr3 0x%llx, nrip-save %s",
             (unsigned long long)va_hpa(vmcb), state.asid,
             (unsigned long long)v->mm->s2.root, state.nrip ? "yes" : "no");
@@ -171,6 +173,37 @@ int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_e
 }
 
 int svm_vmrun(uint64_t guest_vmcb, uint64_t *gpr, uint64_t host_vmcb);
+
+/*
+ * The host's paging-control bits follow the guest's: CR0.WP and CR4's
+ * PGE, PSE, SMEP and SMAP. VMRUN and #VMEXIT load the other side's CR0
+ * and CR4, and an emulator that models the TLB in software (QEMU TCG,
+ * where the e2e tests and the benchmark run) drops every cached
+ * translation when one of these bits differs between the two: two full
+ * flushes per exit on top of the CR3 load's. Equal bits cost nothing on
+ * hardware and keep those two away. Safe for the host: its mappings are
+ * supervisor and writable (vmm/arch/paging.c), the guest can hold only
+ * bits its CPU accepts, and the guest's early modes (no paging, no PAE)
+ * touch none of the host's PE, PG or PAE, which stay as they are. CR4.LA57
+ * cannot follow (it changes only with paging off): the guest is not
+ * offered 5-level paging (vmm/cpuid_policy.h) for this reason too.
+ */
+#define HOST_CR0_FOLLOW CR0_WP
+#define HOST_CR4_FOLLOW (CR4_PGE | CR4_PSE | CR4_SMEP | CR4_SMAP)
+
+static void host_follow_guest_paging(struct svm_state *s, const void *vmcb)
+{
+    uint64_t cr0 = (s->host_cr0 & ~HOST_CR0_FOLLOW) | (vmcb_rd64(vmcb, VMCB_CR0) & HOST_CR0_FOLLOW);
+    uint64_t cr4 = (s->host_cr4 & ~HOST_CR4_FOLLOW) | (vmcb_rd64(vmcb, VMCB_CR4) & HOST_CR4_FOLLOW);
+    if (cr0 != s->host_cr0) {
+        write_cr0(cr0);
+        s->host_cr0 = cr0;
+    }
+    if (cr4 != s->host_cr4) {
+        write_cr4(cr4);
+        s->host_cr4 = cr4;
+    }
+}
 
 static int svm_run(struct vcpu *v, struct vm_exit *e)
 {
@@ -183,6 +216,7 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
     s->flush_pending = false;
     vmcb_wr32(vmcb, VMCB_CLEAN, 0); /* no VMCB state caching */
     vmcb_wr64(vmcb, VMCB_RAX, v->gpr[GPR_RAX]);
+    host_follow_guest_paging(s, vmcb);
     svm_vmrun(va_hpa(vmcb), v->gpr, va_hpa(s->host_vmcb));
     v->gpr[GPR_RAX] = vmcb_rd64(vmcb, VMCB_RAX);
     v->entries++;

@@ -29,6 +29,7 @@ struct svm_state {
     bool nrip, flush_by_asid;
     bool flush_pending;         /* stage-2 changed: flush on next VMRUN */
     uint32_t asid;
+    uint64_t host_cr0, host_cr4; /* what the host runs with (svm.c) */
 };
 
 #endif

@@ -64,16 +64,6 @@ static inline int invept(uint64_t type, uint64_t eptp)
     return failed ? -1 : 0;
 }
 
-static inline void write_cr0(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
-}
-
-static inline void write_cr4(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
-}
-
 static inline void xsetbv(uint32_t index, uint64_t value)
 {
     __asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)value),

@@ -1,6 +1,7 @@
 /*
  * The C string functions the freestanding hypervisor uses (gcc may also emit
- * calls to memset/memcpy/memmove/memcmp on its own). Host builds use libc.
+ * calls to memset/memcpy/memmove/memcmp on its own). Host builds use libc;
+ * tests/unit/test_string.c compiles this file under other names.
  *
  * memset/memcpy use the string instructions (the hypervisor may not touch
  * SSE: -mgeneral-regs-only), eight bytes a step whenever the buffer and

@@ -8,7 +8,9 @@ import pytest
 
 
 BOOT_TIMEOUT = 120
-READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
+# the number ends at the newline, or where a kernel message cut in (the
+# kernel's printk and /init's write can interleave on the console)
+READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)(?:\r*\n|\[)"
 PROMPT = "pv-guest# "
 
 

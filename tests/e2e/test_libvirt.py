@@ -22,7 +22,9 @@ from conftest import E2E, QEMU_TIMEOUT, ROOT, Console
 
 URI = "qemu:///system"
 VIRSH_RUN = os.path.join(ROOT, "scripts", "virsh-run.sh")
-READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
+# the number ends at the newline, or where a kernel message cut in (the
+# kernel's printk and /init's write can interleave on the console)
+READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)(?:\r*\n|\[)"
 PROMPT = r"pv-guest# "
 VIRSH_ESCAPE = "\x1d"  # Ctrl-]: virsh console's own escape (detaches)
 # The monitor (issue 11) announces itself on the console at boot; the escape

@@ -4,7 +4,9 @@ import re
 
 from conftest import E2E
 
-READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
+# the number ends at the newline, or where a kernel message cut in (the
+# kernel's printk and /init's write can interleave on the console)
+READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)(?:\r*\n|\[)"
 MIB = 1024 * 1024
 
 

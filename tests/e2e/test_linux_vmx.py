@@ -14,7 +14,9 @@ import pytest
 
 from conftest import accel_decision
 
-READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)\r*\n"
+# the number ends at the newline, or where a kernel message cut in (the
+# kernel's printk and /init's write can interleave on the console)
+READY = r"pv-guest: ready uptime=(\d+\.\d+) memtotal_kb=(\d+)(?:\r*\n|\[)"
 MIB = 1024 * 1024
 # Bochs models the UART's baud rate: at Linux's default 9600 baud the boot
 # log alone costs minutes, and output still queued when the guest halts is

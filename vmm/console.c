@@ -5,6 +5,8 @@
 #include "vmm/drivers/uart_port.h"
 #include "vmm/monitor/monitor.h"
 
+#include <string.h>
+
 #define RX_SIZE 256u           /* power of two */
 #define RX_MASK (RX_SIZE - 1)
 #define PULL_MAX 64u           /* bytes one pull takes from the FIFO */
@@ -19,14 +21,17 @@ static struct {
     bool reading;              /* pass_data: the guest's interrupt handler is
                                   in the UART (trapped IIR showed a cause) and
                                   has not yet read an LSR with nothing waiting */
+    bool want_line;            /* pass_data: a writer waits for the guest's
+                                  line to end: trap the data port until the
+                                  line state is known at a line start */
     bool passed;               /* the guest reads the real LSR (and, with
                                   pass_data, the real RBR/THR): no exits */
 } rx;
 
 void console_init(uint64_t poll_ticks, bool pass_data)
 {
+    memset(&rx, 0, sizeof(rx)); /* the I/O policy's start: everything trapped */
     rx.poll_ticks = poll_ticks;
-    rx.next_poll = 0;
     rx.pass_data = pass_data;
 }
 
@@ -145,6 +150,9 @@ void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
  *     it reads passes rx_pull() first, and its loop's last LSR read is
  *     trapped too: it ends on our "nothing waiting", never on a byte that
  *     came after our pull.
+ *   - pass_data: a writer that waits for the guest's line to end
+ *     (telemetry) asked for the line state: the traps stay until the
+ *     guest's trapped bytes (or a hypervisor line) end a line.
  * Otherwise the guest reads the real LSR, and writes (pass_data) the real
  * THR: Linux's console write, a THRE poll and a THR write per byte, costs
  * no exit. The cost of pass_data: a guest that reads RBR without a
@@ -155,7 +163,10 @@ void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
  */
 static void trap_update(struct vcpu *v)
 {
-    bool pass = !console_pending() && !rx.lsr_errors && !rx.escape && !rx.reading;
+    if (rx.want_line && serial_line_state() == SERIAL_LINE_START)
+        rx.want_line = false;
+    bool pass = !console_pending() && !rx.lsr_errors && !rx.escape && !rx.reading &&
+                !rx.want_line;
     if (pass != rx.passed && v->ops->set_port_trap) {
         v->ops->set_port_trap(v, (uint16_t)(base() + UART_LSR), !pass);
         if (rx.pass_data)
@@ -178,6 +189,12 @@ void console_after_exit(struct vcpu *v, uint64_t now)
         rx_notify_guest();
     }
     trap_update(v);
+}
+
+void console_want_line_start(void)
+{
+    if (rx.pass_data)
+        rx.want_line = true;
 }
 
 void console_before_entry(void)

@@ -17,7 +17,9 @@
  *   - input or error bits our reads took wait in our buffer, or the escape
  *     came (the monitor has not run yet);
  *   - pass mode: the guest read a trapped IIR that showed a cause and has
- *     not since read an LSR with nothing waiting (its interrupt handler).
+ *     not since read an LSR with nothing waiting (its interrupt handler);
+ *   - pass mode: the telemetry waits for the guest's line to end
+ *     (console_want_line_start).
  * Otherwise the guest's THRE poll and (pass mode) its THR write go to the
  * UART without an exit (docs/performance.md), and the guest's bytes pass
  * unseen: the line state is then unknown (serial.h) and a [pv] line starts
@@ -50,7 +52,9 @@
 #define CONSOLE_ESCAPE_NAME "Ctrl-^"
 
 /* Start polling for input every poll_ticks TSC ticks after exits;
- * pass_data: the data port may pass with the LSR (config `console-data`). */
+ * pass_data: the data port may pass with the LSR (config `console-data`).
+ * Starts from an empty buffer with every console port trapped, as
+ * vmm/io_policy.c leaves them; the first exit passes what may pass. */
 void console_init(uint64_t poll_ticks, bool pass_data);
 /* vmm/io_policy.c traps the registers named above (IO_CONSOLE entries). */
 /* Emulate the guest's IN / OUT on a console port (any size: the low byte
@@ -68,6 +72,12 @@ void console_after_exit(struct vcpu *v, uint64_t now);
 /* Before every entry into the guest: while the data port passes, the
  * guest may write bytes unseen, so the line state becomes unknown. */
 void console_before_entry(void);
+
+/* A hypervisor writer that may wait for the guest's line to end (the
+ * telemetry) found the line state unknown: trap the data port from the
+ * next entry until the state is known at a line start (the guest's bytes
+ * are seen again; a line the hypervisor writes also ends the wait). */
+void console_want_line_start(void);
 
 /* Bytes waiting for the guest (for tests and the monitor's summary). */
 unsigned console_pending(void);

@@ -24,8 +24,8 @@ static struct {
     bool want_line;            /* pass_data: a writer waits for the guest's
                                   line to end: trap the data port until the
                                   line state is known at a line start */
-    bool passed;               /* the guest reads the real LSR (and, with
-                                  pass_data, the real RBR/THR): no exits */
+    bool lsr_passed;           /* the guest reads the real LSR: no exit */
+    bool data_passed;          /* ... and the real RBR/THR (pass_data) */
 } rx;
 
 void console_init(uint64_t poll_ticks, bool pass_data)
@@ -41,7 +41,7 @@ static bool dlab(void) { return (uart_inb(base() + UART_LCR) & LCR_DLAB) != 0; }
 
 unsigned console_pending(void) { return rx.head - rx.tail; }
 
-bool console_data_passed(void) { return rx.passed && rx.pass_data; }
+bool console_data_passed(void) { return rx.data_passed; }
 
 static bool rx_full(void) { return console_pending() == RX_SIZE; }
 
@@ -150,9 +150,13 @@ void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
  *     it reads passes rx_pull() first, and its loop's last LSR read is
  *     trapped too: it ends on our "nothing waiting", never on a byte that
  *     came after our pull.
- *   - pass_data: a writer that waits for the guest's line to end
- *     (telemetry) asked for the line state: the traps stay until the
- *     guest's trapped bytes (or a hypervisor line) end a line.
+ *   - the data port alone, pass_data: a writer that waits for the
+ *     guest's line to end (telemetry) asked for the line state: its trap
+ *     stays until the guest's trapped bytes (or a hypervisor line) end a
+ *     line. The LSR may pass meanwhile, as in strict mode: a byte the
+ *     guest then sees in the real LSR.DR still comes through rx_pull().
+ * The data port passes only with the LSR: a passed RBR with a trapped LSR
+ * would show the guest DR from our buffer and the FIFO's bytes at RBR.
  * Otherwise the guest reads the real LSR, and writes (pass_data) the real
  * THR: Linux's console write, a THRE poll and a THR write per byte, costs
  * no exit. The cost of pass_data: a guest that reads RBR without a
@@ -163,15 +167,19 @@ void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
  */
 static void trap_update(struct vcpu *v)
 {
+    if (!v->ops->set_port_trap)
+        return;
     if (rx.want_line && serial_line_state() == SERIAL_LINE_START)
         rx.want_line = false;
-    bool pass = !console_pending() && !rx.lsr_errors && !rx.escape && !rx.reading &&
-                !rx.want_line;
-    if (pass != rx.passed && v->ops->set_port_trap) {
-        v->ops->set_port_trap(v, (uint16_t)(base() + UART_LSR), !pass);
-        if (rx.pass_data)
-            v->ops->set_port_trap(v, (uint16_t)(base() + UART_DATA), !pass);
-        rx.passed = pass;
+    bool quiet = !console_pending() && !rx.lsr_errors && !rx.escape && !rx.reading;
+    bool data = rx.pass_data && quiet && !rx.want_line;
+    if (quiet != rx.lsr_passed) {
+        v->ops->set_port_trap(v, (uint16_t)(base() + UART_LSR), !quiet);
+        rx.lsr_passed = quiet;
+    }
+    if (data != rx.data_passed) {
+        v->ops->set_port_trap(v, (uint16_t)(base() + UART_DATA), !data);
+        rx.data_passed = data;
     }
 }
 

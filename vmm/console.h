@@ -18,8 +18,8 @@
  *     came (the monitor has not run yet);
  *   - pass mode: the guest read a trapped IIR that showed a cause and has
  *     not since read an LSR with nothing waiting (its interrupt handler);
- *   - pass mode: the telemetry waits for the guest's line to end
- *     (console_want_line_start).
+ *   - the data port alone, pass mode: the telemetry waits for the
+ *     guest's line to end (console_want_line_start).
  * Otherwise the guest's THRE poll and (pass mode) its THR write go to the
  * UART without an exit (docs/performance.md), and the guest's bytes pass
  * unseen: the line state is then unknown (serial.h) and a [pv] line starts
@@ -74,7 +74,8 @@ void console_after_exit(struct vcpu *v, uint64_t now);
 void console_before_entry(void);
 
 /* A hypervisor writer that may wait for the guest's line to end (the
- * telemetry) found the line state unknown: trap the data port from the
+ * telemetry) found the line state unknown: trap the data port (alone:
+ * output is all it needs to see) from the
  * next entry until the state is known at a line start (the guest's bytes
  * are seen again; a line the hypervisor writes also ends the wait). */
 void console_want_line_start(void);

@@ -27,6 +27,7 @@
 #define POLL_TICKS 100u
 #define TX_MAX 512u
 #define RX_MAX 64u
+#define IIR_THR_EMPTY 0x02u /* IIR cause: transmitter holding register empty */
 
 /* ---- the UART model ------------------------------------------------------ */
 
@@ -263,7 +264,7 @@ static void test_pass_iir_arms_until_clean_lsr(void **state)
     exit_and_enter();
     assert_true(data_passed());
 
-    uart.iir_cause = 0x02; /* THR empty */
+    uart.iir_cause = IIR_THR_EMPTY;
     (void)guest_in(UART_IIR);
     exit_and_enter();
     assert_false(data_passed());
@@ -381,7 +382,7 @@ static void test_trap_mode(void **state)
     assert_false(console_data_passed());
     assert_int_equal(serial_line_state(), SERIAL_LINE_START);
 
-    uart.iir_cause = 0x02; /* an IIR with a cause does not trap the LSR here */
+    uart.iir_cause = IIR_THR_EMPTY; /* a cause: does not trap the LSR here */
     (void)guest_in(UART_IIR);
     exit_and_enter();
     assert_true(lsr_passed());

@@ -161,9 +161,10 @@ void console_guest_out(uint16_t port, uint8_t size, uint32_t value)
  * THR: Linux's console write, a THRE poll and a THR write per byte, costs
  * no exit. The cost of pass_data: a guest that reads RBR without a
  * trapped IIR first can take a byte, the escape included, before us.
- * (In strict mode, were the escape the only byte the guest's trapped RBR
- * read finds after it saw DR in the real LSR, that read returns 0: the
- * guest sees a NUL in place of the escape; the monitor opens as ever.)
+ * (While the LSR passes and RBR is trapped, were the escape the only byte
+ * the guest's RBR read finds after it saw DR in the real LSR, that read
+ * returns 0: the guest sees a NUL in place of the escape; the monitor
+ * opens as ever.)
  */
 static void trap_update(struct vcpu *v)
 {

@@ -62,8 +62,6 @@ void serial_line_unknown(void) { line = SERIAL_LINE_UNKNOWN; }
 
 enum serial_line serial_line_state(void) { return line; }
 
-bool serial_mid_line(void) { return line == SERIAL_LINE_MID; }
-
 int serial_getc(void)
 {
     if (!(uart_inb(base + UART_LSR) & LSR_DR))

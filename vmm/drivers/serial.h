@@ -37,10 +37,6 @@ void serial_guest_byte(uint8_t b);
 /* The guest is about to run able to write the data port without exits. */
 void serial_line_unknown(void);
 enum serial_line serial_line_state(void);
-/* True only when the guest is known to be in the middle of a line (a
- * caller that may wait for the line's end, vmm/monitor/telemetry.c; it
- * does not wait on UNKNOWN, which may never end). */
-bool serial_mid_line(void);
 /* Non-blocking read: returns -1 when no byte is waiting. */
 int serial_getc(void);
 

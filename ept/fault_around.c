@@ -12,9 +12,10 @@
  *
  * Only pages whose stage-2 entry is empty qualify: never a swap entry, a
  * zero-frame mapping or a present leaf. Frames come from the pool like
- * any fault's, and only while it has more than mm->reclaim_low + the block
- * free, so fault-around never pushes the pool into direct reclaim and the
- * frame budget stays what it is. A page mapped this way that the guest
+ * any fault's, and only as many as the pool holds above mm->reclaim_low
+ * (less one for the fault itself; the block's first empty pages first), so
+ * fault-around never pushes the pool into direct reclaim and the frame
+ * budget stays what it is. A page mapped this way that the guest
  * never uses stays all zero: reclaim gives it back to the zero frame
  * without I/O. Each one is counted in stats.around (not a resolution: no
  * fault took place for it) and put on the LRU like any new frame.
@@ -95,11 +96,15 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 
     if (n < 2 || (n & (n - 1)) || !anon_like(r, page))
         return 0;
-    if (frame_free_count(mm->fp) <= mm->reclaim_low + n)
+    /* Frames above the low mark, less one for the fault itself: all the
+     * block may take, so fault-around never pushes the pool under low. */
+    size_t free = frame_free_count(mm->fp);
+    if (free <= mm->reclaim_low + 1)
         return 0;
+    size_t budget = free - mm->reclaim_low - 1;
     gpa_t lo, hi;
     around_window(r, page, n, &lo, &hi);
-    for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
+    for (gpa_t g = lo; g < hi && done < budget; g += PAGE_SIZE) {
         if (g == page || !anon_like(r, g))
             continue;
         int rc = around_one(mm, r, g);

@@ -187,7 +187,7 @@ def boot_command(case, cfg, base, log, swap_drive=None):
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp,
                "--serial", f"file:{log}", "--accel", cfg.accel, "--mem", f"{machine_mib}M",
                "--swap", swap_file if local else "none", "--timeout", str(cfg.timeout),
-               "--", *NAMED_THREADS]
+               "--", *NAMED_THREADS, *os.environ.get("PV_QEMU_EXTRA", "").split()]
         if case.swap and swap_drive:
             # as run-qemu.sh attaches its own: modern-only (pagevisor's
             # driver speaks virtio 1.0), named by the swap serial
@@ -199,7 +199,7 @@ def boot_command(case, cfg, base, log, swap_drive=None):
     cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35", *cpu,
            "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
            "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
-           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line, *NAMED_THREADS]
+           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line, *NAMED_THREADS, *os.environ.get("PV_QEMU_EXTRA", "").split()]
     if case.swap:
         cmd += [*drive, "-device", "virtio-blk-pci,drive=swap"]
     return cmd

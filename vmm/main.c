@@ -36,7 +36,7 @@ _Static_assert((int)RA_OFF == (int)CONFIG_READAHEAD_OFF &&
 _Static_assert(RA_MAX_PAGES == CONFIG_READAHEAD_MAX_PAGES, "readahead page limits differ");
 
 #define REGION_POOL 256
-#define FAULT_AROUND_PAGES 16 /* anon first touches mapped per fault */
+#define FAULT_AROUND_PAGES 64 /* anon first touches mapped per fault (docs/performance.md) */
 #define TRACE_EVENTS 4096
 
 static struct frame_pool pool;

@@ -89,14 +89,26 @@ static void keeps_entries_and_region(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(keeps_entries_and_region)
 
-/* Near the reclaim mark only the faulting page gets a frame; off when
+/* Near the reclaim mark fault-around takes only the frames above it: none
+ * with one free frame above low (the faulting page's own), the block's
+ * first empty pages up to what is above low otherwise; off when
  * fault_around is 0, 1 or not a power of two; reads never fault around. */
 static void held_back_and_off(const struct s2pt_format *fmt)
 {
     struct mm_env *env = env_new(fmt, BLOCK);
-    env->mm.reclaim_low = frame_free_count(&env->fp) - BLOCK;
+    env->mm.reclaim_low = frame_free_count(&env->fp) - 1;
     mm_env_expect(env, pg(0), ACC_W, FAULT_MAPPED, RES_ANON_NEW);
     assert_int_equal(env->mm.stats.around, 0);
+    /* two frames above low once the fault has its own: the block's (pages
+     * 16-19, the region's end) first two empty pages */
+    env->mm.reclaim_low = frame_free_count(&env->fp) - 3;
+    mm_env_expect(env, pg(BLOCK + 2), ACC_W, FAULT_MAPPED, RES_ANON_NEW);
+    assert_int_equal(env->mm.stats.around, 2);
+    assert_int_equal(frame_free_count(&env->fp), env->mm.reclaim_low);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(mm_env_lookup(env, pg(BLOCK + i)).state, S2_PRESENT);
+    assert_int_equal(mm_env_lookup(env, pg(BLOCK + 3)).state, S2_NONE);
+    env->mm.stats.around = 0;
     env->mm.reclaim_low = 0;
     const size_t off[] = { 0, 1, 12 };
     for (unsigned i = 0; i < 3; i++) {
@@ -105,7 +117,7 @@ static void held_back_and_off(const struct s2pt_format *fmt)
         assert_int_equal(env->mm.stats.around, 0);
     }
     env->mm.fault_around = BLOCK;
-    mm_env_expect(env, pg(16), ACC_R, FAULT_MAPPED, RES_ZERO_MAP);
+    mm_env_expect(env, pg(BLOCK + 3), ACC_R, FAULT_MAPPED, RES_ZERO_MAP);
     assert_int_equal(env->mm.stats.around, 0);
     assert_true(mm_check(&env->mm));
     mm_env_free(env);

@@ -1,6 +1,6 @@
 /*
- * PCI configuration reads in one exit instead of two (docs/performance.md,
- * "PCI configuration: one exit per read").
+ * PCI configuration reads in one exit instead of two (docs/performance-history.md,
+ * "Boot: PCI configuration reads").
  *
  * A configuration read through mechanism #1 is two port accesses, both
  * trapped: OUT of the address to 0xCF8, then IN from 0xCFC-0xCFF. Linux's

@@ -128,9 +128,9 @@ static enum pv_exit run_guest(struct boot_info *bi)
     }
     /* One 2 MiB leaf pins 512 frames: only without overcommit, where
      * fault-around maps first touches a block at a time instead
-     * (docs/performance.md, "Swap path"). Without overcommit fault-around
+     * (docs/performance-history.md, "Swap path"). Without overcommit fault-around
      * covers what a 2 MiB leaf cannot (a split block, the kernel image's
-     * region past its file): docs/performance.md, "Boot". */
+     * region past its file): docs/performance-history.md, "Boot". */
     mm.huge_anon = !config_overcommit(&bi->cfg);
     mm.fault_around = FAULT_AROUND_PAGES;
 

@@ -87,6 +87,7 @@ static const struct key_def {
     [CONFIG_KEY_SWAP] = { "swap", config_set_swap, false },
     [CONFIG_KEY_READAHEAD] = { "readahead", config_set_readahead, false },
     [CONFIG_KEY_CONSOLE] = { "console", config_set_console, false },
+    [CONFIG_KEY_CONSOLE_DATA] = { "console-data", config_set_console_data, false },
     [CONFIG_KEY_LOG] = { "log", config_set_log, false },
     [CONFIG_KEY_SELFTEST] = { "selftest", config_set_selftest, false },
     [CONFIG_KEY_TELEMETRY] = { "telemetry", config_set_telemetry, false },
@@ -219,6 +220,7 @@ void config_defaults(struct pv_config *cfg)
     cfg->readahead = CONFIG_READAHEAD_CLUSTER;
     cfg->readahead_pages = CONFIG_READAHEAD_DEFAULT_PAGES;
     cfg->console_port = CONFIG_PORT_COM1;
+    cfg->console_data = CONFIG_CONSOLE_DATA_PASS;
     cfg->log_level = LOG_INFO;
 }
 
@@ -302,6 +304,11 @@ int config_describe(const struct pv_config *cfg,
     pv_snprintf(line, sizeof(line), "config console=0x%x log=%s",
                 (unsigned)cfg->console_port, config_log_word(cfg->log_level));
     emit(ctx, line);
+    if (cfg->console_data != CONFIG_CONSOLE_DATA_PASS) {
+        pv_snprintf(line, sizeof(line), "config console-data=%s",
+                    config_console_data_word(cfg->console_data));
+        emit(ctx, line);
+    }
     if (cfg->selftest == CONFIG_SELFTEST_EXCEPTION)
         emit(ctx, "config selftest=exception");
     if (cfg->disk != CONFIG_DISK_NONE) {

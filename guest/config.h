@@ -40,6 +40,11 @@
  *                    (N a power of two, 1..256) | auto.
  *   console PORT     com1 (default) | com2 | com3 | com4 | hex I/O port
  *                    0xNNNN (nonzero).
+ *   console-data HOW pass (default) | trap: whether the guest may read and
+ *                    write the console's data port without an exit while
+ *                    no input waits for it (vmm/console.h: pass costs no
+ *                    exit per output byte; trap sees every byte, and the
+ *                    monitor escape reaches pagevisor whatever the guest).
  *   log LEVEL        error | warn | info (default) | debug | trace.
  *   selftest WHAT    none (default) | exception: after "core up", raise an
  *                    invalid-opcode exception inside the hypervisor to check
@@ -102,6 +107,7 @@ enum config_key {
     CONFIG_KEY_SWAP,
     CONFIG_KEY_READAHEAD,
     CONFIG_KEY_CONSOLE,
+    CONFIG_KEY_CONSOLE_DATA,
     CONFIG_KEY_LOG,
     CONFIG_KEY_SELFTEST,
     CONFIG_KEY_TELEMETRY,
@@ -132,6 +138,12 @@ enum config_readahead {
     CONFIG_READAHEAD_AUTO,    /* adaptive window starting at readahead_pages */
 };
 
+/* The console's data port (RBR/THR) while no input waits: vmm/console.h. */
+enum config_console_data {
+    CONFIG_CONSOLE_DATA_PASS, /* passed with the LSR: no exit per byte */
+    CONFIG_CONSOLE_DATA_TRAP, /* always trapped: every byte seen */
+};
+
 enum config_selftest {
     CONFIG_SELFTEST_NONE,
     CONFIG_SELFTEST_EXCEPTION,
@@ -152,6 +164,7 @@ struct pv_config {
     uint32_t readahead_pages; /* power of two, 1..CONFIG_READAHEAD_MAX_PAGES;
                                  1 for off, 8 (start window) for auto */
     uint16_t console_port;    /* nonzero I/O port */
+    enum config_console_data console_data;
     enum log_level log_level;
     enum config_selftest selftest;
     uint32_t telemetry_ms;    /* CSV samples every N ms of guest time; 0 = off */

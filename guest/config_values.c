@@ -332,6 +332,29 @@ int config_set_console(struct parser *ps, struct slice v)
                        config_quote(q, v));
 }
 
+/* Indexed by enum config_console_data. */
+static const char *const console_data_words[] = {
+    [CONFIG_CONSOLE_DATA_PASS] = "pass",
+    [CONFIG_CONSOLE_DATA_TRAP] = "trap",
+};
+
+int config_set_console_data(struct parser *ps, struct slice v)
+{
+    for (size_t i = 0; i < ARRAY_LEN(console_data_words); i++) {
+        if (slice_eq(v, console_data_words[i])) {
+            ps->cfg->console_data = (enum config_console_data)i;
+            return 0;
+        }
+    }
+    char q[CONFIG_QUOTE_BUF];
+    return config_fail(ps, "console-data '%s': expected pass or trap", config_quote(q, v));
+}
+
+const char *config_console_data_word(enum config_console_data mode)
+{
+    return (unsigned)mode < ARRAY_LEN(console_data_words) ? console_data_words[mode] : "?";
+}
+
 /* Indexed by enum log_level. */
 static const char *const log_names[] = {
     [LOG_ERROR] = "error",

@@ -61,6 +61,7 @@ int config_set_swap(struct parser *ps, struct slice v);
 int config_set_selftest(struct parser *ps, struct slice v);
 int config_set_readahead(struct parser *ps, struct slice v);
 int config_set_console(struct parser *ps, struct slice v);
+int config_set_console_data(struct parser *ps, struct slice v);
 int config_set_log(struct parser *ps, struct slice v);
 int config_set_telemetry(struct parser *ps, struct slice v);
 
@@ -81,5 +82,6 @@ int config_set_disk(struct parser *ps, struct slice v);
 const char *config_swap_word(enum config_swap swap); /* NULL for PCI */
 const char *config_readahead_word(enum config_readahead ra);
 const char *config_log_word(enum log_level level);
+const char *config_console_data_word(enum config_console_data mode);
 
 #endif

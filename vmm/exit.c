@@ -176,6 +176,7 @@ void vcpu_run_loop(struct vcpu *v)
             (unsigned long long)v->ops->get_rip(v), v->ops->name);
     while (!v->stopped) {
         struct vm_exit e;
+        console_before_entry(); /* the line state, when output needs no exit */
         uint64_t entered = rdtsc();
         if (v->ops->run(v, &e) < 0) {
             v->exits[EXIT_ENTRY_FAILED]++;

@@ -13,8 +13,9 @@
  *               PM2 control, PM timer, GPE0/GPE1)
  *   trapped   exits and is emulated (vmm/io_policy_exit.c)
  *               console     the hypervisor's console UART (data, IIR/FCR,
- *                           LCR, LSR; the LSR only while input waits for
- *                           the guest): emulated by vmm/console.c, which
+ *                           LCR, LSR; the LSR, and with `console-data
+ *                           pass` the data port, only while input waits
+ *                           for the guest): emulated by vmm/console.c, which
  *                           passes guest output on (a [pv] line never lands
  *                           mid-line) and takes the monitor escape out of
  *                           the guest's input

@@ -160,7 +160,8 @@ static enum pv_exit run_guest(struct boot_info *bi)
     vcpu.mm = &mm;
     vcpu.layout = &layout;
     /* The monitor escape and telemetry (docs/monitor.md). */
-    console_init(clock_ms_to_ticks(clock_tsc_hz(), CONSOLE_POLL_MS));
+    console_init(clock_ms_to_ticks(clock_tsc_hz(), CONSOLE_POLL_MS),
+                 bi->cfg.console_data == CONFIG_CONSOLE_DATA_PASS);
     irqwd_init(&vcpu.irqwd, clock_tsc_hz(), IRQWD_WARN_S);
     pv_info("monitor: press %s on the console to open it", CONSOLE_ESCAPE_NAME);
     if (vmx ? vmx_setup(&vcpu, &bi->cpu.vmx, &entry) < 0

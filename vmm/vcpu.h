@@ -106,8 +106,8 @@ struct vcpu_ops {
     int (*msr_own)(struct vcpu *v, uint32_t msr, bool write, uint64_t *value);
     /* Intercept (trap true) or pass the guest's accesses to one I/O port
      * from the next entry on; NULL when the backend cannot. Only for
-     * ports the I/O policy traps (vmm/console.c passes the console's LSR
-     * while nothing waits for the guest). */
+     * ports the I/O policy traps (vmm/console.c passes the console's LSR,
+     * and its data port, while nothing waits for the guest). */
     void (*set_port_trap)(struct vcpu *v, uint16_t port, bool trap);
 };
 

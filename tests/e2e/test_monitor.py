@@ -84,7 +84,9 @@ def test_monitor_commands_on_a_live_guest(qemu, make_esp, guest_kit):
     total = int(field(out, r"^exits total (\d+) entries \d+").group(1))
     assert total > 0
     assert int(field(out, r"^exit io (\d+)").group(1)) > 0
-    # the guest's console writes: I/O exits on the UART's data port
+    # the guest read the line typed above (pvpattern) through the UART's
+    # data port, trapped while input waited for it (console-data pass: its
+    # console writes take no exit, test_console_exits.py)
     assert int(field(out, r"^io-port 0x3f8 (\d+)").group(1)) > 0
     assert int(field(out, r"^fault zero-map (\d+)").group(1)) > 0
     assert int(field(out, r"^fault total (\d+)").group(1)) > 0

@@ -68,6 +68,16 @@ static void test_describe_full(void **state)
     config_describe(&cfg, collect, &l);
     assert_int_equal(l.n, 7);
     assert_string_equal(l.text[6], "config telemetry=250,trace");
+    /* console-data: a line only when not the default pass */
+    l.n = 0;
+    expect_ok("console-data trap\n");
+    config_describe(&cfg, collect, &l);
+    assert_int_equal(l.n, 7);
+    assert_string_equal(l.text[6], "config console-data=trap");
+    l.n = 0;
+    expect_ok("console-data pass\n");
+    config_describe(&cfg, collect, &l);
+    assert_int_equal(l.n, 6);
 }
 
 /*
@@ -86,6 +96,7 @@ static void test_describe_round_trip(void **state)
         "readahead off\nswap ata\nmemory 16M\n",
         "telemetry 40\n",
         "telemetry 1000,trace\nlog debug\n",
+        "console-data trap\nconsole com2\n",
     };
     static struct lines l;
     static char rebuilt[8192];

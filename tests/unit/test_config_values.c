@@ -314,6 +314,26 @@ static void test_selftest(void **state)
                "pagevisor.conf:1: selftest 'crash': expected none or exception");
 }
 
+static void test_console_data(void **state)
+{
+    (void)state;
+    expect_ok("memory 64M\n");
+    assert_int_equal(cfg.console_data, CONFIG_CONSOLE_DATA_PASS); /* the default */
+    expect_ok("console-data trap\n");
+    assert_int_equal(cfg.console_data, CONFIG_CONSOLE_DATA_TRAP);
+    expect_ok("console-data pass\n");
+    assert_int_equal(cfg.console_data, CONFIG_CONSOLE_DATA_PASS);
+    expect_ok("console com2\nconsole-data   trap  \n");
+    assert_int_equal(cfg.console_port, CONFIG_PORT_COM2);
+    assert_int_equal(cfg.console_data, CONFIG_CONSOLE_DATA_TRAP);
+    expect_err("console-data off\n",
+               "pagevisor.conf:1: console-data 'off': expected pass or trap");
+    expect_err("memory 64M\nconsole-data Trap\n",
+               "pagevisor.conf:2: console-data 'Trap': expected pass or trap");
+    expect_err("console-data trap\nconsole-data pass\n",
+               "pagevisor.conf:2: duplicate key 'console-data' (first on line 1)");
+}
+
 static void test_telemetry(void **state)
 {
     (void)state;
@@ -358,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_log),
         cmocka_unit_test(test_selftest),
+        cmocka_unit_test(test_console_data),
         cmocka_unit_test(test_telemetry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,9 @@ int msr_exit_write(struct vcpu *v, uint32_t msr, uint64_t value)
 
 /* The console and telemetry run after every exit (their own tests cover
  * what they do): here only that the loop calls them. */
-static unsigned after_exit_calls, telemetry_ticks, telemetry_finals;
+static unsigned before_entry_calls, after_exit_calls, telemetry_ticks, telemetry_finals;
+
+void console_before_entry(void) { before_entry_calls++; }
 
 void console_after_exit(struct vcpu *v, uint64_t now)
 {
@@ -145,7 +147,7 @@ static int setup(void **state)
     memset(&fuse_fake, 0, sizeof(fuse_fake));
     stage2_faults = 0;
     gp_policy_calls = 0;
-    after_exit_calls = telemetry_ticks = telemetry_finals = 0;
+    before_entry_calls = after_exit_calls = telemetry_ticks = telemetry_finals = 0;
     stage2_gpa = 0;
     host_log_clear();
     return 0;
@@ -223,6 +225,7 @@ static void test_counts_and_dispatch(void **state)
     assert_int_equal(cpu.dumps, 0);
     /* console input and telemetry after every exit, the final sample once */
     assert_int_equal(after_exit_calls, ARRAY_LEN(s));
+    assert_int_equal(before_entry_calls, cpu.runs); /* the line state before each entry */
     assert_int_equal(telemetry_ticks, ARRAY_LEN(s));
     assert_int_equal(telemetry_finals, 1);
 }

@@ -1,27 +1,27 @@
 /* Polled 16550 driver; see serial.h. */
 #include "vmm/drivers/serial.h"
 #include "vmm/drivers/uart16550.h"
-#include "vmm/arch/arch.h"
+#include "vmm/drivers/uart_port.h"
 #include "vmm/lib/log.h"
-
-#include <stdbool.h>
 
 #define UART_CLOCK_DIV_115200 1 /* 1.8432 MHz / 16 / 115200 */
 #define TX_SPIN_LIMIT 100000    /* give up on a stuck/missing UART */
 
 static uint16_t base = COM1_PORT;
-static bool mid_line; /* the last byte written (by anyone) did not end a line */
+/* Where the line is: the last byte written (by anyone) ended a line or
+ * not, or unknown since the guest may have written bytes we did not see. */
+static enum serial_line line = SERIAL_LINE_START;
 
 void serial_init(uint16_t port)
 {
     base = port;
-    outb(base + UART_IER, 0);
-    outb(base + UART_LCR, LCR_DLAB);
-    outb(base + UART_DLL, UART_CLOCK_DIV_115200);
-    outb(base + UART_DLM, 0);
-    outb(base + UART_LCR, LCR_8N1);
-    outb(base + UART_FCR, FCR_ENABLE_CLEAR);
-    outb(base + UART_MCR, MCR_DTR_RTS_OUT2);
+    uart_outb(base + UART_IER, 0);
+    uart_outb(base + UART_LCR, LCR_DLAB);
+    uart_outb(base + UART_DLL, UART_CLOCK_DIV_115200);
+    uart_outb(base + UART_DLM, 0);
+    uart_outb(base + UART_LCR, LCR_8N1);
+    uart_outb(base + UART_FCR, FCR_ENABLE_CLEAR);
+    uart_outb(base + UART_MCR, MCR_DTR_RTS_OUT2);
 }
 
 uint16_t serial_port(void) { return base; }
@@ -29,11 +29,16 @@ uint16_t serial_port(void) { return base; }
 static void put_byte(char c)
 {
     for (int i = 0; i < TX_SPIN_LIMIT; i++) {
-        if (inb(base + UART_LSR) & LSR_THR_EMPTY)
+        if (uart_inb(base + UART_LSR) & LSR_THR_EMPTY)
             break;
-        pause();
+        uart_pause();
     }
-    outb(base + UART_THR, (uint8_t)c);
+    uart_outb(base + UART_THR, (uint8_t)c);
+}
+
+static enum serial_line after(uint8_t last)
+{
+    return last == '\n' ? SERIAL_LINE_START : SERIAL_LINE_MID;
 }
 
 void serial_write(const char *s, size_t n)
@@ -44,28 +49,30 @@ void serial_write(const char *s, size_t n)
         put_byte(s[i]);
     }
     if (n)
-        mid_line = s[n - 1] != '\n';
+        line = after((uint8_t)s[n - 1]);
 }
 
 void serial_guest_byte(uint8_t b)
 {
-    outb(base, b);
-    mid_line = b != '\n';
+    uart_outb(base + UART_THR, b);
+    line = after(b);
 }
 
-bool serial_mid_line(void) { return mid_line; }
+void serial_line_unknown(void) { line = SERIAL_LINE_UNKNOWN; }
+
+enum serial_line serial_line_state(void) { return line; }
 
 int serial_getc(void)
 {
-    if (!(inb(base + UART_LSR) & LSR_DR))
+    if (!(uart_inb(base + UART_LSR) & LSR_DR))
         return -1;
-    return inb(base + UART_RBR);
+    return uart_inb(base + UART_RBR);
 }
 
 /* The log's console (see vmm/lib/log.h). */
-void log_console_write(const char *line, size_t len)
+void log_console_write(const char *text, size_t len)
 {
-    if (serial_mid_line())
-        serial_write("\n", 1); /* never continue a guest's half line */
-    serial_write(line, len);
+    if (line != SERIAL_LINE_START)
+        serial_write("\n", 1); /* never continue a guest's (possible) half line */
+    serial_write(text, len);
 }

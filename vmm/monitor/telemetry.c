@@ -4,6 +4,7 @@
 #include "swap/swap.h"
 #include "vmm/arch/arch.h"
 #include "vmm/arch/clock.h"
+#include "vmm/console.h"
 #include "vmm/drivers/serial.h"
 #include "vmm/lib/fmt.h"
 #include "vmm/lib/log.h"
@@ -196,8 +197,12 @@ void telemetry_tick(struct vcpu *v, uint64_t now)
     if (!tm.on || now < tm.next)
         return;
     /* A record would break the guest's half-written line in two: wait for
-     * its end, but not forever (a shell prompt waits for input). */
-    if (serial_mid_line()) {
+     * its end, but not forever (a shell prompt waits for input). While the
+     * guest writes the console without exits the line is unknown: ask for
+     * the traps back until it is known at a line start (vmm/console.h). */
+    if (serial_line_state() != SERIAL_LINE_START) {
+        if (serial_line_state() == SERIAL_LINE_UNKNOWN)
+            console_want_line_start();
         if (!tm.defer_since)
             tm.defer_since = now;
         if (now - tm.defer_since < tm.defer_max)

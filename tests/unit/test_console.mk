@@ -1,0 +1,2 @@
+UNIT_TESTS += test_console
+test_console_SRCS := vmm/console.c vmm/drivers/serial.c

@@ -332,6 +332,16 @@ int config_set_console(struct parser *ps, struct slice v)
                        config_quote(q, v));
 }
 
+/* The index of v in words[0..n), or -1: the values of a key whose enum
+ * indexes its words. */
+static int word_index(struct slice v, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (slice_eq(v, words[i]))
+            return (int)i;
+    return -1;
+}
+
 /* Indexed by enum config_console_data. */
 static const char *const console_data_words[] = {
     [CONFIG_CONSOLE_DATA_PASS] = "pass",
@@ -340,11 +350,10 @@ static const char *const console_data_words[] = {
 
 int config_set_console_data(struct parser *ps, struct slice v)
 {
-    for (size_t i = 0; i < ARRAY_LEN(console_data_words); i++) {
-        if (slice_eq(v, console_data_words[i])) {
-            ps->cfg->console_data = (enum config_console_data)i;
-            return 0;
-        }
+    int i = word_index(v, console_data_words, ARRAY_LEN(console_data_words));
+    if (i >= 0) {
+        ps->cfg->console_data = (enum config_console_data)i;
+        return 0;
     }
     char q[CONFIG_QUOTE_BUF];
     return config_fail(ps, "console-data '%s': expected pass or trap", config_quote(q, v));
@@ -366,11 +375,10 @@ static const char *const log_names[] = {
 
 int config_set_log(struct parser *ps, struct slice v)
 {
-    for (size_t i = 0; i < ARRAY_LEN(log_names); i++) {
-        if (slice_eq(v, log_names[i])) {
-            ps->cfg->log_level = (enum log_level)i;
-            return 0;
-        }
+    int i = word_index(v, log_names, ARRAY_LEN(log_names));
+    if (i >= 0) {
+        ps->cfg->log_level = (enum log_level)i;
+        return 0;
     }
     char q[CONFIG_QUOTE_BUF];
     return config_fail(ps,

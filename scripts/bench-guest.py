@@ -487,7 +487,9 @@ def write_csv(path, results, rows, xrows, cpu_rows=(), process_rows=()):
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="Sizes, time and the table: docs/performance.md.")
+                                 epilog="Sizes, time and the table: docs/performance.md. The environment "
+                                        "variable PV_QEMU_EXTRA adds QEMU arguments to every boot (e.g. a QMP "
+                                        "socket for profiling: docs/performance.md, \"How to look\").")
     ap.add_argument("--memory", type=int, default=384, help="guest memory, MiB (default 384)")
     ap.add_argument("--mib", type=int, default=192, help="workload size, MiB (default 192)")
     ap.add_argument("--phases", default=",".join(PHASES),

@@ -64,6 +64,10 @@ $(BUILD)/hv/efi/%.o: efi/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(HV_CFLAGS) $(EFI_INC) -MMD -MP -c $< -o $@
 
+# The string functions themselves without builtins: with them gcc reads
+# strlen's loop as a strlen and made it call itself, one frame per byte.
+$(BUILD)/hv/vmm/lib/string.o: HV_CFLAGS += -fno-builtin -fno-tree-loop-distribute-patterns
+
 $(BUILD)/hv/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@

@@ -52,6 +52,13 @@ def test_linux_boots_verifies_memory_and_powers_off(qemu, make_esp, guest_kit):
     assert s.get(("fault", "file-map"), 0) > 0, "kernel image never mapped from the ESP copy"
     assert s.get(("exit", "stage2-fault"), 0) > 0 and s.get(("exit", "cpuid"), 0) > 0
     assert s[("frames", "peak")] > 0
+    # where the vCPU's time went: in the guest, and per exit of each kind
+    out = con.output()
+    m = re.search(r"\[pv\] stats cycles guest (\d+) M, after-exit work (\d+) M\r*\n", out)
+    assert m and int(m.group(1)) > 0, "no guest cycles in the stats block"
+    m = re.search(r"\[pv\] stats cycles exit stage2-fault (\d+) M, (\d+) per exit\r*\n", out)
+    assert m and int(m.group(2)) > 0, "no stage-2 fault handler cycles in the stats block"
+    assert re.search(r"\[pv\] stats fault-cycles file-map [1-9]\d* per fault\r*\n", out)
 
 
 def test_invalid_kernel_is_refused_by_name(qemu, make_esp, guest_kit):

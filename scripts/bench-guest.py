@@ -8,6 +8,8 @@ Setups (memory M = --memory, frames as a share of it):
   pv@100%        pagevisor, memory M, frames M
   direct@F%      QEMU -kernel/-initrd, F% of M as RAM, swapping to its own
                  virtio disk (pv.swapon)                        (baseline of pv@F%)
+  direct@F%/ra-off  the same with vm.page-cluster=0: one page per swap-in,
+                 no swap or VMA readahead     (second baseline of pv@F%/off)
   pv@F%/POLICY   pagevisor, memory M, frames F% of M, virtio swap, readahead POLICY
 
 Each boots once and runs tests/guest/workload.c (write, read, rand,
@@ -40,6 +42,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -47,9 +50,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 import qemu_cpu  # noqa: E402
+from machine_env import qemu_cpu_args  # noqa: E402
 from qemu_cpu import cpu_spans, follow_cpu  # noqa: E402
 PHASES = ("write", "read", "rand", "hotcold")
 POLICIES = ("off", "cluster:8", "auto")
+RA_OFF = "/ra-off"                       # the direct baseline without swap readahead
+RA_OFF_ARGS = "sysctl.vm.page-cluster=0"
 TELEMETRY_MS = 200
 EARLYCON = "earlycon=uart8250,io,0x3f8,115200"
 # QEMU names its threads (the vCPU one `CPU 0/TCG`) only when asked; the
@@ -67,7 +73,12 @@ class Case:
     readahead: str = ""          # pv only, when overcommitted
     swap: bool = False           # a swap disk (pv: pagevisor's; direct: the guest's)
     baseline: str = ""           # name of the case this one is compared with
+    also: str = ""               # a second baseline (like for like), or ""
     args: str = ""               # the guest's check arguments (default: the workload's)
+    kernel_args: str = ""        # more kernel parameters (direct: its swap's tuning)
+
+    def baselines(self):
+        return [b for b in (self.baseline, self.also) if b]
 
 
 @dataclasses.dataclass
@@ -95,9 +106,15 @@ def plan(memory_mib, fractions=(50, 25), policies=POLICIES):
         ram = memory_mib * f // 100
         base = f"direct@{f}%"
         cases.append(Case(base, "direct", ram, swap=True))
+        if "off" in policies:
+            # `off` reads one page per fault; Linux with page-cluster 0 does
+            # too (swap and VMA readahead both), the like-for-like baseline
+            cases.append(Case(base + RA_OFF, "direct", ram, swap=True,
+                              kernel_args=RA_OFF_ARGS))
         for p in policies:
             cases.append(Case(f"pv@{f}%/{p}", "pv", memory_mib, frames_mib=ram,
-                              readahead=p, swap=True, baseline=base))
+                              readahead=p, swap=True, baseline=base,
+                              also=base + RA_OFF if p == "off" else ""))
     return cases
 
 
@@ -114,6 +131,7 @@ def cmdline(case, mib, phases, quiet, earlycon=False):
         args.append("quiet")
     if case.mode == "direct" and case.swap:
         args.append("pv.swapon=vda")
+    args += case.kernel_args.split()
     return " ".join(args)
 
 
@@ -194,9 +212,10 @@ def boot_command(case, cfg, base, log, swap_drive=None):
             cmd += [*drive, "-device", "virtio-blk-pci,drive=swap,disable-legacy=on,"
                                        "serial=pagevisor-swap"]
         return cmd
-    cpu = ["-accel", "kvm", "-cpu", "host"] if cfg.accel == "kvm" else \
-          ["-accel", "tcg", "-cpu", "max"]
-    cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35", *cpu,
+    # the CPU run-qemu.sh gives pagevisor (scripts/machine.env), so both
+    # boots see the same processor
+    cmd = ["timeout", str(cfg.timeout), "qemu-system-x86_64", "-machine", "q35",
+           *qemu_cpu_args(cfg.accel),
            "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
            "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
            "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line, *NAMED_THREADS, *os.environ.get("PV_QEMU_EXTRA", "").split()]
@@ -319,16 +338,23 @@ def parse_console(text, case):
     return r
 
 
+def _pairs(results):
+    """(result, baseline result) for each baseline of each result, both
+    verified."""
+    by = {r.case.name: r for r in results}
+    for r in results:
+        for name in r.case.baselines():
+            b = by.get(name)
+            if b and r.ok and b.ok:
+                yield r, b
+
+
 def ratio_rows(results):
     """[(metric, case, value, baseline, base_value, ratio)] for every figure
     that has a baseline; ratio = value / base_value: higher is better for
     MiB/s, lower for the boot time."""
-    by = {r.case.name: r for r in results}
     rows = []
-    for r in results:
-        b = by.get(r.case.baseline)
-        if not b or not r.ok or not b.ok:
-            continue
+    for r, b in _pairs(results):
         if r.case.frames_mib == r.case.ram_mib:
             # boot: direct has no readahead or swap difference; one line
             rows.append(("boot to /init s (lower)", r.case.name, r.uptime, b.case.name,
@@ -347,11 +373,7 @@ def _paired(results):
     """(result, its baseline's result, metric names) for every result with
     a baseline, both verified: the boot where frames = memory (the rest
     boot the same way as their 100 % case), then every phase."""
-    by = {r.case.name: r for r in results}
-    for r in results:
-        b = by.get(r.case.baseline)
-        if not b or not r.ok or not b.ok:
-            continue
+    for r, b in _pairs(results):
         boot = [BOOT_METRIC] if r.case.frames_mib == r.case.ram_mib else []
         yield r, b, boot + [f"{p} MiB/s" for p in PHASES]
 
@@ -383,13 +405,13 @@ def headline_rows(results):
     cpu_ratio_rows (vCPU thread, process) and ratio_rows (guest clock) of
     one metric and setup side by side; a row absent from one is None."""
     def keyed(rows):
-        return {(m, c): row for row in rows for m, c in [row[:2]]}
+        return {(row[0], row[1], row[3]): row for row in rows}
     vcpu, proc = keyed(cpu_ratio_rows(results)), keyed(cpu_ratio_rows(results, 1))
     guest = keyed(ratio_rows(results))
     out = []
     for r, b, metrics in _paired(results):
         for m in metrics:
-            k = (m, r.case.name)
+            k = (m, r.case.name, b.case.name)
             if k in vcpu or k in guest:
                 out.append((m, r.case.name, b.case.name, vcpu.get(k), proc.get(k),
                             guest.get(k)))
@@ -415,6 +437,48 @@ def print_headline(rows, out=sys.stdout):
         guest = f"{g[2]:.2f} / {g[4]:.2f}" + (" s" if m == BOOT_METRIC else " MiB/s") if g else "-"
         print(f"{metric:<22}  {c:<18}  {b:<12}  {ratio(v):<9}  {cpu_s:<18}  {ratio(p):<13}  "
               f"{ratio(g):<17}  {guest}", file=out)
+
+
+def median_rows(rounds):
+    """[(metric, case, baseline, cpu_median, cpu_min, cpu_max, guest_median, n)]
+    over the headline_rows of several rounds (each a complete run of the
+    plan, pv and its baseline booted in the same round): a ratio is only
+    ever taken within a round, and the median of those ratios is the
+    figure; min and max show the spread. n: rounds with a CPU ratio."""
+    order, cpu, guest = [], {}, {}
+    for rows in rounds:
+        for m, c, b, v, _p, g in rows:
+            k = (m, c, b)
+            if k not in cpu:
+                order.append(k)
+                cpu[k], guest[k] = [], []
+            if v:
+                cpu[k].append(v[5])
+            if g:
+                guest[k].append(g[5])
+    out = []
+    for k in order:
+        v, g = cpu[k], guest[k]
+        out.append((*k, statistics.median(v) if v else None, min(v) if v else None,
+                    max(v) if v else None, statistics.median(g) if g else None, len(v)))
+    return out
+
+
+def print_medians(rows, out=sys.stdout):
+    print("medians over the rounds (each ratio within one round; min-max: the spread):",
+          file=out)
+    head = ("metric", "setup", "baseline", "CPU ratio", "min-max", "guest-clock ratio", "rounds")
+    w = (22, 18, 18, 9, 11, 17, 0)
+    print("  ".join(h.ljust(n) for h, n in zip(head, w)).rstrip(), file=out)
+
+    def f(x):
+        return f"{x:.2f}" if x is not None else "-"
+
+    for m, c, b, med, lo, hi, g, n in rows:
+        metric = "boot to /init (lower)" if m == BOOT_METRIC else m.split()[0]
+        spread = f"{f(lo)}-{f(hi)}" if lo is not None else "-"
+        print(f"{metric:<22}  {c:<18}  {b:<18}  {f(med):<9}  {spread:<11}  {f(g):<17}  {n}",
+              file=out)
 
 
 def exit_rows(results):
@@ -509,6 +573,9 @@ def parse_args(argv):
     ap.add_argument("--swap-mib", type=int, default=1024, help="swap disk size (default 1024)")
     ap.add_argument("--timeout", type=int, default=600, help="per boot, seconds (default 600)")
     ap.add_argument("--csv", help="also write every figure to this CSV file")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the whole plan this many times and add the median of each "
+                         "ratio (default 1)")
     ap.add_argument("--reparse", action="store_true",
                     help="boot nothing: read the logs an earlier run left in --workdir")
     a = ap.parse_args(argv)
@@ -523,6 +590,8 @@ def parse_args(argv):
     if any(not 0 < f < 100 for f in a.fractions):
         ap.error("--fractions: each must be between 1 and 99")
     a.policies = [p for p in a.policies.split(",") if p]
+    if a.rounds < 1:
+        ap.error(f"--rounds {a.rounds}: at least 1")
     if a.mib >= a.memory:
         ap.error(f"--mib {a.mib} must be below --memory {a.memory}")
     return a
@@ -550,8 +619,28 @@ def main(argv=None):
         if not cases:
             print(f"bench-guest: --only {cfg.only}: no such case", file=sys.stderr)
             return 2
+    boots = len(cases) * cfg.rounds
     print(f"bench-guest: accel {cfg.accel}, memory {cfg.memory} MiB, workload {cfg.mib} MiB "
-          f"({','.join(cfg.phases)}), {len(cases)} boots; logs in {cfg.workdir}", flush=True)
+          f"({','.join(cfg.phases)}), {boots} boots; logs in {cfg.workdir}", flush=True)
+    rounds, failed, top = [], 0, cfg.workdir
+    for k in range(cfg.rounds):
+        if cfg.rounds > 1:
+            cfg.workdir = os.path.join(top, f"round{k + 1}")
+            print(f"bench-guest: round {k + 1} of {cfg.rounds}", flush=True)
+        results, bad = run_round(cases, cfg)
+        failed += bad
+        rounds.append(results)
+        csv_path = cfg.csv if k == 0 or not cfg.csv else \
+            f"{os.path.splitext(cfg.csv)[0]}.round{k + 1}.csv"
+        report(results, csv_path if cfg.csv else None, cfg.rounds > 1 and k > 0)
+    if cfg.rounds > 1:
+        print()
+        print_medians(median_rows([headline_rows(r) for r in rounds]))
+    return 1 if failed else 0
+
+
+def run_round(cases, cfg):
+    """Boot (or reparse) every case once: (results, how many failed)."""
     results, failed = [], 0
     for c in cases:
         r = reparse_case(c, cfg) if cfg.reparse else run_case(c, cfg)
@@ -564,17 +653,22 @@ def main(argv=None):
               + f"  ({r.wall_s:.0f}s, cpu {r.cpu_s:.0f}s, load {r.load:.1f}) {state}",
               flush=True)
         failed += not r.ok
+    return results, failed
+
+
+def report(results, csv_path, brief=False):
+    """One round's table (and, unless brief, its exit rates), and its CSV."""
     rows = ratio_rows(results)
     xrows = exit_rows(results)
     print()
     print_headline(headline_rows(results))
-    print()
-    print_exits(xrows)
-    if cfg.csv:
-        write_csv(cfg.csv, results, rows, xrows, cpu_ratio_rows(results),
+    if not brief:
+        print()
+        print_exits(xrows)
+    if csv_path:
+        write_csv(csv_path, results, rows, xrows, cpu_ratio_rows(results),
                   cpu_ratio_rows(results, 1))
-        print(f"bench-guest: figures in {cfg.csv}")
-    return 1 if failed else 0
+        print(f"bench-guest: figures in {csv_path}")
 
 
 if __name__ == "__main__":

@@ -27,23 +27,18 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import machine_env  # noqa: E402
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def machine_facts(path=os.path.join(HERE, "machine.env")):
-    """KEY=value lines of scripts/machine.env (comments and blanks skipped)."""
-    facts = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            key, sep, value = line.partition("=")
-            if not sep or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", key):
-                raise SystemExit(f"mkdomain: {path}:{n}: expected KEY=value, got {line!r}")
-            facts[key] = value
-    return facts
+def machine_facts(path=machine_env.PATH):
+    """KEY=value lines of scripts/machine.env (scripts/lib/machine_env.py)."""
+    try:
+        return machine_env.machine_facts(path)
+    except machine_env.MachineEnvError as e:
+        raise SystemExit(f"mkdomain: {e}")
 
 
 def parse_size(text):

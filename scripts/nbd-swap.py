@@ -62,6 +62,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lib"))
+from machine_env import machine_facts  # noqa: E402
 LOOPBACK = "127.0.0.1"
 CHUNK = 64 * 1024            # bytes read from a socket at a time
 QUEUE_CHUNKS = 256           # chunks held per direction before the reader waits
@@ -76,19 +78,6 @@ URI_RE = re.compile(r"(nbd|nbd\+tcp|nbd\+unix)://[^,\s]*|nbd:[^,\s]+")
 
 class NbdSwapError(Exception):
     """A problem the user can fix (missing tool, bad argument, server failed)."""
-
-
-def machine_facts(path=os.path.join(HERE, "machine.env")):
-    """KEY=value lines of scripts/machine.env (comments and blanks skipped)."""
-    facts = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                key, sep, value = line.partition("=")
-                if sep:
-                    facts[key] = value
-    return facts
 
 
 def qemu_drive_args(uri, serial=None, drive_id="swap", modern_only=True):

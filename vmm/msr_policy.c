@@ -49,6 +49,11 @@ static const struct msr_rule table[] = {
     { 0xC0000103, 0xC0000103, HW, HW, "TSC_AUX" },
     { 0xC0010010, 0xC0010010, HW, GP, "SYSCFG" },
     { 0xC0010015, 0xC0010015, HW, GP, "HWCR" },
+    /* northbridge configuration: node-wide, never the guest's. Linux on AMD
+     * family 10h and later reads it unchecked as each CPU comes online and
+     * sets EnableCf8ExtCfg; it reads 0 and the write is dropped, as under
+     * KVM (pci_filter ignores CONFIG_ADDRESS 27:24 either way) */
+    { 0xC001001F, 0xC001001F, MSR_OP_ZERO, MSR_OP_IGNORE, "NB_CFG" },
     /* interrupt-pending message / C1E: Linux reads it unchecked on older
      * AMD families; C1E is not offered */
     { 0xC0010055, 0xC0010055, MSR_OP_ZERO, GP, "INT_PENDING_MSG" },

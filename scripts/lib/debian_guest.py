@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 
+from machine_env import machine_facts, qemu_cpu_args
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "build", "debian")
@@ -44,18 +46,6 @@ def device_model_missing(efi):
     return None
 
 
-def machine_facts():
-    """KEY=value lines of scripts/machine.env."""
-    facts = {}
-    with open(os.path.join(ROOT, "scripts", "machine.env")) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                key, _, value = line.partition("=")
-                facts[key] = value.split("#")[0].strip()
-    return facts
-
-
 def build_image():
     """Build (or reuse) the image; return {'rootfs', 'vmlinuz', 'initrd', 'pvgen'}."""
     subprocess.run([os.path.join(ROOT, "scripts", "mkdebian.sh"), OUT], check=True)
@@ -79,8 +69,7 @@ def direct_cmd(image, disk, accel="tcg", mem="1G", timeout=0):
     firmware): the same machine type, CPU model and disk device as under
     pagevisor, the console on stdio."""
     m = machine_facts()
-    cpu = m["PV_KVM_CPU"] if accel == "kvm" else m["PV_TCG_CPU"]
-    cmd = ["qemu-system-x86_64", "-machine", m["PV_MACHINE"], "-accel", accel, "-cpu", cpu,
+    cmd = ["qemu-system-x86_64", "-machine", m["PV_MACHINE"], *qemu_cpu_args(accel, m),
            "-m", mem, "-smp", m["PV_CPUS"],
            "-kernel", image["vmlinuz"], "-initrd", image["initrd"], "-append", CMDLINE,
            "-drive", f"if=none,id=disk,format=raw,file={disk}",

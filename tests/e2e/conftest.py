@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pexpect
 import pytest
@@ -17,6 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 E2E = os.path.join(BUILD, "e2e")
 LOGS = os.path.join(BUILD, "logs")
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+from machine_env import qemu_cpu_args  # noqa: E402
 
 QEMU_TIMEOUT = int(os.environ.get("PV_QEMU_TIMEOUT", "180"))
 BOCHS_TIMEOUT = int(os.environ.get("PV_BOCHS_TIMEOUT", "1200"))
@@ -188,7 +191,7 @@ def direct_qemu(request):
     consoles = []
 
     def boot(kernel, initrd, append, mem="512", timeout=120):
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", mem,
+        cmd = ["qemu-system-x86_64", *qemu_cpu_args("tcg"), "-m", mem,
                "-kernel", kernel, "-initrd", initrd, "-append", append,
                "-nographic", "-no-reboot", "-nic", "none"]
         c = Console(cmd, f"e2e-{request.node.name}-{len(consoles)}.log", timeout)

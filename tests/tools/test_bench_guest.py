@@ -56,9 +56,18 @@ DIRECT_LOG = (
 def test_plan_pairs_each_setup_with_its_baseline():
     cases = bg.plan(512, fractions=(50, 25), policies=("off", "auto"))
     names = [c.name for c in cases]
-    assert names == ["direct", "pv@100%", "direct@50%", "pv@50%/off", "pv@50%/auto",
-                     "direct@25%", "pv@25%/off", "pv@25%/auto"]
+    assert names == ["direct", "pv@100%", "direct@50%", "direct@50%/ra-off", "pv@50%/off",
+                     "pv@50%/auto", "direct@25%", "direct@25%/ra-off", "pv@25%/off",
+                     "pv@25%/auto"]
     by = {c.name: c for c in cases}
+    # `off` is compared with Linux's own swap as it is, and with Linux
+    # reading one page per fault too
+    assert by["pv@50%/off"].baselines() == ["direct@50%", "direct@50%/ra-off"]
+    assert by["pv@50%/auto"].baselines() == ["direct@50%"]
+    line = bg.cmdline(by["direct@50%/ra-off"], 64, ["write"], quiet=False)
+    assert "sysctl.vm.page-cluster=0" in line and "pv.swapon=vda" in line
+    assert "page-cluster" not in bg.cmdline(by["direct@50%"], 64, ["write"], quiet=False)
+    assert "direct@50%/ra-off" not in [c.name for c in bg.plan(512, (50,), ("auto",))]
     assert by["pv@25%/auto"].frames_mib == 128 and by["pv@25%/auto"].ram_mib == 512
     assert by["pv@25%/auto"].baseline == "direct@25%"
     assert by["direct@25%"].ram_mib == 128 and by["direct@25%"].swap
@@ -279,6 +288,39 @@ def test_overcommitted_setups_have_no_boot_row_and_need_both_sides():
     assert bg.cpu_ratio_rows([base, pv])[0][5] == 2.0
     pv.ok = False
     assert bg.cpu_ratio_rows([base, pv]) == []
+
+
+def test_a_setup_with_two_baselines_gets_a_row_for_each():
+    base = cpu_result("direct@50%", "direct", "", {"read": (1.0, 1.0)}, 256)
+    ra_off = cpu_result("direct@50%/ra-off", "direct", "", {"read": (3.0, 3.0)}, 256)
+    pv = cpu_result("pv@50%/off", "pv", "direct@50%", {"read": (2.0, 2.0)}, 512, 256)
+    pv.case.also = "direct@50%/ra-off"
+    rows = bg.cpu_ratio_rows([base, ra_off, pv])
+    assert [(r[0], r[3], r[5]) for r in rows] == [("read MiB/s", "direct@50%", 0.5),
+                                                  ("read MiB/s", "direct@50%/ra-off", 1.5)]
+    head = bg.headline_rows([base, ra_off, pv])
+    assert [(m, b, v[5]) for m, c, b, v, *_ in head] == [("read MiB/s", "direct@50%", 0.5),
+                                                         ("read MiB/s", "direct@50%/ra-off", 1.5)]
+    ra_off.ok = False
+    assert [r[3] for r in bg.cpu_ratio_rows([base, ra_off, pv])] == ["direct@50%"]
+
+
+def test_rounds_give_the_median_of_ratios_taken_within_each_round():
+    def one_round(pv_read, base_read):
+        base = cpu_result("direct@50%", "direct", "", {"read": (base_read, 0.0)}, 256)
+        pv = cpu_result("pv@50%/auto", "pv", "direct@50%", {"read": (pv_read, 0.0)}, 512, 256)
+        return bg.headline_rows([base, pv])
+    # a slow round of both sides keeps its ratio: 2.0, 1.0 and 4.0 -> 2.0
+    rounds = [one_round(1.0, 2.0), one_round(3.0, 3.0), one_round(0.5, 2.0)]
+    med = bg.median_rows(rounds)
+    assert med == [("read MiB/s", "pv@50%/auto", "direct@50%", 2.0, 1.0, 4.0, None, 3)]
+    out = io.StringIO()
+    bg.print_medians(med, out)
+    line = out.getvalue().splitlines()[-1].split()
+    assert line[:6] == ["read", "pv@50%/auto", "direct@50%", "2.00", "1.00-4.00", "-"]
+    assert line[6] == "3"
+    assert "--rounds 0: at least 1" in subprocess.run(
+        [sys.executable, HARNESS, "--rounds", "0"], capture_output=True, text=True).stderr
 
 
 def test_csv_keeps_its_rows_and_adds_the_cpu_ones(tmp_path):

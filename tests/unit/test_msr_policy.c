@@ -277,6 +277,23 @@ static void test_debugctl_and_machine_check(void **state)
     assert_int_equal(hw_reads + hw_writes, 0);
 }
 
+/* NB_CFG: Linux on AMD family 10h+ does rdmsr, sets EnableCf8ExtCfg (bit
+ * 46), wrmsr, both unchecked. The guest sees 0 and its write goes nowhere:
+ * the register is the node's, the CPU is never asked. */
+static void test_northbridge_config_is_not_the_guests(void **state)
+{
+    (void)state;
+    give(0xC001001F, 1ull << 46);
+    uint64_t v = 1;
+    assert_int_equal(rd(0xC001001F, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(wr(0xC001001F, 1ull << 46), 0);
+    assert_int_equal(wr(0xC001001F, ~0ull), 0);
+    assert_int_equal(hw_reads + hw_writes, 0);
+    assert_int_equal(cpu_value(0xC001001F), 1ull << 46);
+    assert_int_equal(st.denied_reads + st.denied_writes, 0);
+}
+
 static void test_apic_base_cannot_move(void **state)
 {
     (void)state;
@@ -337,7 +354,7 @@ int main(void)
         T(test_virtualization_is_off), T(test_tsc_write_becomes_offset),
         T(test_tsc_adjust_is_the_guests), T(test_tsc_deadline_follows_the_offset),
         T(test_debugctl_and_machine_check), T(test_apic_base_cannot_move),
-        T(test_pass_list_is_exactly_hw),
+        T(test_pass_list_is_exactly_hw), T(test_northbridge_config_is_not_the_guests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,6 +118,6 @@ nested_decision() {
         local slat=EPT; [ "$NP_VENDOR" = amd ] && slat=NPT
         echo "kvm nested $NP_FEAT enabled ($NP_MOD nested=$NP_NESTED, $slat on)"
     else
-        echo "tcg ${NP_PROBLEMS[0]}: using TCG with -cpu max (SVM+NPT emulated)"
+        echo "tcg ${NP_PROBLEMS[0]}: using TCG (SVM+NPT emulated)"
     fi
 }

@@ -59,6 +59,13 @@ def test_linux_boots_verifies_memory_and_powers_off(qemu, make_esp, guest_kit):
     m = re.search(r"\[pv\] stats cycles exit stage2-fault (\d+) M, (\d+) per exit\r*\n", out)
     assert m and int(m.group(2)) > 0, "no stage-2 fault handler cycles in the stats block"
     assert re.search(r"\[pv\] stats fault-cycles file-map [1-9]\d* per fault\r*\n", out)
+    # the processor scripts/machine.env presents (PV_TCG_CPU): family 1Ah.
+    # Linux takes the family 10h+ paths, NB_CFG read and written unchecked
+    # as the CPU comes online (emulated: no MSR error), and not the K8's
+    # AGP-bridge scans of every bus (16.9k PCI address writes)
+    assert re.search(r"smpboot: CPU0: .*\(family: 0x1a,", out), "not the family 1Ah identity"
+    assert "unchecked MSR access error" not in out
+    assert s.get(("io-port", "0xcf8"), 0) < 2000, "PCI address writes of a K8's AGP scans"
 
 
 def test_invalid_kernel_is_refused_by_name(qemu, make_esp, guest_kit):

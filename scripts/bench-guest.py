@@ -186,6 +186,12 @@ def reparse_case(case, cfg):
     return r
 
 
+def qemu_extra():
+    """PV_QEMU_EXTRA's arguments, added to every QEMU command (e.g. a QMP
+    socket for profiling)."""
+    return os.environ.get("PV_QEMU_EXTRA", "").split()
+
+
 def boot_command(case, cfg, base, log, swap_drive=None):
     """The command that boots case with its console to log, after writing
     what it needs next to base (pv: BASE.conf, BASE.esp.img). The swap disk
@@ -208,7 +214,7 @@ def boot_command(case, cfg, base, log, swap_drive=None):
         cmd = [os.path.join(ROOT, "scripts/run-qemu.sh"), "--esp", esp,
                "--serial", f"file:{log}", "--accel", cfg.accel, "--mem", f"{machine_mib}M",
                "--swap", swap_file if local else "none", "--timeout", str(cfg.timeout),
-               "--", *NAMED_THREADS, *os.environ.get("PV_QEMU_EXTRA", "").split()]
+               "--", *NAMED_THREADS, *qemu_extra()]
         if case.swap and swap_drive:
             # as run-qemu.sh attaches its own: modern-only (pagevisor's
             # driver speaks virtio 1.0), named by the swap serial
@@ -221,7 +227,7 @@ def boot_command(case, cfg, base, log, swap_drive=None):
            *qemu_cpu_args(cfg.accel),
            "-m", f"{case.ram_mib}M", "-smp", "1", "-display", "none", "-no-reboot",
            "-nic", "none", "-serial", f"file:{log}", "-monitor", "none",
-           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line, *NAMED_THREADS, *os.environ.get("PV_QEMU_EXTRA", "").split()]
+           "-kernel", cfg.kernel, "-initrd", cfg.initrd, "-append", cmd_line, *NAMED_THREADS, *qemu_extra()]
     if case.swap:
         cmd += [*drive, "-device", "virtio-blk-pci,drive=swap"]
     return cmd

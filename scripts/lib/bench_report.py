@@ -33,7 +33,7 @@ def ratio_rows(results):
     for r, b in _pairs(results):
         if r.case.frames_mib == r.case.ram_mib:
             # boot: direct has no readahead or swap difference; one line
-            rows.append(("boot to /init s (lower)", r.case.name, r.uptime, b.case.name,
+            rows.append((BOOT_METRIC, r.case.name, r.uptime, b.case.name,
                          b.uptime, r.uptime / b.uptime if b.uptime else 0.0))
         for p in PHASES:
             if p in r.phases and p in b.phases and b.phases[p][0] > 0:
@@ -201,11 +201,12 @@ def write_csv(path, results, rows, xrows, cpu_rows=(), process_rows=()):
             for span, (vcpu, proc) in r.cpu.items():
                 w.writerow(["cpu", r.case.name, span, f"{vcpu:.3f}", "", "", "",
                             f"process_s={proc:.2f}"])
-        procs = {(m, c): row for m, c, *row in process_rows}
+        # keyed by the baseline too: a setup may have two (`off`)
+        procs = {(m, c, b): (v, bv, ratio) for m, c, v, b, bv, ratio in process_rows}
         for m, c, v, b, bv, ratio in cpu_rows:
-            p = procs.get((m, c))
-            extra = f"process_s={p[0]:.2f} base_process_s={p[2]:.2f} " \
-                    f"process_ratio={p[3]:.3f}" if p else ""
+            p = procs.get((m, c, b))
+            extra = f"process_s={p[0]:.2f} base_process_s={p[1]:.2f} " \
+                    f"process_ratio={p[2]:.3f}" if p else ""
             w.writerow(["cpu-ratio", c, m, f"{v:.3f}", b, f"{bv:.3f}", f"{ratio:.3f}", extra])
         for case, phase, secs, rate, kinds, major, minor in xrows:
             extra = " ".join(f"{k}={v:.0f}" for k, v in sorted(kinds.items()))

@@ -323,6 +323,21 @@ def test_rounds_give_the_median_of_ratios_taken_within_each_round():
         [sys.executable, HARNESS, "--rounds", "0"], capture_output=True, text=True).stderr
 
 
+def test_csv_pairs_process_figures_with_their_own_baseline(tmp_path):
+    base = cpu_result("direct@50%", "direct", "", {"read": (1.0, 1.5)}, 256)
+    ra_off = cpu_result("direct@50%/ra-off", "direct", "", {"read": (3.0, 4.5)}, 256)
+    pv = cpu_result("pv@50%/off", "pv", "direct@50%", {"read": (2.0, 3.0)}, 512, 256)
+    pv.case.also = "direct@50%/ra-off"
+    results = [base, ra_off, pv]
+    path = tmp_path / "two.csv"
+    bg.write_csv(str(path), results, [], [], bg.cpu_ratio_rows(results),
+                 bg.cpu_ratio_rows(results, 1))
+    cr = {r["baseline"]: r["extra"] for r in csv.DictReader(open(path))
+          if r["kind"] == "cpu-ratio"}
+    assert "base_process_s=1.50 process_ratio=0.500" in cr["direct@50%"]
+    assert "base_process_s=4.50 process_ratio=1.500" in cr["direct@50%/ra-off"]
+
+
 def test_csv_keeps_its_rows_and_adds_the_cpu_ones(tmp_path):
     direct = bg.parse_console(DIRECT_LOG, bg.Case("direct", "direct", 512))
     direct.cpu = {"boot": (2.0, 2.0), "write": (1.5, 1.5), "read": (0.2, 0.2)}

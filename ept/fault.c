@@ -369,9 +369,13 @@ static enum fault_res fault_present(struct fault_ctx *c, struct s2_info *e)
 
 /*
  * A swap entry (do_swap_page): swap/ brings the data into a frame and hands
- * it back; it is mapped here like every other resolution's frame,
- * read-only (a write then takes the cow path, where write_cached releases
- * the slot copy and the frame is reused).
+ * it back; it is mapped here like every other resolution's frame, with
+ * mm_swapped_rights' rights. Read-only: a write then takes the cow path,
+ * where write_cached releases the slot copy and the frame is reused.
+ * Writable (the page is exclusive): on a write fault the slot copy is
+ * released now, as the cow path would one exit later; on a read the leaf
+ * starts clean and its stage-2 dirty bit tells reclaim whether the slot
+ * copy is still good. Either way the frame is not dirty until written.
  */
 static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
 {
@@ -393,12 +397,18 @@ static enum fault_res fault_swap(struct fault_ctx *c, const struct s2_info *e)
         return rc == -PV_ENOMEM ? oom(c) : error(c, rc);
     }
     bool minor = rc == MM_SWAPIN_MINOR;
-    rc = install_frame(c, f, c->r->rights & ~ACC_W);
+    bool write = (c->access & ACC_W) != 0;
+    uint32_t rights = mm_swapped_rights(mm, c->r, f, e->swap, write);
+    rc = install_frame(c, f, rights);
     if (rc < 0) {
         c->out->swap = e->swap;
         return failed(c, rc);
     }
     sh->swapin_mapped(mm, f, c->page, e->swap, minor, mm->swap_ctx);
+    if ((rights & ACC_W) && !write)
+        f->flags &= ~FRAME_DIRTY; /* clean until the dirty bit says otherwise */
+    else if (rights & ACC_W)
+        sh->write_cached(mm, f, c->page, mm->swap_ctx);
     if (!minor && sh->swapin_done)
         sh->swapin_done(mm, c->page, mm->swap_ctx); /* no lookup in use past this */
     return mapped(c, minor ? RES_SWAP_MINOR : RES_SWAP_IN);

@@ -5,12 +5,14 @@
  * a minor fault on first touch.
  *
  * A leaf written here is exactly what the fault path's swap resolution
- * writes for the same page (fault_swap: a 4 KiB leaf, the region's rights
- * minus W, write-back), with the same bookkeeping (one reference, one
- * rmap entry), so everything downstream — the cow path a write takes,
- * reclaim, tear-down — treats both alike. The leaf starts with its
- * accessed bit clear (a new leaf never has it): the guest's first use sets
- * it, which is how the swap policy tells a readahead hit from a miss.
+ * writes for a read of the same page (fault_swap: a 4 KiB leaf with
+ * mm_swapped_rights' rights, write-back), with the same bookkeeping (one
+ * reference, one rmap entry), so everything downstream — the cow path a
+ * write to a read-only leaf takes, reclaim's dirty-bit check of a
+ * writable one, tear-down — treats both alike. The leaf starts with its
+ * accessed and dirty bits clear (a new leaf never has them): the guest's
+ * first use sets the accessed bit, which is how the swap policy tells a
+ * readahead hit from a miss.
  *
  * Invalidation: none. A swap entry is not present, and no TLB caches a
  * non-present translation.
@@ -41,11 +43,11 @@ int mm_map_swapped(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct frame *
     s2pt_lookup(&mm->s2, gpa, &cur);
     if (cur.state != S2_SWAP || cur.swap != e)
         return -PV_ENOENT;
+    uint32_t rights = mm_swapped_rights(mm, r, f, e, false); /* before f gains a map */
     int rc = frame_rmap_add(fp, f, gpa);
     if (rc < 0)
         return rc;
-    rc = s2pt_map(&mm->s2, gpa, frame_hpa(fp, f), PAGE_SIZE, r->rights & ~ACC_W,
-                  MM_RAM_MEMTYPE);
+    rc = s2pt_map(&mm->s2, gpa, frame_hpa(fp, f), PAGE_SIZE, rights, MM_RAM_MEMTYPE);
     if (rc < 0) {
         frame_rmap_del(fp, f, gpa);
         return rc;
@@ -66,3 +68,17 @@ size_t mm_map_swapped_batch(struct guest_mm *mm, struct mm_swapped_map *v, size_
 }
 
 bool mm_tracks_accessed(const struct guest_mm *mm) { return mm->s2.use_ad; }
+
+uint32_t mm_swapped_rights(struct guest_mm *mm, const struct region *r,
+                           const struct frame *f, swp_entry_t e, bool write_fault)
+{
+    const struct mm_swap_hooks *sh = mm->swap_hooks;
+    uint32_t ro = r->rights & ~ACC_W;
+
+    if (!(r->rights & ACC_W) || f->mapcount != 0 || (f->flags & FRAME_LOCKED) ||
+        !(mm->s2.use_ad || write_fault))
+        return ro;
+    if (!sh || !sh->exclusive || !sh->exclusive(mm, f, e, mm->swap_ctx))
+        return ro;
+    return r->rights;
+}

@@ -281,7 +281,10 @@ static int check_one(void *arg, gpa_t base, const struct s2_info *e)
         check_fail(c, base, "refcount/mapcount too low");
     if (!rmap_lists(raw, base))
         check_fail(c, base, "gpa missing from the frame's rmap");
-    if ((e->rights & ACC_W) && (raw->refcount != 1 || raw->mapcount != 1))
+    /* Writable: the one mapping; the swap cache may hold the only other
+     * reference (an exclusive swapped-in page, mm_swapped_rights). */
+    unsigned owners = (raw->flags & FRAME_SWAPCACHE) ? 2 : 1;
+    if ((e->rights & ACC_W) && (raw->refcount != owners || raw->mapcount != 1))
         check_fail(c, base, "shared frame mapped writable");
     return 0;
 }

@@ -57,6 +57,11 @@ struct guest_mm;
  * swap/ dropping its cache), not only from guest_mm's operations.
  */
 
+/* The fault-around block the hypervisor runs with (mm->fault_around):
+ * anon first touches mapped per fault (docs/decisions.md, "Fault-around";
+ * tests/bench/bench_ept measures the same block). */
+#define MM_FAULT_AROUND_PAGES 64
+
 /* swapin's results when it hands back a frame: read from the device
  * (RES_SWAP_IN), or found in the swap cache without I/O (RES_SWAP_MINOR). */
 #define MM_SWAPIN_MAJOR 0
@@ -68,9 +73,10 @@ struct mm_swap_hooks {
      * return MM_SWAPIN_MAJOR or MM_SWAPIN_MINOR; or return a -PV_* error
      * (-PV_EIO, -PV_ECORRUPT, -PV_EINVAL: the entry names no data,
      * -PV_ENOMEM) with *f untouched and no reference taken. The fault path
-     * maps the frame read-only (region rights minus W) with the same
-     * install every other resolution uses, then calls swapin_mapped; when
-     * that install fails it puts the reference and the entry stays. */
+     * maps the frame with the same install every other resolution uses
+     * (read-only, or writable where exclusive allows: mm_swapped_rights),
+     * then calls swapin_mapped; when that install fails it puts the
+     * reference and the entry stays. */
     int (*swapin)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct frame **f,
                   void *ctx);
     /* swapin's frame f now maps gpa in place of the entry e (after
@@ -84,10 +90,18 @@ struct mm_swap_hooks {
     /* An unmap (mm_unmap_range, mm_destroy) removed the swap entry e that
      * was at gpa: the slot loses a user. */
     void (*entry_dropped)(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, void *ctx);
-    /* A write fault is about to modify f, a FRAME_SWAPCACHE frame mapped
-     * read-only at gpa: release the (now stale) slot copy if gpa is f's only
-     * mapping, so that the write can reuse the frame (cow-reuse). */
+    /* f, a FRAME_SWAPCACHE frame mapped at gpa, is written or about to be:
+     * a write fault on a read-only leaf (cow), a write-fault swap-in mapped
+     * writable, or a leaf whose stage-2 dirty bit says the guest wrote it.
+     * Release the (now stale) slot copy if gpa is f's only mapping, so
+     * that the frame is the page's only copy (cow-reuse). */
     void (*write_cached)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
+    /* f holds the data of entry e's slot and is about to be mapped in
+     * place of e at a gpa where it maps nowhere else. True when e is the
+     * slot's only user: nobody else can ever be handed f for that slot,
+     * so the leaf may be writable (mm_swapped_rights). Optional (NULL:
+     * swapped-in pages are always mapped read-only). */
+    bool (*exclusive)(struct guest_mm *mm, const struct frame *f, swp_entry_t e, void *ctx);
     /* An unmap (mm_unmap_range, mm_destroy) removed gpa's leaf of f, a
      * FRAME_SWAPCACHE frame; the leaf's reference is still held and is put
      * right after: a cached copy nobody maps or names can go now. */
@@ -290,13 +304,14 @@ size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page);
  * Readahead's operation (ept/map_swapped.c): map f, a swap-cache frame
  * (FRAME_SWAPCACHE, not FRAME_LOCKED: its data was read and verified)
  * holding the data of swap entry e, at gpa in place of e — the leaf the
- * fault path's swap resolution would write (4 KiB, region rights minus W,
- * accessed bit clear), taking a reference on f and an rmap entry for gpa.
+ * fault path's swap resolution would write for a read (4 KiB, the rights
+ * mm_swapped_rights gives, accessed and dirty bits clear), taking a
+ * reference on f and an rmap entry for gpa.
  * Returns 0; -PV_ENOENT when gpa does not hold e (any more) or lies in no
  * swappable region (anon, file-private); -PV_EINVAL for a misaligned gpa
  * or a frame that is not cached and unlocked; -PV_ENOMEM (no rmap item or
- * table page). Nothing changed on failure. Calls no swap hook: the caller
- * drops the entry's use of the slot.
+ * table page). Nothing changed on failure. Calls no swap hook but the
+ * exclusive question: the caller drops the entry's use of the slot.
  */
 int mm_map_swapped(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct frame *f);
 

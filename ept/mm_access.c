@@ -35,14 +35,20 @@ static int outcome_err(const struct fault_outcome *o)
     }
 }
 
-/* Fault the page holding gpa in for access; on success *e maps it. */
+/* Fault the page holding gpa in for access; on success *e maps it. A write
+ * sets the leaf's dirty bit as the guest's own write would: the caller's
+ * bytes bypass stage-2, and a swapped-in page mapped writable but clean
+ * would otherwise look unchanged to reclaim (mm_swapped_rights). */
 static int fault_in(struct guest_mm *mm, gpa_t gpa, uint32_t access,
                     struct s2_info *e)
 {
     for (int tries = 0;; tries++) {
         s2pt_lookup(&mm->s2, gpa, e);
-        if (e->state == S2_PRESENT && (e->rights & access) == access)
+        if (e->state == S2_PRESENT && (e->rights & access) == access) {
+            if (access & ACC_W)
+                s2pt_set_dirty(&mm->s2, gpa);
             return 0;
+        }
         if (tries == MM_ACCESS_MAX_FAULTS) {
             pv_err("mm: gpa 0x%llx still not accessible after %d faults",
                    (unsigned long long)gpa, tries);
@@ -132,6 +138,10 @@ int mm_merge_pages(struct guest_mm *mm, gpa_t a, gpa_t b)
     /* a may no longer write the frame about to be shared (reducing rights
      * first keeps every step safe to abandon: a merely cow-reuses later) ... */
     if (ea.rights & ACC_W) {
+        /* A writable swap-cache frame the guest wrote (dirty bit): its
+         * slot copy is stale, say so before the bit goes with the leaf. */
+        if ((fa->flags & FRAME_SWAPCACHE) && ea.dirty && mm->swap_hooks)
+            mm->swap_hooks->write_cached(mm, fa, a, mm->swap_ctx);
         rc = s2pt_protect(&mm->s2, a, PAGE_SIZE, ea.rights & ~ACC_W);
         if (rc < 0)
             return rc;

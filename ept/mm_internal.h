@@ -31,4 +31,24 @@ int mm_walk(const struct guest_mm *mm, gpa_t lo, gpa_t hi, mm_walk_fn fn,
  * staged image, passthrough range). */
 struct frame *mm_leaf_frame(const struct guest_mm *mm, const struct s2_info *e);
 
+/*
+ * The rights of a leaf that maps swap-cache frame f in place of swap entry
+ * e in region r (the fault path's swap resolution, mm_map_swapped). Read-
+ * only (region rights minus W), as Linux maps a swap-cache page that is
+ * not exclusive, unless the region is writable, f maps nowhere yet and
+ * swap/ says e is its slot's only user (the exclusive hook); then
+ * writable:
+ *   - with stage-2 A/D tracking, for a read as for a write: the leaf starts
+ *     with its dirty bit clear and the hardware sets it on the first
+ *     write, which is how reclaim tells a page still equal to its slot
+ *     copy (dropped without I/O) from one written since (swap/reclaim.c);
+ *     no write costs a fault;
+ *   - without it, only for a write fault, whose caller then releases the
+ *     slot copy at once (write_cached): nothing else could tell it went
+ *     stale.
+ * Read-only leaves take the cow path on a write, as before.
+ */
+uint32_t mm_swapped_rights(struct guest_mm *mm, const struct region *r,
+                           const struct frame *f, swp_entry_t e, bool write_fault);
+
 #endif

@@ -598,3 +598,15 @@ bool s2pt_test_and_clear_dirty(struct s2pt *pt, gpa_t gpa)
 {
     return test_and_clear(pt, gpa, pt->fmt->dirty_bit);
 }
+
+void s2pt_set_dirty(struct s2pt *pt, gpa_t gpa)
+{
+    if (!pt->use_ad || !pt->fmt->ad_capable || gpa >= S2_GPA_LIMIT || !pt->root)
+        return;
+    int level;
+    hpa_t table = walk(pt, gpa, &level);
+    uint64_t *slot = &s2_table_va(table)[s2_index(gpa, level)];
+    uint64_t bit = pt->fmt->dirty_bit;
+    if (s2_leaf(pt->fmt, *slot, level) && !(*slot & bit))
+        __atomic_fetch_or(slot, bit, __ATOMIC_ACQ_REL);
+}

@@ -200,6 +200,14 @@ int s2pt_install_at(struct s2pt *pt, const struct s2_slot *slot, gpa_t gpa,
 bool s2pt_test_and_clear_accessed(struct s2pt *pt, gpa_t gpa);
 bool s2pt_test_and_clear_dirty(struct s2pt *pt, gpa_t gpa);
 
+/* Set the dirty bit of the leaf mapping gpa, as the hardware does on a
+ * write through it: for the hypervisor's own writes to guest memory, which
+ * bypass stage-2. The accessed bit is left alone: a hypervisor access is
+ * not the guest's use of the page (reclaim's LRU). No invalidation: a leaf
+ * only gains a bit. A no-op when the leaf is absent or A/D tracking is
+ * off. */
+void s2pt_set_dirty(struct s2pt *pt, gpa_t gpa);
+
 /* Call the invalidation hook (and count it). */
 void s2pt_invalidate(struct s2pt *pt, enum s2_inv_scope scope, gpa_t gpa,
                      uint64_t size);

@@ -216,6 +216,7 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
         }
         return;
     }
+    bool written = false;
     for (size_t i = 0; i < n; i++) {
         struct s2_info e;
         if (!maps(sw, gpas[i], f, &e)) {
@@ -225,7 +226,14 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
             lru_del(l, f);
             return;
         }
+        written |= e.dirty;
     }
+    /* A swapped-in page mapped writable (exclusive) that the guest wrote
+     * since: its slot copy is stale. Read here, while the guest is stopped
+     * (one vCPU) and before any unmapping: the dirty bit is only ever set
+     * on a live leaf, never cleared, so it holds every write so far. */
+    if (written && (f->flags & FRAME_SWAPCACHE))
+        swap_cached_written(sw, f);
     if (mm_frame_referenced(sw->mm, f)) {
         swap_ra_used(sw, f);
         lru_move(l, f, LRU_ACTIVE);

@@ -266,8 +266,12 @@ static bool check_cached_frames(const struct swap *sw)
         for (size_t k = 0; k < n && k < RECLAIM_MAX_MAPS; k++) {
             struct s2_info e;
             s2pt_lookup(&sw->mm->s2, gpas[k], &e);
-            if (e.state == S2_PRESENT && (e.rights & ACC_W))
-                return check_fail("cached frame mapped writable", gpas[k]);
+            if (e.state != S2_PRESENT || !(e.rights & ACC_W))
+                continue;
+            /* Writable only as mm_swapped_rights allows: the one mapping
+             * of a slot no entry names, its writes told by the dirty bit. */
+            if (n != 1 || sw->area.slot[s].count != 0 || !mm_tracks_accessed(sw->mm))
+                return check_fail("cached frame mapped writable but not exclusive", gpas[k]);
         }
     }
     if (cached != sw->cache.n)

@@ -180,7 +180,8 @@ void swap_describe_oom(const struct swap *sw, char *buf, size_t len);
 
 /*
  * Consistency for tests: area, cache and LRU checks; every cached frame's
- * slot in use and flagged cached, never mapped writable; every swap entry
+ * slot in use and flagged cached, mapped writable only as its slot's one
+ * user where stage-2 dirty bits are kept (mm_swapped_rights); every swap entry
  * in the guest's regions names a used slot, and the slot counts add up to
  * the entries. Walks the whole guest: not for hot paths.
  */
@@ -189,6 +190,10 @@ bool swap_check(const struct swap *sw);
 /* Internal (swapin.c): the mm hooks and helpers reclaim.c shares. */
 extern const struct mm_swap_hooks swap_mm_hooks;
 void swap_cache_drop(struct swap *sw, struct frame *f);
+/* f, cached and mapped, was written (a write fault, or its stage-2 dirty
+ * bit): a readahead page counts as used; the slot copy is released when f
+ * has that one mapping (counted in released); f is dirty. */
+void swap_cached_written(struct swap *sw, struct frame *f);
 void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx);
 /* (reclaim.c) Every mapping of f, cached under its slot with the same
  * data, becomes a swap entry for the slot; see reclaim.c. */

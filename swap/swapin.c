@@ -18,9 +18,12 @@
  *     readahead page that fails is dropped quietly (its fault will report
  *     it); the faulting page failing is the error.
  * Once the frame is mapped, swapin_mapped drops the entry's use of the
- * slot and counts the swap-in. Pages come in read-only: a write then goes
- * through the cow path, where write_cached releases the slot copy and the
- * frame is reused.
+ * slot and counts the swap-in. A page whose entry was its slot's only user
+ * (exclusive) comes in writable: clean, its stage-2 dirty bit telling
+ * reclaim later whether the slot copy is still good (swap_cached_written
+ * releases it when not); on a write fault the copy is released at once.
+ * Other pages come in read-only: a write then goes through the cow path,
+ * where write_cached releases the slot copy and the frame is reused.
  */
 #include <string.h>
 
@@ -318,16 +321,35 @@ static void hook_cached_unmapped(struct guest_mm *mm, struct frame *f, gpa_t gpa
     swap_cache_drop(sw, f); /* the unmapping leaf's reference keeps f until its put */
 }
 
-static void hook_write_cached(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
+void swap_cached_written(struct swap *sw, struct frame *f)
 {
-    struct swap *sw = of(ctx);
-    (void)mm;
-    (void)gpa;
     swap_ra_used(sw, f); /* a mapped readahead page written: used */
     if (f->mapcount != 1 || (f->flags & FRAME_LOCKED))
         return; /* shared: the writer gets a copy, the cached frame stays */
     swap_cache_drop(sw, f);
+    f->flags |= FRAME_DIRTY;
     sw->st.released++;
+}
+
+static void hook_write_cached(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx)
+{
+    (void)mm;
+    (void)gpa;
+    swap_cached_written(of(ctx), f);
+}
+
+/* e is its slot's only user (f, the cached copy, maps nowhere yet: the
+ * fault path checked): once e is replaced by f's leaf, no entry names the
+ * slot, so no other gpa can be handed f and a writable leaf is safe. */
+static bool hook_exclusive(struct guest_mm *mm, const struct frame *f, swp_entry_t e,
+                           void *ctx)
+{
+    const struct swap *sw = of(ctx);
+    uint64_t slot = swp_offset(e);
+    (void)mm;
+    return swp_type(e) == sw->area.type && swap_area_in_use(&sw->area, slot) &&
+           sw->area.slot[slot].count == 1 && (f->flags & FRAME_SWAPCACHE) &&
+           f->swap_slot == slot;
 }
 
 static size_t hook_reclaim(struct guest_mm *mm, bool urgent, void *ctx)
@@ -343,6 +365,7 @@ const struct mm_swap_hooks swap_mm_hooks = {
     .frame_added = hook_frame_added,
     .entry_dropped = hook_entry_dropped,
     .write_cached = hook_write_cached,
+    .exclusive = hook_exclusive,
     .cached_unmapped = hook_cached_unmapped,
     .reclaim = hook_reclaim,
 };

@@ -36,7 +36,6 @@ _Static_assert((int)RA_OFF == (int)CONFIG_READAHEAD_OFF &&
 _Static_assert(RA_MAX_PAGES == CONFIG_READAHEAD_MAX_PAGES, "readahead page limits differ");
 
 #define REGION_POOL 256
-#define FAULT_AROUND_PAGES 64 /* anon first touches mapped per fault (docs/performance.md) */
 #define TRACE_EVENTS 4096
 
 static struct frame_pool pool;
@@ -132,7 +131,7 @@ static enum pv_exit run_guest(struct boot_info *bi)
      * covers what a 2 MiB leaf cannot (a split block, the kernel image's
      * region past its file): docs/performance-history.md, "Boot". */
     mm.huge_anon = !config_overcommit(&bi->cfg);
-    mm.fault_around = FAULT_AROUND_PAGES;
+    mm.fault_around = MM_FAULT_AROUND_PAGES;
 
     uint8_t *legacy = heap_alloc(GUEST_LEGACY_SIZE, PAGE_SIZE, "legacy ROM");
     if (!legacy)

@@ -50,7 +50,7 @@
 #define TRACE_EVENTS 1024 /* tracing on, as in the hypervisor */
 #define FLUSH_BYTES (64u << 20) /* twice the largest LLC we expect */
 #define CACHE_LINE 64u
-#define AROUND_PAGES 16u /* vmm/main.c's FAULT_AROUND_PAGES */
+#define AROUND_PAGES ((unsigned)MM_FAULT_AROUND_PAGES) /* the hypervisor's block */
 
 static volatile uint64_t sink;
 static uint8_t *flush_buf;

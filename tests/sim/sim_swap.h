@@ -49,6 +49,7 @@ struct tlb_entry {
     hpa_t hpa;
     uint32_t rights;
     bool valid;
+    bool dirty; /* the leaf's dirty bit was set when this entry was filled */
 };
 
 struct corruption {

@@ -160,17 +160,28 @@ static struct tlb_entry *tlb_slot(struct ssim *s, gpa_t page)
     return &s->tlb[(page >> PAGE_SHIFT) % TLB_ENTRIES];
 }
 
-/* Walk stage-2 like the hardware: a usable leaf gets its accessed bit. */
-static bool walk(struct ssim *s, gpa_t page, struct tlb_entry *t)
+/* Walk stage-2 like the hardware: a usable leaf gets its accessed bit, and
+ * on a write through a writable leaf its dirty bit. The entry remembers
+ * whether the leaf was dirty: a write through an entry filled clean walks
+ * again to set the bit (as a real TLB does), so a leaf whose dirty bit is
+ * clear has never been written through. */
+static bool walk(struct ssim *s, gpa_t page, bool write, struct tlb_entry *t)
 {
     struct s2_info e;
     struct s2_slot sl;
     s2pt_lookup_slot(&s->mm.s2, page, &e, &sl);
     if (e.state != S2_PRESENT || e.rights == 0)
         return false;
-    if (s->mm.s2.use_ad && sl.level == 1)
-        ((uint64_t *)hpa_va(sl.table))[sl.idx] |= s->mm.s2.fmt->accessed_bit;
-    *t = (struct tlb_entry){ page, e.hpa, e.rights, true };
+    bool dirty = !s->mm.s2.use_ad || e.dirty;
+    if (s->mm.s2.use_ad && sl.level == 1) {
+        uint64_t *leaf = &((uint64_t *)hpa_va(sl.table))[sl.idx];
+        *leaf |= s->mm.s2.fmt->accessed_bit;
+        if (write && (e.rights & ACC_W)) {
+            *leaf |= s->mm.s2.fmt->dirty_bit;
+            dirty = true;
+        }
+    }
+    *t = (struct tlb_entry){ page, e.hpa, e.rights, true, dirty };
     return true;
 }
 
@@ -205,8 +216,8 @@ static void cpu_access(struct ssim *s, gpa_t gpa, size_t len, bool write, uint8_
 
     for (int tries = 0;; tries++) {
         struct tlb_entry *t = tlb_slot(s, page);
-        if (!(t->valid && t->page == page))
-            walk(s, page, t);
+        if (!(t->valid && t->page == page) || (write && !t->dirty))
+            walk(s, page, write, t);
         if (t->valid && t->page == page && (t->rights & acc) == acc) {
             uint8_t *p = (uint8_t *)hpa_va(t->hpa) + (gpa & (PAGE_SIZE - 1));
             if (write)

@@ -84,7 +84,8 @@ static void cluster_mapped(const struct s2pt_format *fmt)
     for (unsigned i = 7; i <= 14; i++) {
         struct s2_info e = mm_env_lookup(env->m, pg(i));
         assert_int_equal(e.state, S2_PRESENT);
-        assert_int_equal(e.rights, ACC_RX);
+        assert_int_equal(e.rights, ACC_RWX); /* each its slot's only user */
+        assert_false(e.dirty);
         assert_false(e.accessed);
         struct frame *f = frame_of(&env->m->fp, e.leaf_hpa);
         assert_true(f->flags & FRAME_SWAPCACHE);
@@ -224,22 +225,36 @@ static void stale_hint_parks(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(stale_hint_parks)
 
-/* A write to a mapped readahead page: a hit, the slot copy released, the
- * frame reused in place (cow-reuse), no copy. */
+/* The guest writes a mapped readahead page, as the hardware does it: no
+ * fault, the leaf's accessed and dirty bits set. The next major fault
+ * counts the hit; reclaim then finds the dirty bit, releases the stale slot
+ * copy and writes the page again instead of dropping it. */
 static void write_is_hit(const struct s2pt_format *fmt)
 {
     struct swap_env *env = env_with(fmt, true, RA_CLUSTER, 8);
     struct swap *sw = &env->sw;
-    swap_out_pages(env, 8, 1);
+    swap_out_pages(env, 16, 1);
     mm_env_expect(env->m, pg(0), ACC_R, FAULT_MAPPED, RES_SWAP_IN);
-    hpa_t h = mm_env_lookup(env->m, pg(4)).leaf_hpa;
-    mm_env_expect(env->m, pg(4), ACC_W, FAULT_MAPPED, RES_COW_REUSE);
-    assert_int_equal(mm_env_lookup(env->m, pg(4)).leaf_hpa, h);
+    struct s2_info e;
+    struct s2_slot sl;
+    s2pt_lookup_slot(&env->m->mm.s2, pg(4), &e, &sl);
+    assert_true(e.rights & ACC_W);
+    ((uint64_t *)hpa_va(sl.table))[sl.idx] |= fmt->accessed_bit | fmt->dirty_bit;
+    *(uint64_t *)hpa_va(e.hpa) = 0x1234;
+    uint64_t faults = env->m->mm.stats.total;
+    mm_env_expect(env->m, pg(8), ACC_R, FAULT_MAPPED, RES_SWAP_IN); /* next cluster */
+    assert_int_equal(env->m->mm.stats.total, faults + 1);
     assert_int_equal(sw->ra.st.hits, 1);
+    assert_true(swap_area_in_use(&sw->area, 5)); /* still the cached copy's */
+    sw->recent = NULL;
+    uint64_t w0 = sw->area.st.write_requests;
+    swap_reclaim(sw, 1000);
     assert_int_equal(sw->st.released, 1);
-    assert_false(swap_area_in_use(&sw->area, 5));
-    swap_env_write64(env, pg(4), 0x1234);
+    assert_true(sw->area.st.write_requests > w0);
     assert_int_equal(swap_env_read64(env, pg(4)), 0x1234);
+    for (unsigned i = 0; i < 16; i++)
+        if (i != 4)
+            assert_true(swap_env_has(env, pg(i), 1 + i));
     swap_env_check(env);
     swap_env_free(env);
 }

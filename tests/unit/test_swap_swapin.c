@@ -67,7 +67,10 @@ static void cluster_readahead(const struct s2pt_format *fmt)
     assert_int_equal(sw->ra.st.pages, 7);
     assert_int_equal(sw->ra.st.requests, 1);
     struct s2_info e = mm_env_lookup(env->m, pg(10));
-    assert_int_equal(e.rights, ACC_RX); /* clean: read-only */
+    /* the slot's only user: writable, but clean (the dirty bit will tell) */
+    assert_int_equal(e.rights, ACC_RWX);
+    assert_false(e.dirty);
+    assert_true(frame_of(&env->m->fp, e.leaf_hpa)->flags & FRAME_SWAPCACHE);
     /* pages 7..14 (slots 8..15) come from the cache */
     for (unsigned i = 7; i <= 14; i++)
         if (i != 10)
@@ -292,32 +295,85 @@ static void write_releases_slot(const struct s2pt_format *fmt)
     struct swap *sw = &env->sw;
     swap_out_pages(env, 2, 1);
     assert_int_equal(sw->area.used, 2);
-    /* read: mapped read-only, still cached, slot kept */
+    /* read: mapped writable but clean, still cached, slot kept */
     assert_int_equal(swap_env_read64(env, pg(0)), 1 * 0x9e3779b97f4a7c15ull + 1);
     assert_int_equal(sw->area.used, 2);
-    /* write: the slot copy is released and the frame reused in place */
+    struct s2_info e = mm_env_lookup(env->m, pg(0));
+    assert_true(e.rights & ACC_W);
+    assert_false(e.dirty);
+    /* a write costs no fault: the leaf's dirty bit records it ... */
+    uint64_t faults = env->m->mm.stats.total;
+    swap_env_write64(env, pg(0), 7);
+    assert_int_equal(env->m->mm.stats.total, faults);
+    assert_true(mm_env_lookup(env->m, pg(0)).dirty);
+    assert_int_equal(sw->area.used, 2); /* released when reclaim looks */
+    /* a write to a swapped page: swap-in mapped writable, copy released now */
+    swap_env_write64(env, pg(1), 99);
+    assert_int_equal(env->m->mm.stats.count[RES_SWAP_IN], 2);
+    assert_int_equal(env->m->mm.stats.count[RES_COW_REUSE], 0);
+    assert_int_equal(sw->area.used, 1);
+    struct frame *f1 = frame_of(&env->m->fp, mm_env_lookup(env->m, pg(1)).leaf_hpa);
+    assert_false(f1->flags & FRAME_SWAPCACHE);
+    assert_true(f1->flags & FRAME_DIRTY);
+    assert_true(swap_check(sw));
+    /* ... so reclaim writes both to new slots: nothing stale is dropped */
+    uint64_t w0 = sw->area.st.write_requests;
+    sw->recent = NULL;
+    assert_int_equal(swap_reclaim(sw, 2), 2);
+    assert_int_equal(sw->st.released, 2);
+    assert_int_equal(sw->st.clean_dropped, 0);
+    assert_true(sw->area.st.write_requests > w0);
+    assert_int_equal(swap_env_read64(env, pg(0)), 7);
+    assert_int_equal(swap_env_read64(env, pg(1)), 99);
+    assert_true(swap_check(sw));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(write_releases_slot)
+
+/* A page never written after its swap-in is dropped without I/O, writable
+ * mapping or not: its dirty bit stayed clear. */
+static void clean_writable_dropped(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_with(fmt, RA_OFF, 0);
+    struct swap *sw = &env->sw;
+    swap_out_pages(env, 1, 3);
+    assert_true(swap_env_has(env, pg(0), 3));
+    assert_true(mm_env_lookup(env->m, pg(0)).rights & ACC_W);
+    uint64_t w0 = sw->area.st.write_requests;
+    sw->recent = NULL;
+    assert_int_equal(swap_reclaim(sw, 1), 1);
+    assert_int_equal(sw->area.st.write_requests, w0);
+    assert_int_equal(sw->st.clean_dropped, 1);
+    assert_true(swap_env_has(env, pg(0), 3));
+    assert_true(swap_check(sw));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(clean_writable_dropped)
+
+/* Without stage-2 dirty bits: a read maps read-only (a write then
+ * cow-reuses), a write fault maps writable and releases the copy at once. */
+static void write_without_dirty_bits(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, false, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
+                                        RA_OFF, 0);
+    struct swap *sw = &env->sw;
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
+    env->m->mm.huge_anon = false;
+    swap_out_pages(env, 2, 1);
+    assert_int_equal(swap_env_read64(env, pg(0)), 1 * 0x9e3779b97f4a7c15ull + 1);
+    assert_false(mm_env_lookup(env->m, pg(0)).rights & ACC_W);
     hpa_t h = mm_env_lookup(env->m, pg(0)).hpa;
     mm_env_expect(env->m, pg(0), ACC_W, FAULT_MAPPED, RES_COW_REUSE);
     assert_true(mm_env_lookup(env->m, pg(0)).hpa == h);
     assert_int_equal(sw->st.released, 1);
-    assert_int_equal(sw->area.used, 1);
-    struct frame *f = frame_of(&env->m->fp, h);
-    assert_false(f->flags & FRAME_SWAPCACHE);
-    assert_int_equal(f->refcount, 1);
-    /* a write to a swapped page: swap-in then cow-reuse */
-    swap_env_write64(env, pg(1), 99);
-    assert_int_equal(env->m->mm.stats.count[RES_SWAP_IN], 2);
-    assert_int_equal(env->m->mm.stats.count[RES_COW_REUSE], 2);
+    mm_env_expect(env->m, pg(1), ACC_W, FAULT_MAPPED, RES_SWAP_IN);
+    assert_true(mm_env_lookup(env->m, pg(1)).rights & ACC_W);
+    assert_int_equal(sw->st.released, 2);
     assert_int_equal(sw->area.used, 0);
-    /* dirty again: the next eviction writes it to a new slot */
-    uint64_t w0 = sw->area.st.write_requests;
-    sw->recent = NULL;
-    assert_int_equal(swap_reclaim(sw, 2), 2);
-    assert_int_equal(sw->area.st.write_requests, w0 + 1);
-    assert_int_equal(swap_env_read64(env, pg(1)), 99);
+    assert_true(swap_check(sw));
     swap_env_free(env);
 }
-MM_BOTH_FORMATS(write_releases_slot)
+MM_BOTH_FORMATS(write_without_dirty_bits)
 
 static void unmap_frees_slots(const struct s2pt_format *fmt)
 {
@@ -493,6 +549,8 @@ int main(void)
         cmocka_unit_test(read_errors_both),
         cmocka_unit_test(bogus_entry_both),
         cmocka_unit_test(write_releases_slot_both),
+        cmocka_unit_test(clean_writable_dropped_both),
+        cmocka_unit_test(write_without_dirty_bits_both),
         cmocka_unit_test(unmap_frees_slots_both),
         cmocka_unit_test(destroy_order_both),
         cmocka_unit_test(test_stats_lines),

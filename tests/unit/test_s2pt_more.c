@@ -30,11 +30,20 @@ void test_accessed_dirty(void **state)
     assert_int_equal(f->ncalls, 2);
     assert_false(s2pt_test_and_clear_dirty(&f->pt, g + PAGE_SIZE)); /* absent */
 
+    /* the hypervisor's own write: dirty only (not a guest use), no flush */
+    s2pt_set_dirty(&f->pt, g);
+    assert_true((*e & D) == D && (*e & A) == 0);
+    assert_int_equal(f->ncalls, 2);
+    s2pt_set_dirty(&f->pt, g + PAGE_SIZE); /* absent: nothing to mark */
+    assert_int_equal(look(f, g + PAGE_SIZE).state, S2_NONE);
+    assert_true(s2pt_test_and_clear_dirty(&f->pt, g));
+    assert_int_equal(f->ncalls, 3);
+
     /* remapping the same page with more rights keeps A/D, no flush */
     *e |= A | D;
     assert_int_equal(s2pt_map(&f->pt, g, 0x5000, PAGE_SIZE, ACC_RWX, MT_WB), PV_OK);
     assert_true((*e & (A | D)) == (A | D));
-    assert_int_equal(f->ncalls, 2);
+    assert_int_equal(f->ncalls, 3);
     /* a split keeps A/D in every piece */
     assert_int_equal(s2pt_map(&f->pt, H2M, H1G, HUGE_2M, ACC_RW, MT_WB), PV_OK);
     *entry_at(f, H2M, 2) |= A;
@@ -52,6 +61,8 @@ void test_accessed_dirty(void **state)
     *entry_at(o, g, 1) |= A;
     assert_false(s2pt_test_and_clear_accessed(&o->pt, g));
     assert_true(*entry_at(o, g, 1) & A);
+    s2pt_set_dirty(&o->pt, g);
+    assert_false(*entry_at(o, g, 1) & D);
     assert_int_equal(o->ncalls, 0);
     fix_free(o);
 }

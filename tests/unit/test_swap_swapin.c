@@ -350,6 +350,37 @@ static void clean_writable_dropped(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(clean_writable_dropped)
 
+/* Merging takes W away from a written, writable swapped-in page: the dirty
+ * bit goes with the old leaf, so the stale slot copy is released first and
+ * both pages come back with what was written. */
+static void merge_keeps_written_page(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_with(fmt, RA_OFF, 0);
+    struct swap *sw = &env->sw;
+    swap_out_pages(env, 1, 5);
+    assert_true(swap_env_has(env, pg(0), 5)); /* writable, clean, cached */
+    struct s2_info e;
+    struct s2_slot sl;
+    s2pt_lookup_slot(&env->m->mm.s2, pg(0), &e, &sl);
+    assert_true((e.rights & ACC_W) && !e.dirty);
+    /* the guest rewrites it (as the hardware does: dirty bit, no fault) */
+    ((uint64_t *)hpa_va(sl.table))[sl.idx] |= fmt->accessed_bit | fmt->dirty_bit;
+    uint64_t *p = hpa_va(e.hpa);
+    for (size_t i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++)
+        p[i] = 6 * 0x9e3779b97f4a7c15ull + i + 1;
+    swap_env_fill(env, pg(1), 6); /* a twin */
+    assert_int_equal(mm_merge_pages(&env->m->mm, pg(0), pg(1)), 0);
+    assert_int_equal(sw->st.released, 1);
+    assert_true(swap_check(sw));
+    sw->recent = NULL;
+    swap_reclaim(sw, 1000);
+    assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
+    assert_true(swap_env_has(env, pg(0), 6));
+    assert_true(swap_env_has(env, pg(1), 6));
+    swap_env_free(env);
+}
+MM_BOTH_FORMATS(merge_keeps_written_page)
+
 /* Without stage-2 dirty bits: a read maps read-only (a write then
  * cow-reuses), a write fault maps writable and releases the copy at once. */
 static void write_without_dirty_bits(const struct s2pt_format *fmt)
@@ -550,6 +581,7 @@ int main(void)
         cmocka_unit_test(bogus_entry_both),
         cmocka_unit_test(write_releases_slot_both),
         cmocka_unit_test(clean_writable_dropped_both),
+        cmocka_unit_test(merge_keeps_written_page_both),
         cmocka_unit_test(write_without_dirty_bits_both),
         cmocka_unit_test(unmap_frees_slots_both),
         cmocka_unit_test(destroy_order_both),

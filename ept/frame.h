@@ -43,7 +43,8 @@
 #define FRAME_GUEST      (1u << 2)  /* holds guest data */
 #define FRAME_HUGE_HEAD  (1u << 3)  /* first frame of a 2 MiB block */
 #define FRAME_HUGE_TAIL  (1u << 4)  /* other frames of a 2 MiB block */
-#define FRAME_DIRTY      (1u << 5)  /* contents differ from the swap copy */
+#define FRAME_DIRTY      (1u << 5)  /* contents differ from the swap copy (a writable
+                                        swap-cache leaf: its dirty bit says it first) */
 #define FRAME_LRU        (1u << 6)  /* on an LRU list */
 #define FRAME_ACTIVE     (1u << 7)  /* on the active list (else inactive) */
 #define FRAME_SWAPCACHE  (1u << 8)  /* in the swap cache (swap_slot valid) */

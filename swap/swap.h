@@ -16,15 +16,18 @@
  * refused (err names it; see swap_area.h).
  *
  * Faults then resolve as (swap/ hands the frame back, ept/ maps it):
- *   swap entry, slot cached   -> the cached frame, mapped read-only (swap-in-minor)
+ *   swap entry, slot cached   -> the cached frame (swap-in-minor)
  *   swap entry, not cached    -> read the slot and the readahead window into
- *                                the swap cache, checksums verified, mapped
- *                                read-only (swap-in); a write then releases
- *                                the slot copy and reuses the frame (cow-reuse).
+ *                                the swap cache, checksums verified (swap-in).
  *                                With accessed bits, the verified readahead
- *                                pages are mapped read-only at once too
- *                                (ra_map.c: no minor fault; hits and misses
- *                                from the accessed bit)
+ *                                pages are mapped at once too (ra_map.c: no
+ *                                minor fault; hits and misses from the
+ *                                accessed bit)
+ *   either way the frame is mapped writable when the entry was its slot's
+ *   only user (clean: reclaim releases the slot copy if the stage-2 dirty
+ *   bit says it was written; a write fault releases it at once), else
+ *   read-only, and a write then releases the slot copy and reuses the
+ *   frame (cow-reuse).
  *   read error / bad checksum -> FAULT_ERROR, outcome.err -PV_EIO /
  *                                -PV_ECORRUPT, outcome.swap the entry (and
  *                                swap_describe_error() renders them with gpa,
@@ -58,7 +61,7 @@ struct swap_stats {
     uint64_t zero_recovered;  /* all-zero pages given back to the zero frame */
     uint64_t clean_dropped;   /* cached clean pages dropped without I/O */
     uint64_t cache_dropped;   /* unmapped cached pages freed (readahead, orphans) */
-    uint64_t released;        /* slot copies released by a write */
+    uint64_t released;        /* slot copies released by a write (fault or dirty bit) */
     uint64_t write_failed;    /* pages kept resident: their write failed */
     uint64_t swap_full;       /* dirty pages kept: no slot left */
     uint64_t in_errors;       /* swap-ins refused: read error or bad checksum */

@@ -16,8 +16,8 @@
  * (less one for the fault itself; the block's first empty pages first), so
  * fault-around never pushes the pool into direct reclaim and the frame
  * budget stays what it is. A page mapped this way that the guest
- * never uses stays all zero: reclaim gives it back to the zero frame
- * without I/O. Each one is counted in stats.around (not a resolution: no
+ * never uses stays all zero: reclaim gives it back without I/O, and it
+ * is untouched again (mm_unmap_frame's MM_UNMAP_ZERO). Each one is counted in stats.around (not a resolution: no
  * fault took place for it) and put on the LRU like any new frame.
  *
  * mm_file_around does the same for reads of a file-private region's image
@@ -36,20 +36,6 @@
 #include "ept/mm.h"
 
 #include "ept/mm_internal.h"
-
-/* Whether a first touch of gpa in r gives it a fresh zeroed frame: every
- * page of an anon region, and the pages of a file-private region wholly
- * past its image (ept/fault.c, fault_file: the image's bss, e.g. the
- * room a kernel decompresses itself into and later frees as RAM). A page
- * holding image bytes, the partial last one included, is never mapped
- * here: it is the image's or a zero-filled copy of its tail. */
-static bool anon_like(const struct region *r, gpa_t gpa)
-{
-    if (r->kind == REGION_ANON)
-        return true;
-    return r->kind == REGION_FILE_PRIVATE &&
-           r->backing.image.offset + (gpa - r->start) >= r->backing.image.size;
-}
 
 /* Map one more zeroed frame at gpa if its entry is empty. */
 static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
@@ -94,7 +80,7 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
     size_t n = mm->fault_around, done = 0;
 
-    if (n < 2 || (n & (n - 1)) || !anon_like(r, page))
+    if (n < 2 || (n & (n - 1)) || !mm_anon_like(r, page))
         return 0;
     /* Frames above the low mark, less one for the fault itself: all the
      * block may take, so fault-around never pushes the pool under low. */
@@ -105,7 +91,7 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
     gpa_t lo, hi;
     around_window(r, page, n, &lo, &hi);
     for (gpa_t g = lo; g < hi && done < budget; g += PAGE_SIZE) {
-        if (g == page || !anon_like(r, g))
+        if (g == page || !mm_anon_like(r, g))
             continue;
         int rc = around_one(mm, r, g);
         if (rc < 0)

@@ -265,7 +265,8 @@ bool mm_frame_referenced(struct guest_mm *mm, struct frame *f);
 /* What mm_unmap_frame leaves in place of each mapping. */
 enum mm_unmap_to {
     MM_UNMAP_EMPTY, /* nothing: the next access faults the page in afresh */
-    MM_UNMAP_ZERO,  /* the shared zero frame, read-only (f is all zero) */
+    MM_UNMAP_ZERO,  /* f is all zero: empty where an untouched page reads
+                     * as zero (anon), else the zero frame, read-only */
     MM_UNMAP_SWAP,  /* the swap entry e (its slot holds f's data) */
 };
 

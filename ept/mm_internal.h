@@ -31,6 +31,21 @@ int mm_walk(const struct guest_mm *mm, gpa_t lo, gpa_t hi, mm_walk_fn fn,
  * staged image, passthrough range). */
 struct frame *mm_leaf_frame(const struct guest_mm *mm, const struct s2_info *e);
 
+/* Whether a first touch of gpa in r gives it a fresh zeroed frame: every
+ * page of an anon region, and the pages of a file-private region wholly
+ * past its image (ept/fault.c, fault_file: the image's bss, e.g. the
+ * room a kernel decompresses itself into and later frees as RAM). A page
+ * holding image bytes, the partial last one included, is never one: it is
+ * the image's or a zero-filled copy of its tail. For these pages an empty
+ * stage-2 entry reads as zero. */
+static inline bool mm_anon_like(const struct region *r, gpa_t gpa)
+{
+    if (r->kind == REGION_ANON)
+        return true;
+    return r->kind == REGION_FILE_PRIVATE &&
+           r->backing.image.offset + (gpa - r->start) >= r->backing.image.size;
+}
+
 /*
  * The rights of a leaf that maps swap-cache frame f in place of swap entry
  * e in region r (the fault path's swap resolution, mm_map_swapped). Read-

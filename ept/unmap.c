@@ -55,9 +55,15 @@ static int replace_leaf(struct guest_mm *mm, gpa_t gpa, const struct s2_info *cu
     case MM_UNMAP_SWAP:
         return s2pt_set_swap(&mm->s2, gpa, se);
     case MM_UNMAP_ZERO: {
-        /* Read-only, as the fault path maps the zero frame: a write then
-         * takes cow-zero. */
+        /* A page that reads as zero when untouched goes back to untouched:
+         * its next write is an anon-new fault, which maps the empty pages
+         * around it too (fault-around), where a zero-frame leaf would
+         * cost a cow-zero exit per page. Any other page gets the zero
+         * frame, read-only, as the fault path maps it: a write then takes
+         * cow-zero. */
         const struct region *r = region_lookup(&mm->regions, gpa);
+        if (r && mm_anon_like(r, gpa))
+            return s2pt_unmap(&mm->s2, gpa, PAGE_SIZE);
         uint32_t rights = (r ? r->rights : cur->rights) & ~ACC_W;
         return s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, mm->fp->zero),
                         PAGE_SIZE, rights, MM_RAM_MEMTYPE);

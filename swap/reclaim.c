@@ -174,7 +174,7 @@ static void queue_write(struct swap *sw, struct frame *f, size_t *nbatch)
 /* The swap device is lost (its driver gave up on it): no page may leave
  * memory for it any more, neither by a write nor by dropping a clean copy
  * that could not be read back. Pages stay resident; zero pages can still
- * go to the zero frame. Said once. See docs/decisions.md, "Swap devices". */
+ * be given back. Said once. See docs/decisions.md, "Swap devices". */
 static bool device_lost(struct swap *sw)
 {
     if (!sw->area.dev || !sw->area.dev->failed)

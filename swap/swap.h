@@ -58,7 +58,7 @@ struct swap_stats {
     uint64_t outs;            /* pages written to swap and unmapped */
     uint64_t ins;             /* major swap-ins: faulting page read */
     uint64_t ins_minor;       /* swap-ins served by the swap cache */
-    uint64_t zero_recovered;  /* all-zero pages given back to the zero frame */
+    uint64_t zero_recovered;  /* all-zero pages given back (MM_UNMAP_ZERO) */
     uint64_t clean_dropped;   /* cached clean pages dropped without I/O */
     uint64_t cache_dropped;   /* unmapped cached pages freed (readahead, orphans) */
     uint64_t released;        /* slot copies released by a write (fault or dirty bit) */

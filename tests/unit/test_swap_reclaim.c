@@ -77,19 +77,18 @@ static void reclaim_order(const struct s2pt_format *fmt)
     size_t free0 = frame_free_count(&env->m->fp);
     host_log_clear();
     assert_int_equal(swap_reclaim(sw, 3), 3);
-    assert_int_equal(frame_free_count(&env->m->fp), free0 + 3);
+    assert_true(frame_free_count(&env->m->fp) >= free0 + 3); /* table pages may go too */
     assert_int_equal(sw->st.zero_recovered, 1);
     assert_int_equal(sw->st.clean_dropped, 1);
     assert_int_equal(sw->st.outs, 2); /* C earlier, D now */
     assert_int_equal(writes(env), w0 + 1);
-    struct s2_info z = mm_env_lookup(env->m, pg(1));
-    assert_int_equal(z.state, S2_PRESENT);
-    assert_true(z.hpa == mm_env_zero_hpa(env->m));
-    assert_true(z.rights == ACC_RX);
+    /* the zero page is untouched again: an empty entry reads as zero */
+    assert_int_equal(swap_env_state(env, pg(1)), S2_NONE);
     assert_int_equal(swap_env_state(env, pg(0)), S2_SWAP);
     assert_int_equal(swap_env_state(env, pg(2)), S2_SWAP);
     swap_env_check(env);
-    /* everything reads back; the zero page writes through cow-zero */
+    /* everything reads back; the zero page reads through the zero frame
+     * and its write is a first touch's (cow-zero of that zero-map) */
     assert_true(swap_env_has(env, pg(0), 1));
     assert_true(swap_env_has(env, pg(2), 2));
     assert_int_equal(swap_env_read64(env, pg(1)), 0);
@@ -146,6 +145,9 @@ static void durable_on_free(struct frame_pool *fp, struct frame *f, void *ctx)
             have = hpa_va(e.hpa);
         } else if (e.state == S2_SWAP) {
             have = swap_env_slot_data(env, swp_offset(e.swap));
+        } else if (e.state == S2_NONE && dur.tags[i] == 0) {
+            static const uint64_t zeros[PAGE_SIZE / 8];
+            have = zeros; /* an untouched anon page reads as zero */
         } else {
             fail_msg("page %u lost its entry", i);
         }
@@ -185,8 +187,13 @@ static void nothing_freed_before_durable(const struct s2pt_format *fmt)
     swap_reclaim(&env->sw, 1000);
     fp->on_free = dur.inner;
     assert_true(dur.checked >= DUR_PAGES - 2);
-    for (unsigned i = 0; i < DUR_PAGES; i++)
-        assert_int_not_equal(mm_env_lookup(env->m, pg(i)).state, S2_NONE);
+    for (unsigned i = 0; i < DUR_PAGES; i++) {
+        /* only a page of zeros may be left untouched (it reads as zero) */
+        if (dur.tags[i])
+            assert_int_not_equal(mm_env_lookup(env->m, pg(i)).state, S2_NONE);
+        assert_true(dur.tags[i] ? swap_env_has(env, pg(i), dur.tags[i])
+                                : swap_env_read64(env, pg(i) + 64) == 0);
+    }
     swap_env_check(env);
     swap_env_free(env);
 }
@@ -249,7 +256,7 @@ MM_BOTH_FORMATS(write_error_keeps_page)
 
 /* A lost device (its driver set failed): nothing leaves memory for it any
  * more — no write, no drop of a clean copy that could not come back — zero
- * pages still go to the zero frame, it is said once, and a page that only
+ * pages are still given back, it is said once, and a page that only
  * the device holds is reported as lost to the failed device. */
 static void lost_device_keeps_pages(const struct s2pt_format *fmt)
 {

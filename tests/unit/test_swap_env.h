@@ -96,6 +96,28 @@ static inline uint64_t swap_env_read64(struct swap_env *env, gpa_t gpa)
     return v;
 }
 
+/* Set bits (the format's accessed / dirty bits) in the present leaf at gpa,
+ * as the hardware does when the guest uses the page; returns the leaf. */
+static inline struct s2_info swap_env_mark(struct swap_env *env, gpa_t gpa, uint64_t bits)
+{
+    struct s2_info e;
+    struct s2_slot sl;
+    s2pt_lookup_slot(&env->m->mm.s2, gpa, &e, &sl);
+    assert_int_equal(e.state, S2_PRESENT);
+    ((uint64_t *)hpa_va(sl.table))[sl.idx] |= bits;
+    return e;
+}
+
+/* A guest write as the hardware does it, with no fault: through a writable
+ * leaf, which gains its accessed and dirty bits. */
+static inline void swap_env_hw_write64(struct swap_env *env, gpa_t gpa, uint64_t v)
+{
+    const struct s2pt_format *fmt = env->m->fmt;
+    struct s2_info e = swap_env_mark(env, gpa, fmt->accessed_bit | fmt->dirty_bit);
+    assert_true(e.rights & ACC_W);
+    memcpy(hpa_va(e.hpa + (gpa & (PAGE_SIZE - 1))), &v, sizeof(v));
+}
+
 /* Fill a whole guest page with a pattern derived from tag (non-zero). */
 static inline void swap_env_fill(struct swap_env *env, gpa_t page, uint64_t tag)
 {

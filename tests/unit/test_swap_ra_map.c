@@ -235,12 +235,7 @@ static void write_is_hit(const struct s2pt_format *fmt)
     struct swap *sw = &env->sw;
     swap_out_pages(env, 16, 1);
     mm_env_expect(env->m, pg(0), ACC_R, FAULT_MAPPED, RES_SWAP_IN);
-    struct s2_info e;
-    struct s2_slot sl;
-    s2pt_lookup_slot(&env->m->mm.s2, pg(4), &e, &sl);
-    assert_true(e.rights & ACC_W);
-    ((uint64_t *)hpa_va(sl.table))[sl.idx] |= fmt->accessed_bit | fmt->dirty_bit;
-    *(uint64_t *)hpa_va(e.hpa) = 0x1234;
+    swap_env_hw_write64(env, pg(4), 0x1234);
     uint64_t faults = env->m->mm.stats.total;
     mm_env_expect(env->m, pg(8), ACC_R, FAULT_MAPPED, RES_SWAP_IN); /* next cluster */
     assert_int_equal(env->m->mm.stats.total, faults + 1);

@@ -35,12 +35,7 @@ static gpa_t pg(unsigned i) { return RAM + (gpa_t)i * PAGE_SIZE; }
 
 static void set_accessed(struct swap_env *env, gpa_t gpa)
 {
-    struct s2_info e;
-    struct s2_slot sl;
-    s2pt_lookup_slot(&env->m->mm.s2, gpa, &e, &sl);
-    assert_int_equal(e.state, S2_PRESENT);
-    uint64_t *t = hpa_va(sl.table);
-    t[sl.idx] |= env->m->fmt->accessed_bit;
+    swap_env_mark(env, gpa, env->m->fmt->accessed_bit);
 }
 
 static uint64_t slot_of(struct swap_env *env, gpa_t gpa)

@@ -32,14 +32,21 @@ static struct swap_env *parked(struct swap_env *env)
     return env;
 }
 
-static struct swap_env *env_with(const struct s2pt_format *fmt, enum ra_policy pol,
-                                 uint32_t pages)
+/* use_ad false: a table without accessed/dirty bits. */
+static struct swap_env *env_ad(const struct s2pt_format *fmt, bool use_ad,
+                               enum ra_policy pol, uint32_t pages)
 {
-    struct swap_env *env = swap_env_new(fmt, true, MM_ENV_ARENA, DISK_PAGES, NULL, 0, pol,
+    struct swap_env *env = swap_env_new(fmt, use_ad, MM_ENV_ARENA, DISK_PAGES, NULL, 0, pol,
                                         pages);
     assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
     env->m->mm.huge_anon = false;
     return env;
+}
+
+static struct swap_env *env_with(const struct s2pt_format *fmt, enum ra_policy pol,
+                                 uint32_t pages)
+{
+    return env_ad(fmt, true, pol, pages);
 }
 
 /* Fill pages [0, n) and swap them all out, in page order (slots 1..n). */
@@ -359,15 +366,12 @@ static void merge_keeps_written_page(const struct s2pt_format *fmt)
     struct swap *sw = &env->sw;
     swap_out_pages(env, 1, 5);
     assert_true(swap_env_has(env, pg(0), 5)); /* writable, clean, cached */
-    struct s2_info e;
-    struct s2_slot sl;
-    s2pt_lookup_slot(&env->m->mm.s2, pg(0), &e, &sl);
+    struct s2_info e = mm_env_lookup(env->m, pg(0));
     assert_true((e.rights & ACC_W) && !e.dirty);
     /* the guest rewrites it (as the hardware does: dirty bit, no fault) */
-    ((uint64_t *)hpa_va(sl.table))[sl.idx] |= fmt->accessed_bit | fmt->dirty_bit;
-    uint64_t *p = hpa_va(e.hpa);
     for (size_t i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++)
-        p[i] = 6 * 0x9e3779b97f4a7c15ull + i + 1;
+        swap_env_hw_write64(env, pg(0) + i * sizeof(uint64_t),
+                            6 * 0x9e3779b97f4a7c15ull + i + 1);
     swap_env_fill(env, pg(1), 6); /* a twin */
     assert_int_equal(mm_merge_pages(&env->m->mm, pg(0), pg(1)), 0);
     assert_int_equal(sw->st.released, 1);
@@ -385,11 +389,8 @@ MM_BOTH_FORMATS(merge_keeps_written_page)
  * cow-reuses), a write fault maps writable and releases the copy at once. */
 static void write_without_dirty_bits(const struct s2pt_format *fmt)
 {
-    struct swap_env *env = swap_env_new(fmt, false, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
-                                        RA_OFF, 0);
+    struct swap_env *env = env_ad(fmt, false, RA_OFF, 0);
     struct swap *sw = &env->sw;
-    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
-    env->m->mm.huge_anon = false;
     swap_out_pages(env, 2, 1);
     assert_int_equal(swap_env_read64(env, pg(0)), 1 * 0x9e3779b97f4a7c15ull + 1);
     assert_false(mm_env_lookup(env->m, pg(0)).rights & ACC_W);

@@ -1,6 +1,6 @@
 /*
  * Mapped readahead: the pages a major swap-in reads ahead are mapped at
- * their gpas (read-only, through ept/'s mm_map_swapped) as soon as the
+ * their gpas (through ept/'s mm_map_swapped, as a swap-in maps them) as soon as the
  * faulting page is, instead of waiting unmapped in the swap cache for a
  * minor fault each. Whether the guest used one is then read from the
  * stage-2 accessed bit, which the new leaf starts without:

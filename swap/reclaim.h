@@ -22,10 +22,13 @@
  * the next fault could evict it and the vCPU would never make progress).
  *
  * Eviction of one frame, cheapest first:
- *   1. all zero           -> every mapping becomes the shared zero frame
- *                            (read-only; a write takes cow-zero), no I/O;
- *   2. clean swap copy    -> (FRAME_SWAPCACHE) every mapping becomes a swap
- *                            entry for its slot, the frame is freed, no I/O;
+ *   1. all zero           -> every mapping reads as zero again: untouched
+ *                            (anon) or the shared zero frame (read-only; a
+ *                            write takes cow-zero), no I/O;
+ *   2. clean swap copy    -> (FRAME_SWAPCACHE, and no mapping's dirty bit
+ *                            set: a set one releases the copy, then 3)
+ *                            every mapping becomes a swap entry for its
+ *                            slot, the frame is freed, no I/O;
  *   3. otherwise          -> a slot is allocated (clustered), the frame
  *                            enters the swap cache locked, and is written
  *                            with its batch (contiguous slots merged into one

@@ -3,7 +3,8 @@
  * swapper address space). A frame is in it while
  *   - it is being written to its slot or read from it (FRAME_LOCKED),
  *   - it was read from its slot (swap-in, readahead) and is still clean:
- *     it may be mapped read-only at the gpas whose entries named the slot,
+ *     it may be mapped at the gpas whose entries named the slot (read-only,
+ *     or writable and clean where exclusive: the stage-2 dirty bit tells),
  *     and reclaim can drop it again without I/O,
  * and leaves when it is dropped, freed, or written to (the slot copy is
  * then stale: the writer releases it).

@@ -4,7 +4,7 @@
  * ept/mm.h's mm_swap_hooks).
  *
  * Swap-in of the entry at gpa naming slot s hands the fault path a frame
- * holding s's data, which the fault path maps (read-only) itself:
+ * holding s's data, which the fault path maps itself:
  *   - s cached: the cached frame (minor);
  *   - else: allocate a frame for s and for each readable slot of the
  *     readahead window (while more than the min watermark of frames is

@@ -43,8 +43,8 @@ static unsigned in_flight_reqs(const struct swap *sw)
 /* ---- restoring a page whose write did not happen ---------------------------------- */
 
 /*
- * Map p's frame again wherever its entries still name its slot (read-only,
- * as a swap-in would), give those entries' uses of the slot back, then
+ * Map p's frame again wherever its entries still name its slot (as a
+ * swap-in would), give those entries' uses of the slot back, then
  * take the frame out of the swap cache: resident, listed active, or freed
  * when nobody maps or names it any more. bad: the slot failed a write and
  * is never used again. False (frame left locked and cached, data intact)

@@ -21,8 +21,8 @@
  *        and is freed (swap-out done);
  *      - failed (after a page-by-page retry, as the synchronous path
  *        does): the page is restored — each remembered gpa whose entry
- *        still names the slot is mapped to the frame again, read-only
- *        (mm_map_swapped), the slot is marked bad and the frame leaves the
+ *        still names the slot is mapped to the frame again, as a swap-in
+ *        would (mm_map_swapped), the slot is marked bad and the frame leaves the
  *        cache, resident and listed active. Nothing was freed.
  *   A fault on a page while its write is in flight (its entry names a
  *   slot whose cached frame is locked) waits for that request (wb_wait)

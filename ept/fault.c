@@ -90,12 +90,16 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
  * caller's reference on nf: a freshly allocated frame (refcount 1), or the
  * frame a swap-in handed back. Replaces whatever entry was there. On
  * failure that reference is put (a fresh frame is freed; a swap-cache
- * frame stays with the cache) and nothing else changed.
+ * frame stays with the cache) and nothing else changed. Execute only
+ * for code (mm_exec_mask): a fetch being resolved makes nf code.
  */
 static inline int install_frame(struct fault_ctx *c, struct frame *nf,
                                 uint32_t rights)
 {
     struct guest_mm *mm = c->mm;
+    if (mm->learn_exec && (c->access & ACC_X))
+        nf->flags |= FRAME_EXEC;
+    rights &= mm_exec_mask(mm, nf);
     int rc = frame_rmap_add(mm->fp, nf, c->page);
 
     if (rc < 0) {
@@ -180,10 +184,12 @@ static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e
         return RES_COUNT;
     hpa_t hpa = frame_hpa(mm->fp, head);
     memset(hpa_va(hpa), 0, HUGE_2M);
+    if (mm->learn_exec && (c->access & ACC_X))
+        head->flags |= FRAME_EXEC; /* tails inherit it at a split */
     int rc = frame_rmap_add(mm->fp, head, block);
     if (rc == 0)
-        rc = s2pt_map(&mm->s2, block, hpa, HUGE_2M, c->r->rights,
-                      MM_RAM_MEMTYPE);
+        rc = s2pt_map(&mm->s2, block, hpa, HUGE_2M,
+                      c->r->rights & mm_exec_mask(mm, head), MM_RAM_MEMTYPE);
     if (rc < 0) {
         frame_put(mm->fp, head);
         return rc == -PV_EEXIST ? RES_COUNT : failed(c, rc);
@@ -291,12 +297,12 @@ static enum fault_res fault_empty(struct fault_ctx *c, const struct s2_info *e)
 
 /* Give the leaf the rights it lacks that need no copy. */
 static enum fault_res reprotect(struct fault_ctx *c, const struct s2_info *e,
-                                uint32_t rights)
+                                uint32_t rights, enum fault_res res)
 {
     gpa_t base = ALIGN_DOWN(c->page, e->size);
     int rc = s2pt_protect(&c->mm->s2, base, e->size, rights);
 
-    return rc < 0 ? failed(c, rc) : mapped(c, RES_REPROTECT);
+    return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
 /*
@@ -314,7 +320,7 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
         /* Not a pool frame: the host range is the target (passthrough), or
          * a staged image page that is never ours to modify. */
         if (c->r->kind == REGION_PASSTHROUGH)
-            return reprotect(c, e, e->rights | ACC_W);
+            return reprotect(c, e, e->rights | ACC_W, RES_REPROTECT);
         return map_copy(c, hpa_va(e->hpa), PAGE_SIZE, rights, RES_COW_COPY);
     }
     if (raw->flags & FRAME_ZERO)
@@ -335,7 +341,8 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
     if (raw->refcount == 1 && raw->mapcount == 1 &&
         !(raw->flags & FRAME_LOCKED)) {
         /* Sole user: the frame is ours, just let the write through. */
-        int rc = s2pt_protect(&mm->s2, c->page, PAGE_SIZE, rights);
+        int rc = s2pt_protect(&mm->s2, c->page, PAGE_SIZE,
+                              rights & mm_exec_mask(mm, raw));
         if (rc < 0)
             return failed(c, rc);
         raw->flags |= FRAME_DIRTY;
@@ -364,7 +371,17 @@ static enum fault_res fault_present(struct fault_ctx *c, struct s2_info *e)
     }
     if (missing & ACC_W)
         return fault_cow(c, e);
-    return reprotect(c, e, e->rights | (c->r->rights & ~ACC_W));
+    uint32_t grant = c->r->rights & ~ACC_W;
+    struct frame *f = c->mm->learn_exec ? mm_leaf_frame(c->mm, e) : NULL;
+    if (!f)
+        return reprotect(c, e, e->rights | grant, RES_REPROTECT);
+    /* A pool frame mapped without execute (learn_exec): a fetch from it
+     * says it holds code. */
+    bool fetch = (missing & ACC_X) != 0;
+    if (fetch)
+        f->flags |= FRAME_EXEC;
+    return reprotect(c, e, e->rights | (grant & mm_exec_mask(c->mm, f)),
+                     fetch ? RES_EXEC : RES_REPROTECT);
 }
 
 /*

@@ -49,7 +49,8 @@ static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
         return -PV_ENOMEM;
     int rc = frame_rmap_add(mm->fp, f, gpa);
     if (rc == 0) {
-        rc = s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, f), PAGE_SIZE, r->rights,
+        rc = s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, f), PAGE_SIZE,
+                      r->rights & mm_exec_mask(mm, f),
                       MM_RAM_MEMTYPE);
         if (rc < 0)
             frame_rmap_del(mm->fp, f, gpa);

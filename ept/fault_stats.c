@@ -21,6 +21,7 @@ static const char *const fault_res_names[RES_COUNT] = {
     [RES_DENIED] = "denied",
     [RES_SPURIOUS] = "spurious",
     [RES_REPROTECT] = "reprotect",
+    [RES_EXEC] = "exec",
     [RES_SWAP_IN] = "swap-in",
     [RES_SWAP_MINOR] = "swap-in-minor",
     [RES_OOM] = "oom",

@@ -51,6 +51,8 @@
 #define FRAME_LOCKED     (1u << 9)  /* I/O in flight: do not reclaim */
 #define FRAME_PINNED     (1u << 10) /* never reclaim (e.g. DMA, boot data) */
 #define FRAME_READAHEAD  (1u << 11) /* swap/: read ahead, not used yet */
+#define FRAME_EXEC       (1u << 12) /* guest code: the guest fetched from it
+                                        (guest_mm.learn_exec, ept/fault.c) */
 
 struct rmap_item {
     gpa_t gpa;

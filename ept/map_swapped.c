@@ -75,10 +75,12 @@ uint32_t mm_swapped_rights(struct guest_mm *mm, const struct region *r,
     const struct mm_swap_hooks *sh = mm->swap_hooks;
     uint32_t ro = r->rights & ~ACC_W;
 
+    uint32_t x = mm_exec_mask(mm, f);
+
     if (!(r->rights & ACC_W) || f->mapcount != 0 || (f->flags & FRAME_LOCKED) ||
         !(mm->s2.use_ad || write_fault))
-        return ro;
+        return ro & x;
     if (!sh || !sh->exclusive || !sh->exclusive(mm, f, e, mm->swap_ctx))
-        return ro;
-    return r->rights;
+        return ro & x;
+    return r->rights & x;
 }

@@ -218,6 +218,19 @@ void mm_render_stats(const struct guest_mm *mm, emit_fn emit, void *ctx)
     fault_stats_render(&mm->stats, emit, ctx);
 }
 
+size_t mm_code_frames(const struct guest_mm *mm)
+{
+    const struct frame_pool *fp = mm->fp;
+    size_t n = 0;
+
+    for (size_t i = 0; i < fp->nframes; i++) {
+        const struct frame *f = &fp->desc[i];
+        if (f->refcount && (f->flags & FRAME_EXEC))
+            n += (f->flags & FRAME_HUGE_HEAD) ? PAGES_PER_2M : 1;
+    }
+    return n;
+}
+
 void mm_render_trace(const struct guest_mm *mm, size_t n, emit_fn emit,
                      void *ctx)
 {
@@ -286,6 +299,8 @@ static int check_one(void *arg, gpa_t base, const struct s2_info *e)
     unsigned owners = (raw->flags & FRAME_SWAPCACHE) ? 2 : 1;
     if ((e->rights & ACC_W) && (raw->refcount != owners || raw->mapcount != 1))
         check_fail(c, base, "shared frame mapped writable");
+    if ((e->rights & ACC_X) && !(mm_exec_mask(mm, raw) & ACC_X))
+        check_fail(c, base, "executable, but the frame is not known as code");
     return 0;
 }
 

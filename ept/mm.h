@@ -135,6 +135,14 @@ struct guest_mm {
     /* Fault-around block for anon first touches (ept/fault_around.c), in
      * pages: a power of two >= 2, or 0/1 for off (mm_init's default). */
     size_t fault_around;
+    /* Learn which frames hold code: a pool frame is mapped without
+     * execute until the guest fetches from it; that fetch's fault grants
+     * it (RES_EXEC) and marks the frame FRAME_EXEC, which reclaim keeps
+     * longest (swap/reclaim.c) and swap keeps across a swap-out (the
+     * slot's SLOT_EXEC). false (mm_init's default): leaves get the
+     * region's rights. The boot path sets it where a stage-2 leaf can
+     * say no-execute (EPT always; NPT with the host's EFER.NXE). */
+    bool learn_exec;
 };
 
 /* A stage-2 fault as the vendor exit reports it. */
@@ -367,6 +375,9 @@ void mm_unpin_page(struct guest_mm *mm, struct mm_pin *pin);
 void mm_render_stats(const struct guest_mm *mm, emit_fn emit, void *ctx);
 void mm_render_trace(const struct guest_mm *mm, size_t n, emit_fn emit,
                      void *ctx);
+/* Frames in use known to hold guest code (FRAME_EXEC; learn_exec). A walk
+ * of the whole pool: for reports, not for the fault path. */
+size_t mm_code_frames(const struct guest_mm *mm);
 
 /*
  * Region, frame pool and stage-2 consistency, plus mm's own invariants for

@@ -151,8 +151,8 @@ int mm_merge_pages(struct guest_mm *mm, gpa_t a, gpa_t b)
     if (rc < 0)
         return rc;
     frame_get(fa);
-    rc = s2pt_map(&mm->s2, b, ea.hpa, PAGE_SIZE, eb.rights & ~ACC_W,
-                  MM_RAM_MEMTYPE);
+    rc = s2pt_map(&mm->s2, b, ea.hpa, PAGE_SIZE,
+                  eb.rights & ~ACC_W & mm_exec_mask(mm, fa), MM_RAM_MEMTYPE);
     if (rc < 0) {
         frame_rmap_del(mm->fp, fa, b);
         frame_put(mm->fp, fa);

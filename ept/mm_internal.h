@@ -47,6 +47,18 @@ static inline bool mm_anon_like(const struct region *r, gpa_t gpa)
 }
 
 /*
+ * Execute on a leaf that maps pool frame f (guest_mm.learn_exec): kept
+ * only for a frame known to hold code. rights & mm_exec_mask(mm, f) is
+ * what a new or widened leaf of f gets; a fetch marks f first. Invariant
+ * (mm_check): with learn_exec, a 4 KiB leaf maps a pool frame with
+ * execute only if the frame is FRAME_EXEC.
+ */
+static inline uint32_t mm_exec_mask(const struct guest_mm *mm, const struct frame *f)
+{
+    return (!mm->learn_exec || (f->flags & FRAME_EXEC)) ? ~0u : ~(uint32_t)ACC_X;
+}
+
+/*
  * The rights of a leaf that maps swap-cache frame f in place of swap entry
  * e in region r (the fault path's swap resolution, mm_map_swapped). Read-
  * only (region rights minus W), as Linux maps a swap-cache page that is
@@ -61,7 +73,8 @@ static inline bool mm_anon_like(const struct region *r, gpa_t gpa)
  *   - without it, only for a write fault, whose caller then releases the
  *     slot copy at once (write_cached): nothing else could tell it went
  *     stale.
- * Read-only leaves take the cow path on a write, as before.
+ * Read-only leaves take the cow path on a write, as before. Execute as
+ * mm_exec_mask says.
  */
 uint32_t mm_swapped_rights(struct guest_mm *mm, const struct region *r,
                            const struct frame *f, swp_entry_t e, bool write_fault);

@@ -72,6 +72,8 @@ int reclaim_unmap_to_slot(struct swap *sw, struct frame *f)
 
     if (n > 0)
         swap_note_slot_page(sw, slot, f->rmap); /* where readahead maps it back */
+    if (f->flags & FRAME_EXEC)
+        swap_area_mark_exec(&sw->area, slot); /* code again once read back */
     while (held < n && (rc = swap_area_dup(&sw->area, slot)) == 0)
         held++;
     if (rc == 0)
@@ -188,6 +190,30 @@ static bool device_lost(struct swap *sw)
     return true;
 }
 
+/*
+ * Code is reclaimed last. Linux gives referenced VM_EXEC pages another
+ * round on the active list; here a guest frame known to hold code
+ * (FRAME_EXEC, ept/'s learn_exec) that reaches the inactive tail goes
+ * back to the active list whether referenced or not, for as long as the
+ * current reclaim_run has keeps left: a quarter of its scan budget (a
+ * keep costs about two looks, this one and the aging that brings the
+ * frame back), so that at least half the budget is left for other pages
+ * and a guest whose memory is mostly code still gets frames reclaimed. Aging
+ * treats code like any page (it moves to the inactive list when not
+ * referenced): keeping it there too could leave the inactive list empty
+ * with nothing but code on the active one, and the run without a victim. A guest's code is a small share of its
+ * memory, and each page of it evicted costs a synchronous swap-in on its
+ * next fetch (docs/performance.md, "Code reclaimed last").
+ */
+static bool keep_code(struct swap *sw, const struct frame *f)
+{
+    if (!(f->flags & FRAME_EXEC) || sw->code_keeps == 0)
+        return false;
+    sw->code_keeps--;
+    sw->st.code_kept++;
+    return true;
+}
+
 static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
 {
     struct lru *l = &sw->lru;
@@ -243,6 +269,10 @@ static void shrink_one(struct swap *sw, struct frame *f, size_t *nbatch)
     if (f == sw->recent) {
         lru_move(l, f, LRU_ACTIVE);
         sw->st.referenced++;
+        return;
+    }
+    if (keep_code(sw, f)) {
+        lru_move(l, f, LRU_ACTIVE);
         return;
     }
     if (page_is_zero(frame_va(sw->fp, f))) {
@@ -317,6 +347,8 @@ size_t reclaim_run(struct swap *sw, size_t want, size_t budget)
     struct lru *l = &sw->lru;
     size_t free0 = frame_free_count(sw->fp), coming0 = coming(sw);
     size_t nbatch = 0, max = batch_max(sw);
+
+    sw->code_keeps = budget / 4; /* keep_code */
 
     /* Progress counts frames freed, queued and in flight: an asynchronous
      * write frees its frames later (wb_harvest). */

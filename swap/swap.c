@@ -220,6 +220,7 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          (unsigned long long)st->direct, (unsigned long long)st->urgent,
          (unsigned long long)st->ticks, (unsigned long long)st->freed,
          (unsigned long long)st->scanned, (unsigned long long)st->referenced);
+    counter(emit, ctx, "code-kept", st->code_kept);
     line(emit, ctx, "swap lru active %zu inactive %zu cached %zu", sw->lru.len[LRU_ACTIVE],
          sw->lru.len[LRU_INACTIVE], sw->cache.n);
     line(emit, ctx, "swap free %zu watermarks min %zu low %zu high %zu",

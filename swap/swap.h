@@ -70,6 +70,7 @@ struct swap_stats {
     uint64_t freed;           /* frames freed by reclaim */
     uint64_t scanned;         /* LRU frames looked at */
     uint64_t referenced;      /* ... found referenced (second chance) */
+    uint64_t code_kept;       /* ... kept because they hold code (FRAME_EXEC) */
     uint64_t deactivated;     /* active -> inactive */
     uint64_t adopted;         /* unlisted frames put on the LRU */
 };
@@ -91,6 +92,7 @@ struct swap {
      * it as referenced rather than evict it before the retry. */
     struct frame *recent;
     bool dev_lost_noted;      /* the "swap-out stopped" line was logged */
+    size_t code_keeps;        /* code frames reclaim_run may still keep (reclaim.c) */
     /* Readahead pages are mapped at once (swap/ra_map.c) rather than left
      * in the cache for a minor fault. On when the table keeps accessed
      * bits (how their use is seen); tests may turn it off. */
@@ -155,6 +157,7 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap released N / swap write-errors N / swap read-errors N
  *   swap checksum-errors N / swap full N
  *   swap reclaim direct N urgent N ticks N freed N scanned N referenced N
+ *   swap code-kept N   (LRU looks that kept a code frame, reclaim.h)
  *   swap lru active N inactive N cached N
  *   swap free N watermarks min N low N high N
  *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)

@@ -216,6 +216,17 @@ void swap_area_put(struct swap_area *a, uint64_t slot)
     maybe_release(a, slot);
 }
 
+void swap_area_mark_exec(struct swap_area *a, uint64_t slot)
+{
+    if (swap_area_in_use(a, slot))
+        a->slot[slot].flags |= SLOT_EXEC;
+}
+
+bool swap_area_exec(const struct swap_area *a, uint64_t slot)
+{
+    return swap_area_in_use(a, slot) && (a->slot[slot].flags & SLOT_EXEC);
+}
+
 void swap_area_set_cached(struct swap_area *a, uint64_t slot, bool cached)
 {
     if (!swap_area_in_use(a, slot))

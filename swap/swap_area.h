@@ -98,6 +98,8 @@ enum swap_slot_state {
 
 #define SLOT_CACHED 0x1u /* the swap cache holds a frame for the slot */
 #define SLOT_WRITTEN 0x2u /* csum holds the checksum of the data on disk */
+#define SLOT_EXEC 0x4u    /* the page was guest code (FRAME_EXEC) when it left
+                             memory: its frame is code again when read back */
 
 /* 8 bytes per device page. */
 struct swap_slot {
@@ -165,6 +167,10 @@ int swap_area_dup(struct swap_area *a, uint64_t slot);
 void swap_area_put(struct swap_area *a, uint64_t slot);
 /* The swap cache took / dropped its frame for slot. */
 void swap_area_set_cached(struct swap_area *a, uint64_t slot, bool cached);
+/* The page leaving memory for slot is guest code (SLOT_EXEC, kept until
+ * the slot is freed) / whether it was; false for a slot not in use. */
+void swap_area_mark_exec(struct swap_area *a, uint64_t slot);
+bool swap_area_exec(const struct swap_area *a, uint64_t slot);
 /* A slot that must never be used again (write failed). Its count and cache
  * flag are dropped: nobody may read it. */
 void swap_area_mark_bad(struct swap_area *a, uint64_t slot);

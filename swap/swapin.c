@@ -114,6 +114,8 @@ static bool queue_read(struct swap *sw, uint64_t slot, gpa_t gpa, unsigned *n)
     }
     frame_put(sw->fp, f); /* the cache's reference is the one left */
     swap_area_set_cached(&sw->area, slot, true);
+    if (swap_area_exec(&sw->area, slot))
+        f->flags |= FRAME_EXEC; /* was code: mapped executable (mm_exec_mask) */
     f->flags |= FRAME_LOCKED;
     sw->io[*n].slot = slot;
     sw->io[*n].buf = frame_va(sw->fp, f);

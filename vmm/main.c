@@ -132,6 +132,12 @@ static enum pv_exit run_guest(struct boot_info *bi)
      * region past its file): docs/performance-history.md, "Boot". */
     mm.huge_anon = !config_overcommit(&bi->cfg);
     mm.fault_around = MM_FAULT_AROUND_PAGES;
+    /* Execute granted on first fetch, so reclaim knows code (ept/mm.h):
+     * EPT leaves have their own execute bit; NPT's NX needs the host's
+     * EFER.NXE. */
+    mm.learn_exec = vmx || svm_host_nx();
+    pv_info("guest: stage-2 execute %s", mm.learn_exec ? "granted on first fetch (code tracked)"
+                                                       : "always granted (no NX in nested entries)");
 
     uint8_t *legacy = heap_alloc(GUEST_LEGACY_SIZE, PAGE_SIZE, "legacy ROM");
     if (!legacy)

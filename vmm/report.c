@@ -45,6 +45,7 @@ void report_final(const struct vcpu *v)
     pv_info("stats frames total %zu", fp->nframes);
     pv_info("stats frames in-use %zu", frame_used_count(fp));
     pv_info("stats frames peak %zu", fp->peak_used);
+    pv_info("stats frames code %zu", mm_code_frames(v->mm));
     pv_info("stats stage2 tables %llu", (unsigned long long)v->mm->s2.tables);
     pv_info("stats stage2 invalidations %llu", (unsigned long long)v->mm->s2.invalidations);
     if (v->swap)

@@ -390,6 +390,7 @@ static void sim_run(struct sim *s, const struct s2pt_format *fmt, uint64_t seed,
         fprintf(stderr, "sim_mm: mm_init failed\n");
         exit(2);
     }
+    s->mm.learn_exec = true; /* as the hypervisor runs: execute on first fetch */
     s->nlay = sim_layout_build(s->lay, MAX_REGIONS, seed);
     sim_layout_register(&s->mm, s->lay, s->nlay, &s->dev);
     find_edges(s);
@@ -461,6 +462,7 @@ int main(int argc, char **argv)
         RES_ZERO_MAP, RES_ANON_NEW, RES_ANON_HUGE, RES_COW_ZERO, RES_COW_REUSE,
         RES_COW_COPY, RES_FILE_MAP, RES_FILE_COPY, RES_ROM_MAP, RES_PASSTHROUGH,
         RES_MMIO, RES_OPEN_BUS, RES_DENIED, RES_SPURIOUS, RES_REPROTECT,
+        RES_EXEC,
     };
     for (size_t i = 0; i < sizeof(must_see) / sizeof(must_see[0]); i++) {
         if (ept.mm.stats.count[must_see[i]] != 0)

@@ -56,6 +56,7 @@ struct result {
     struct sim_cfg cfg;
     uint64_t majors, minors, ra_pages, ra_hits, ra_misses, ra_mapped, read_reqs, write_reqs;
     uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults, around;
+    uint64_t execs, code_kept;
     uint64_t det_eio, det_corrupt, corruptions, merges, discards, repaired;
     uint64_t wb_requests, wb_written, wb_failed, wb_waits, wb_peak, wb_peak_reqs, accesses;
     uint64_t ms;
@@ -130,6 +131,7 @@ static void setup(struct ssim *s, const struct sim_cfg *cfg, uint64_t seed)
                 SIM_TRACE, sim_invalidate, s) != 0)
         exit(2);
     s->mm.huge_anon = false; /* as the boot path does under overcommit */
+    s->mm.learn_exec = true;  /* as the boot path does: execute on first fetch */
     /* fault-around, as the boot path sets it under overcommit, in the runs
      * that also inject failures (the trace runs keep their exact counts) */
     s->mm.fault_around = cfg->faults ? SIM_FAULT_AROUND : 0;
@@ -221,6 +223,8 @@ static void run(const struct sim_cfg *cfg, uint64_t seed, struct result *res)
     res->clean = st->clean_dropped;
     res->cache_dropped = st->cache_dropped;
     res->released = st->released;
+    res->execs = s->mm.stats.count[RES_EXEC];
+    res->code_kept = st->code_kept;
     res->write_failed = st->write_failed;
     res->faults = s->faults;
     res->det_eio = s->det_eio;
@@ -370,7 +374,7 @@ int main(int argc, char **argv)
            (unsigned long long)apeak_reqs);
 
     uint64_t zero = 0, clean = 0, minors = 0, released = 0, dropped = 0, mapped = 0,
-             around = 0;
+             around = 0, execs = 0, code_kept = 0;
     for (unsigned i = 0; i < nres; i++) {
         mapped += res[i].ra_mapped;
         around += res[i].around;
@@ -378,6 +382,8 @@ int main(int argc, char **argv)
         clean += res[i].clean;
         minors += res[i].minors;
         released += res[i].released;
+        execs += res[i].execs;
+        code_kept += res[i].code_kept;
         dropped += res[i].cache_dropped;
     }
     /* the baseline must work: cluster readahead beats none on a sequential
@@ -396,6 +402,7 @@ int main(int argc, char **argv)
                 "mapped readahead: sequential hits still taken as minor faults", full);
     bad |= need(released > 0, "no slot copy was released by a write", full);
     bad |= need(dropped > 0, "no cached page was dropped", full);
+    bad |= need(execs > 0 && code_kept > 0, "no code page was learned or kept by reclaim", full);
     bad |= need(eio > 0 && corrupt > 0, "no injected read error / corruption was seen", full);
     bad |= need(wfail > 0, "no failed write", full);
     bad |= need(merges > 0 && discards > 0, "no merge / discard", full);

@@ -208,11 +208,17 @@ static void handle_error(struct ssim *s, gpa_t gpa, const struct fault_outcome *
         ssim_fail(s, gpa, "error does not name gpa and slot: %s", msg);
 }
 
+/* Every eighth guest page holds code: its reads are instruction fetches,
+ * so code tracking (learn_exec) marks those frames and reclaim keeps
+ * them, through swap-outs and swap-ins like any page. Chosen by address,
+ * not by the random stream, which the trace runs replay. */
+static bool code_page(gpa_t page) { return ((page >> PAGE_SHIFT) & 7) == 3; }
+
 /* One access inside one page (len bytes at gpa), as CPU + hypervisor do it. */
 static void cpu_access(struct ssim *s, gpa_t gpa, size_t len, bool write, uint8_t *buf)
 {
     gpa_t page = gpa & PAGE_MASK;
-    uint32_t acc = write ? ACC_W : ACC_R;
+    uint32_t acc = write ? ACC_W : code_page(page) ? ACC_X : ACC_R;
 
     for (int tries = 0;; tries++) {
         struct tlb_entry *t = tlb_slot(s, page);

@@ -46,6 +46,7 @@
 #define CPUID_TOPO_TYPE_SMT 1u
 #define CPUID_TOPO_TYPE_CORE 2u
 #define CPUID_EXT1_ECX_SVM (1u << 2)
+#define CPUID_EXT1_EDX_NX (1u << 20)
 #define CPUID_EXT1_EDX_PAGE1GB (1u << 26)
 #define CPUID_EXT8_ECX_NC 0xFFu            /* AMD: cores per package - 1 */
 #define CPUID_EXT8_ECX_APICIDSIZE (0xFu << 12) /* AMD: core-id bits in the APIC id */

@@ -46,6 +46,7 @@ static enum mon_next cmd_stats(struct vcpu *v, const struct mon_cmd *c, int argc
     mm_render_stats(v->mm, mon_emit, NULL);
     mon_out("frames total %zu free %zu used %zu peak %zu", fp->nframes, frame_free_count(fp),
             frame_used_count(fp), fp->peak_used);
+    mon_out("frames code %zu", mm_code_frames(v->mm));
     const struct swap *sw = v->swap;
     if (!sw) {
         mon_out("swap none");

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define MSR_VM_HSAVE_PA 0xC0010117u
+#define EFER_NXE (1ull << 11)
 #define EFER_SVME (1ull << 12)
 #define GUEST_ASID 1
 #define DR6_INIT 0xFFFF0FF0ull
@@ -116,6 +117,18 @@ static void svm_invalidate(struct s2pt *pt, enum s2_inv_scope scope, gpa_t gpa,
     /* NPT translations are tagged by ASID; SVM has no per-address nested
      * flush, so any change flushes this ASID (or everything) on next entry. */
     state.flush_pending = true;
+}
+
+bool svm_host_nx(void)
+{
+    if (!(cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT1_EDX_NX))
+        return false;
+    /* With EFER.NXE clear no entry of the host's page tables may have bit
+     * 63 set (reserved): setting it changes no host mapping. */
+    uint64_t efer = rdmsr(MSR_EFER);
+    if (!(efer & EFER_NXE))
+        wrmsr(MSR_EFER, efer | EFER_NXE);
+    return true;
 }
 
 int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_entry *entry)

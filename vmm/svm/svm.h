@@ -11,6 +11,11 @@ extern const struct vcpu_ops svm_ops;
  * mm's nested page table. Returns 0, or -1 with the reason logged. */
 int svm_setup(struct vcpu *v, const struct svm_features *f, const struct guest_entry *entry);
 
+/* Whether nested page entries can say no-execute: the CPU has NX, and the
+ * host's EFER.NXE, which the nested walk uses (without it bit 63 of an
+ * entry is reserved), is set now if it was not. */
+bool svm_host_nx(void);
+
 /* Exit decoding (svm_exit.c). */
 struct svm_state;
 void svm_decode_exit(struct vcpu *v, struct svm_state *s, struct vm_exit *e);

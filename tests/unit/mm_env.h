@@ -142,6 +142,17 @@ static inline struct s2_info mm_env_lookup(const struct mm_env *env, gpa_t gpa)
     return e;
 }
 
+/* The pool frame behind gpa's present leaf (the 4 KiB frame holding gpa;
+ * the head for an unsplit 2 MiB leaf). */
+static inline struct frame *mm_env_frame(const struct mm_env *env, gpa_t gpa)
+{
+    struct s2_info e = mm_env_lookup(env, gpa);
+    assert_int_equal(e.state, S2_PRESENT);
+    struct frame *f = frame_of(&env->fp, e.size == PAGE_SIZE ? e.hpa : e.leaf_hpa);
+    assert_non_null(f);
+    return f;
+}
+
 static inline uint8_t *mm_env_page(const struct mm_env *env, gpa_t gpa)
 {
     struct s2_info e = mm_env_lookup(env, gpa);

@@ -26,14 +26,6 @@ static struct mm_env *ram(const struct s2pt_format *fmt, bool learn)
     return env;
 }
 
-static struct frame *frame_at(const struct mm_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env, gpa);
-    assert_int_equal(e.state, S2_PRESENT);
-    struct frame *f = frame_of(&env->fp, e.leaf_hpa);
-    assert_non_null(f);
-    return f;
-}
 
 /* A written page is data: mapped RW; its first fetch grants execute in
  * place (same frame, no copy) and makes it code; a second fetch finds it
@@ -44,13 +36,13 @@ static void write_then_fetch(const struct s2pt_format *fmt)
     mm_env_expect(env, 1 * MiB, ACC_W, FAULT_MAPPED, RES_ANON_NEW);
     struct s2_info e = mm_env_lookup(env, 1 * MiB);
     assert_int_equal(e.rights, ACC_RW);
-    assert_false(frame_at(env, 1 * MiB)->flags & FRAME_EXEC);
+    assert_false(mm_env_frame(env, 1 * MiB)->flags & FRAME_EXEC);
 
     mm_env_expect(env, 1 * MiB + 0x10, ACC_X, FAULT_MAPPED, RES_EXEC);
     struct s2_info x = mm_env_lookup(env, 1 * MiB);
     assert_int_equal(x.rights, ACC_RWX);
     assert_int_equal(x.hpa, e.hpa);
-    assert_true(frame_at(env, 1 * MiB)->flags & FRAME_EXEC);
+    assert_true(mm_env_frame(env, 1 * MiB)->flags & FRAME_EXEC);
     mm_env_expect(env, 1 * MiB, ACC_X, FAULT_RETRY, RES_SPURIOUS);
     mm_env_expect_stats(env, "anon-new=1 exec=1 spurious=1");
     assert_true(mm_check(&env->mm));
@@ -69,7 +61,7 @@ static void fetch_untouched(const struct s2pt_format *fmt)
     mm_env_expect(env, 2 * MiB, ACC_W, FAULT_MAPPED, RES_COW_ZERO);
     assert_int_equal(mm_env_lookup(env, 2 * MiB).rights, ACC_RW);
     mm_env_expect(env, 2 * MiB, ACC_X, FAULT_MAPPED, RES_EXEC);
-    assert_true(frame_at(env, 2 * MiB)->flags & FRAME_EXEC);
+    assert_true(mm_env_frame(env, 2 * MiB)->flags & FRAME_EXEC);
     mm_env_expect_stats(env, "zero-map=1 cow-zero=1 exec=1");
     mm_env_free(env);
 }
@@ -83,7 +75,7 @@ static void off_keeps_region_rights(const struct s2pt_format *fmt)
     mm_env_expect(env, 1 * MiB, ACC_W, FAULT_MAPPED, RES_ANON_NEW);
     assert_int_equal(mm_env_lookup(env, 1 * MiB).rights, ACC_RWX);
     mm_env_expect(env, 1 * MiB, ACC_X, FAULT_RETRY, RES_SPURIOUS);
-    assert_false(frame_at(env, 1 * MiB)->flags & FRAME_EXEC);
+    assert_false(mm_env_frame(env, 1 * MiB)->flags & FRAME_EXEC);
     mm_env_free(env);
 }
 MM_BOTH_FORMATS(off_keeps_region_rights)
@@ -138,7 +130,7 @@ static void merge_follows_the_kept_frame(const struct s2pt_format *fmt)
     assert_int_equal(mm_env_lookup(env, 2 * MiB).rights, ACC_R);
     assert_true(mm_check(&env->mm));
     mm_env_expect(env, 2 * MiB, ACC_X, FAULT_MAPPED, RES_EXEC);
-    assert_true(frame_at(env, 1 * MiB)->flags & FRAME_EXEC); /* the shared frame */
+    assert_true(mm_env_frame(env, 1 * MiB)->flags & FRAME_EXEC); /* the shared frame */
     mm_env_free(env);
 }
 MM_BOTH_FORMATS(merge_follows_the_kept_frame)
@@ -159,8 +151,8 @@ static void huge_leaf(const struct s2pt_format *fmt)
     assert_int_equal(s2pt_protect(&env->mm.s2, 2 * MiB, HUGE_2M, ACC_R | ACC_X), 0);
     mm_env_expect(env, 3 * MiB, ACC_W, FAULT_MAPPED, RES_COW_REUSE); /* split */
     assert_int_equal(mm_env_lookup(env, 3 * MiB).size, PAGE_SIZE);
-    assert_true(frame_at(env, 3 * MiB)->flags & FRAME_EXEC);
-    assert_true(frame_at(env, 2 * MiB + 8 * PAGE_SIZE)->flags & FRAME_EXEC);
+    assert_true(mm_env_frame(env, 3 * MiB)->flags & FRAME_EXEC);
+    assert_true(mm_env_frame(env, 2 * MiB + 8 * PAGE_SIZE)->flags & FRAME_EXEC);
     assert_true(mm_check(&env->mm));
     mm_env_free(env);
 }
@@ -173,7 +165,7 @@ static void check_catches_unmarked_exec(const struct s2pt_format *fmt)
     mm_env_expect(env, 1 * MiB, ACC_W, FAULT_MAPPED, RES_ANON_NEW);
     assert_int_equal(s2pt_protect(&env->mm.s2, 1 * MiB, PAGE_SIZE, ACC_RWX), 0);
     assert_false(mm_check(&env->mm));
-    frame_at(env, 1 * MiB)->flags |= FRAME_EXEC;
+    mm_env_frame(env, 1 * MiB)->flags |= FRAME_EXEC;
     assert_true(mm_check(&env->mm));
     mm_env_free(env);
 }

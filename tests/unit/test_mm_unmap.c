@@ -29,15 +29,6 @@ static struct mm_env *env_new(const struct s2pt_format *fmt)
 
 static gpa_t pg(unsigned i) { return RAM + (gpa_t)i * PAGE_SIZE; }
 
-/* The pool frame behind gpa's present leaf. */
-static struct frame *frame_at(struct mm_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env, gpa);
-    assert_int_equal(e.state, S2_PRESENT);
-    struct frame *f = frame_of(&env->fp, e.leaf_hpa);
-    assert_non_null(f);
-    return f;
-}
 
 /* A frame holding fill at pg(i) for each i in at[0..n), shared by merging
  * when n > 1 (anon-new=n). */
@@ -50,7 +41,7 @@ static struct frame *shared_frame(struct mm_env *env, const unsigned *at, size_t
     }
     for (size_t i = 1; i < n; i++)
         assert_int_equal(mm_merge_pages(&env->mm, pg(at[0]), pg(at[i])), 0);
-    struct frame *f = frame_at(env, pg(at[0]));
+    struct frame *f = mm_env_frame(env, pg(at[0]));
     assert_int_equal(f->mapcount, n);
     assert_int_equal(f->refcount, n);
     return f;
@@ -108,7 +99,7 @@ static void to_zero_image_page(const struct s2pt_format *fmt)
                                   2 * PAGE_SIZE, "image"),
                      0);
     mm_env_expect(env, k, ACC_W, FAULT_MAPPED, RES_FILE_COPY);
-    struct frame *f = frame_at(env, k);
+    struct frame *f = mm_env_frame(env, k);
     size_t done = 0;
     assert_int_equal(mm_unmap_frame(&env->mm, f, MM_UNMAP_ZERO, 0, &done), 0);
     assert_int_equal(done, 1);

@@ -41,19 +41,7 @@ static void fetch(struct swap_env *env, gpa_t gpa)
     mm_env_expect(env->m, gpa, ACC_X, FAULT_MAPPED, RES_EXEC);
 }
 
-static struct frame *frame_at(struct swap_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env->m, gpa);
-    assert_int_equal(e.state, S2_PRESENT);
-    return frame_of(&env->m->fp, e.leaf_hpa);
-}
 
-static uint64_t slot_of(struct swap_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env->m, gpa);
-    assert_int_equal(e.state, S2_SWAP);
-    return swp_offset(e.swap);
-}
 
 /* Eight pages, one of them code: reclaiming seven takes the seven data
  * pages and keeps the code page resident. */
@@ -106,16 +94,16 @@ static void code_survives_swap(const struct s2pt_format *fmt)
     fetch(env, pg(1));             /* code */
     env->sw.recent = NULL;
     assert_int_equal(swap_reclaim(&env->sw, 2), 2);
-    assert_false(swap_area_exec(&env->sw.area, slot_of(env, pg(0))));
-    assert_true(swap_area_exec(&env->sw.area, slot_of(env, pg(1))));
+    assert_false(swap_area_exec(&env->sw.area, swap_env_slot(env, pg(0))));
+    assert_true(swap_area_exec(&env->sw.area, swap_env_slot(env, pg(1))));
 
     assert_true(swap_env_has(env, pg(1), 31)); /* a read: major swap-in */
     struct s2_info e = mm_env_lookup(env->m, pg(1));
     assert_true(e.rights & ACC_X);
-    assert_true(frame_at(env, pg(1))->flags & FRAME_EXEC);
+    assert_true(mm_env_frame(env->m, pg(1))->flags & FRAME_EXEC);
     assert_true(swap_env_has(env, pg(0), 30));
     assert_false(mm_env_lookup(env->m, pg(0)).rights & ACC_X);
-    assert_false(frame_at(env, pg(0))->flags & FRAME_EXEC);
+    assert_false(mm_env_frame(env->m, pg(0))->flags & FRAME_EXEC);
     uint64_t execs = env->m->mm.stats.count[RES_EXEC];
     mm_env_expect(env->m, pg(1), ACC_X, FAULT_RETRY, RES_SPURIOUS);
     assert_int_equal(env->m->mm.stats.count[RES_EXEC], execs);
@@ -132,7 +120,7 @@ static void code_learned_while_cached(const struct s2pt_format *fmt)
     swap_env_fill(env, pg(0), 40);
     env->sw.recent = NULL;
     assert_int_equal(swap_reclaim(&env->sw, 1), 1);
-    uint64_t slot = slot_of(env, pg(0));
+    uint64_t slot = swap_env_slot(env, pg(0));
     assert_false(swap_area_exec(&env->sw.area, slot));
     assert_true(swap_env_has(env, pg(0), 40)); /* back, clean, cached */
     fetch(env, pg(0));
@@ -142,7 +130,7 @@ static void code_learned_while_cached(const struct s2pt_format *fmt)
     assert_int_equal(swap_reclaim(&env->sw, 1), 1);
     assert_true(env->sw.st.code_kept > keep);       /* kept first, then taken */
     assert_int_equal(env->sw.area.st.write_requests, w0); /* clean: no I/O */
-    assert_int_equal(slot_of(env, pg(0)), slot);
+    assert_int_equal(swap_env_slot(env, pg(0)), slot);
     assert_true(swap_area_exec(&env->sw.area, slot));
     assert_true(swap_env_has(env, pg(0), 40));
     assert_true(mm_env_lookup(env->m, pg(0)).rights & ACC_X);
@@ -159,12 +147,12 @@ static void mark_goes_with_the_slot(const struct s2pt_format *fmt)
     fetch(env, pg(0));
     env->sw.recent = NULL;
     assert_int_equal(swap_reclaim(&env->sw, 1), 1);
-    uint64_t slot = slot_of(env, pg(0));
+    uint64_t slot = swap_env_slot(env, pg(0));
     assert_true(swap_area_exec(&env->sw.area, slot));
     swap_env_write64(env, pg(0), 7); /* write fault: the slot copy is released */
     assert_false(swap_area_in_use(&env->sw.area, slot));
     assert_false(swap_area_exec(&env->sw.area, slot));
-    assert_true(frame_at(env, pg(0))->flags & FRAME_EXEC);
+    assert_true(mm_env_frame(env->m, pg(0))->flags & FRAME_EXEC);
     swap_env_free(env);
 }
 MM_BOTH_FORMATS(mark_goes_with_the_slot)

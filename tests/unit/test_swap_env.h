@@ -139,6 +139,14 @@ static inline bool swap_env_has(struct swap_env *env, gpa_t page, uint64_t tag)
     return true;
 }
 
+/* The slot gpa's swap entry names (the page must be swapped out). */
+static inline uint64_t swap_env_slot(struct swap_env *env, gpa_t gpa)
+{
+    struct s2_info e = mm_env_lookup(env->m, gpa);
+    assert_int_equal(e.state, S2_SWAP);
+    return swp_offset(e.swap);
+}
+
 static inline enum s2_state swap_env_state(struct swap_env *env, gpa_t gpa)
 {
     return mm_env_lookup(env->m, gpa).state;

@@ -38,12 +38,6 @@ static void set_accessed(struct swap_env *env, gpa_t gpa)
     swap_env_mark(env, gpa, env->m->fmt->accessed_bit);
 }
 
-static uint64_t slot_of(struct swap_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env->m, gpa);
-    assert_int_equal(e.state, S2_SWAP);
-    return swp_offset(e.swap);
-}
 
 /* Forget the latest fault's frame (reclaim spares it): tests decide. */
 static void no_recent(struct swap_env *env) { env->sw.recent = NULL; }
@@ -106,7 +100,7 @@ static void batched_writes(const struct s2pt_format *fmt)
     /* batches of RECLAIM_BATCH pages, each one request */
     assert_int_equal(writes(env), w0 + 2);
     for (unsigned i = 0; i < 40; i++)
-        assert_int_equal(slot_of(env, pg(i)), 1 + i); /* oldest first */
+        assert_int_equal(swap_env_slot(env, pg(i)), 1 + i); /* oldest first */
     for (unsigned i = 0; i < 40; i++)
         assert_true(swap_env_has(env, pg(i), 100 + i));
     swap_env_free(env);
@@ -225,7 +219,7 @@ static void write_error_keeps_page(const struct s2pt_format *fmt)
     swap_env_check(env);
     /* next time it gets another slot */
     assert_int_equal(swap_reclaim(sw, 1), 1);
-    assert_int_not_equal(slot_of(env, pg(1)), 2);
+    assert_int_not_equal(swap_env_slot(env, pg(1)), 2);
     for (unsigned i = 0; i < 3; i++)
         assert_true(swap_env_has(env, pg(i), 10 + i));
 
@@ -318,8 +312,8 @@ static void shared_frames(const struct s2pt_format *fmt)
     swap_env_fill(env, pg(7), 9);
     assert_int_equal(mm_merge_pages(&env->m->mm, pg(3), pg(7)), 0);
     assert_int_equal(swap_reclaim(sw, 1), 1);
-    uint64_t s = slot_of(env, pg(3));
-    assert_int_equal(slot_of(env, pg(7)), s);
+    uint64_t s = swap_env_slot(env, pg(3));
+    assert_int_equal(swap_env_slot(env, pg(7)), s);
     assert_int_equal(sw->area.slot[s].count, 2);
     swap_env_check(env);
     /* one swap-in brings the frame back for both */
@@ -351,7 +345,7 @@ static void slot_count_full_keeps_frame(const struct s2pt_format *fmt)
     swap_env_fill(env, pg(7), 9);
     assert_int_equal(mm_merge_pages(&env->m->mm, pg(3), pg(7)), 0);
     assert_int_equal(swap_reclaim(sw, 1), 1);
-    uint64_t s = slot_of(env, pg(3));
+    uint64_t s = swap_env_slot(env, pg(3));
     assert_true(swap_env_has(env, pg(3), 9));
     assert_true(swap_env_has(env, pg(7), 9));
     assert_int_equal(sw->area.slot[s].count, 0);
@@ -371,8 +365,8 @@ static void slot_count_full_keeps_frame(const struct s2pt_format *fmt)
     sw->area.slot[s].count = 0;
     swap_env_check(env);
     assert_int_equal(swap_reclaim(sw, 1), 1);
-    assert_int_equal(slot_of(env, pg(3)), s);
-    assert_int_equal(slot_of(env, pg(7)), s);
+    assert_int_equal(swap_env_slot(env, pg(3)), s);
+    assert_int_equal(swap_env_slot(env, pg(7)), s);
     assert_int_equal(sw->area.slot[s].count, 2);
     assert_int_equal(sw->st.clean_dropped, 1);
     swap_env_free(env);

@@ -49,19 +49,7 @@ static void fill(struct swap_env *env, unsigned n, uint64_t tag0)
     env->sw.recent = NULL;
 }
 
-static struct frame *frame_at(struct swap_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env->m, gpa);
-    assert_int_equal(e.state, S2_PRESENT);
-    return frame_of(&env->m->fp, e.hpa);
-}
 
-static uint64_t slot_of(struct swap_env *env, gpa_t gpa)
-{
-    struct s2_info e = mm_env_lookup(env->m, gpa);
-    assert_int_equal(e.state, S2_SWAP);
-    return swp_offset(e.swap);
-}
 
 /* Submitted, in flight, nothing freed; freed once the writes finished. */
 static void freed_only_when_written(const struct s2pt_format *fmt)
@@ -69,7 +57,7 @@ static void freed_only_when_written(const struct s2pt_format *fmt)
     struct swap_env *env = async_env(fmt, MM_ENV_ARENA, 8, BLK_ASYNC_FIFO);
     struct swap *sw = &env->sw;
     fill(env, 100, 500);
-    struct frame *f7 = frame_at(env, pg(7));
+    struct frame *f7 = mm_env_frame(env->m, pg(7));
     size_t free0 = frame_free_count(&env->m->fp);
     assert_int_equal(reclaim_run(sw, 100, 10000), 0); /* nothing freed yet */
     assert_int_equal(frame_free_count(&env->m->fp), free0);
@@ -77,7 +65,7 @@ static void freed_only_when_written(const struct s2pt_format *fmt)
     assert_int_equal(sw->wb.st.requests, 2);          /* 64 + 36 consecutive slots */
     assert_int_equal(env->blk.submitted, 2);
     assert_int_equal(sw->area.st.write_requests, 2);
-    uint64_t s7 = slot_of(env, pg(7));                /* the guest sees a swap entry */
+    uint64_t s7 = swap_env_slot(env, pg(7));                /* the guest sees a swap entry */
     assert_true(f7->flags & FRAME_LOCKED);
     assert_true(f7->flags & FRAME_SWAPCACHE);
     assert_int_equal(f7->swap_slot, s7);
@@ -105,7 +93,7 @@ static void touched_while_written(const struct s2pt_format *fmt)
     struct swap_env *env = async_env(fmt, MM_ENV_ARENA, 8, BLK_ASYNC_FIFO);
     struct swap *sw = &env->sw;
     fill(env, 80, 900);
-    struct frame *f5 = frame_at(env, pg(5)), *f70 = frame_at(env, pg(70));
+    struct frame *f5 = mm_env_frame(env->m, pg(5)), *f70 = mm_env_frame(env->m, pg(70));
     reclaim_run(sw, 80, 10000);
     assert_int_equal(sw->wb.inflight, 80);
     uint64_t minor0 = sw->st.ins_minor, reads0 = sw->area.st.read_requests;
@@ -113,14 +101,14 @@ static void touched_while_written(const struct s2pt_format *fmt)
     assert_int_equal(sw->wb.st.waits, 1);
     assert_int_equal(sw->st.ins_minor, minor0 + 1);
     assert_int_equal(sw->area.st.read_requests, reads0);
-    assert_true(frame_at(env, pg(5)) == f5);          /* the same frame, kept */
+    assert_true(mm_env_frame(env->m, pg(5)) == f5);          /* the same frame, kept */
     assert_false(f5->flags & FRAME_LOCKED);
     swap_env_check(env);
     /* a write to a page of the other request (still in flight) */
     swap_env_write64(env, pg(70) + 16, 0xabcdef);
     assert_int_equal(sw->wb.st.waits, 2);
     assert_int_equal(swap_env_read64(env, pg(70) + 16), 0xabcdef);
-    assert_true(frame_at(env, pg(70)) == f70);
+    assert_true(mm_env_frame(env->m, pg(70)) == f70);
     assert_int_equal(sw->wb.inflight, 0);
     swap_env_check(env);
     reclaim_tick(sw);
@@ -145,7 +133,7 @@ static void failed_write_restores_page(const struct s2pt_format *fmt)
     hpa_t before = mm_env_lookup(env->m, pg(3)).hpa;
     size_t free0 = frame_free_count(&env->m->fp);
     reclaim_run(sw, 10, 10000);
-    uint64_t s3 = slot_of(env, pg(3));
+    uint64_t s3 = swap_env_slot(env, pg(3));
     blk_file_set_bad(&env->blk, s3 * SECTORS_PER_PAGE, (s3 + 1) * SECTORS_PER_PAGE,
                      BLK_FAIL_WRITE);
     env->blk.hold = false;
@@ -196,20 +184,20 @@ static void failed_write_while_guest_waits(const struct s2pt_format *fmt)
     assert_int_equal(mm_merge_pages(&env->m->mm, pg(8), pg(9)), 0);
     env->sw.recent = NULL;
     reclaim_run(sw, 8, 10000);
-    uint64_t s8 = slot_of(env, pg(8));
-    assert_int_equal(slot_of(env, pg(9)), s8);
+    uint64_t s8 = swap_env_slot(env, pg(8));
+    assert_int_equal(swap_env_slot(env, pg(9)), s8);
     blk_file_set_bad(&env->blk, s8 * SECTORS_PER_PAGE, (s8 + 1) * SECTORS_PER_PAGE,
                      BLK_FAIL_WRITE);
     assert_true(swap_env_has(env, pg(8), 79));        /* waited; failed; handed over */
     assert_int_equal(sw->wb.st.waits, 1);
     assert_int_equal(sw->wb.st.failed, 1);
-    struct frame *f8 = frame_at(env, pg(8));
+    struct frame *f8 = mm_env_frame(env->m, pg(8));
     assert_true(f8->flags & FRAME_LOCKED);            /* pg(9) not restored yet */
     assert_int_equal(swap_env_state(env, pg(9)), S2_SWAP);
     swap_env_check(env);
     reclaim_tick(sw);                                 /* restores outside the fault */
     assert_false(f8->flags & (FRAME_LOCKED | FRAME_SWAPCACHE));
-    assert_true(frame_at(env, pg(9)) == f8);          /* still shared */
+    assert_true(mm_env_frame(env->m, pg(9)) == f8);          /* still shared */
     assert_int_equal(sw->area.slot[s8].state, SLOT_BAD);
     swap_env_check(env);
     assert_true(swap_env_has(env, pg(9), 79));

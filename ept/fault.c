@@ -376,12 +376,13 @@ static enum fault_res fault_present(struct fault_ctx *c, struct s2_info *e)
     if (!f)
         return reprotect(c, e, e->rights | grant, RES_REPROTECT);
     /* A pool frame mapped without execute (learn_exec): a fetch from it
-     * says it holds code. */
-    bool fetch = (missing & ACC_X) != 0;
-    if (fetch)
+     * says it holds code. A code frame's execute taken away by aging is
+     * only restored. */
+    bool learned = (missing & ACC_X) && !(f->flags & FRAME_EXEC);
+    if (learned)
         f->flags |= FRAME_EXEC;
     return reprotect(c, e, e->rights | (grant & mm_exec_mask(c->mm, f)),
-                     fetch ? RES_EXEC : RES_REPROTECT);
+                     learned ? RES_EXEC : RES_REPROTECT);
 }
 
 /*

@@ -35,8 +35,9 @@ enum fault_res {
     RES_SPURIOUS,      /* present and allowed (stale TLB): invalidate, retry */
     RES_REPROTECT,     /* present, a right the region grants is missing and no
                           copy is needed (e.g. taken away for aging): restore */
-    RES_EXEC,          /* first fetch from a pool frame mapped without execute
-                          (guest_mm.learn_exec): grant it, the frame is code */
+    RES_EXEC,          /* first fetch from a pool frame not known as code,
+                          mapped without execute (guest_mm.learn_exec):
+                          grant it, the frame is code from now on */
     RES_SWAP_IN,       /* swap entry resolved by the swap-in hook (major: read
                           from the swap device) */
     RES_SWAP_MINOR,    /* swap entry resolved from the swap cache, no I/O */

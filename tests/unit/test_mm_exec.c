@@ -113,6 +113,11 @@ static void reprotect_keeps_data_non_executable(const struct s2pt_format *fmt)
     assert_int_equal(mm_env_lookup(env, 1 * MiB).rights, ACC_R);
     mm_env_expect(env, 2 * MiB, ACC_R, FAULT_MAPPED, RES_REPROTECT);
     assert_int_equal(mm_env_lookup(env, 2 * MiB).rights, ACC_R | ACC_X);
+    /* a fetch that finds a code page aged is a restore, not a new code page */
+    assert_int_equal(s2pt_protect(&env->mm.s2, 2 * MiB, PAGE_SIZE, 0), 0);
+    mm_env_expect(env, 2 * MiB, ACC_X, FAULT_MAPPED, RES_REPROTECT);
+    assert_int_equal(mm_env_lookup(env, 2 * MiB).rights, ACC_R | ACC_X);
+    mm_env_expect_stats(env, "anon-new=2 exec=1 reprotect=3");
     mm_env_free(env);
 }
 MM_BOTH_FORMATS(reprotect_keeps_data_non_executable)

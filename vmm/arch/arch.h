@@ -20,6 +20,15 @@
 #define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48Du
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48Eu
 #define MSR_EFER 0xC0000080u
+/* EFER bits */
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+#define EFER_SVME (1ull << 12)
+#define EFER_FFXSR (1ull << 14)
+#define EFER_TCE (1ull << 15)
+#define EFER_AUTOIBRS (1ull << 21)
 #define MSR_VM_CR 0xC0010114u
 
 /* control register bits */

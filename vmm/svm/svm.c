@@ -22,8 +22,6 @@
 #include <string.h>
 
 #define MSR_VM_HSAVE_PA 0xC0010117u
-#define EFER_NXE (1ull << 11)
-#define EFER_SVME (1ull << 12)
 #define GUEST_ASID 1
 #define DR6_INIT 0xFFFF0FF0ull
 #define DR7_INIT 0x400ull

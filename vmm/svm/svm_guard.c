@@ -15,14 +15,6 @@
 #include "vmm/svm/svm.h"
 #include "vmm/svm/vmcb.h"
 
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-#define EFER_SVME (1ull << 12)
-#define EFER_FFXSR (1ull << 14)
-#define EFER_TCE (1ull << 15)
-#define EFER_AUTOIBRS (1ull << 21)
 #define CR0_PG (1ull << 31)
 #define CPUID_EXT1 0x80000001u
 #define CPUID_EXT1_EDX_FFXSR (1u << 25)

@@ -93,12 +93,18 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
  * frame stays with the cache) and nothing else changed. Execute only
  * for code (mm_exec_mask): a fetch being resolved makes nf code.
  */
+/* The access being resolved is a fetch: the frame it lands on is code. */
+static inline void note_fetch(const struct fault_ctx *c, struct frame *f)
+{
+    if (c->mm->learn_exec && (c->access & ACC_X))
+        f->flags |= FRAME_EXEC;
+}
+
 static inline int install_frame(struct fault_ctx *c, struct frame *nf,
                                 uint32_t rights)
 {
     struct guest_mm *mm = c->mm;
-    if (mm->learn_exec && (c->access & ACC_X))
-        nf->flags |= FRAME_EXEC;
+    note_fetch(c, nf);
     rights &= mm_exec_mask(mm, nf);
     int rc = frame_rmap_add(mm->fp, nf, c->page);
 
@@ -184,8 +190,7 @@ static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e
         return RES_COUNT;
     hpa_t hpa = frame_hpa(mm->fp, head);
     memset(hpa_va(hpa), 0, HUGE_2M);
-    if (mm->learn_exec && (c->access & ACC_X))
-        head->flags |= FRAME_EXEC; /* tails inherit it at a split */
+    note_fetch(c, head); /* tails inherit the mark at a split */
     int rc = frame_rmap_add(mm->fp, head, block);
     if (rc == 0)
         rc = s2pt_map(&mm->s2, block, hpa, HUGE_2M,

@@ -74,7 +74,6 @@ uint32_t mm_swapped_rights(struct guest_mm *mm, const struct region *r,
 {
     const struct mm_swap_hooks *sh = mm->swap_hooks;
     uint32_t ro = r->rights & ~ACC_W;
-
     uint32_t x = mm_exec_mask(mm, f);
 
     if (!(r->rights & ACC_W) || f->mapcount != 0 || (f->flags & FRAME_LOCKED) ||

@@ -198,12 +198,13 @@ static bool device_lost(struct swap *sw)
  * current reclaim_run has keeps left: a quarter of its scan budget (a
  * keep costs about two looks, this one and the aging that brings the
  * frame back), so that at least half the budget is left for other pages
- * and a guest whose memory is mostly code still gets frames reclaimed. Aging
- * treats code like any page (it moves to the inactive list when not
- * referenced): keeping it there too could leave the inactive list empty
- * with nothing but code on the active one, and the run without a victim. A guest's code is a small share of its
- * memory, and each page of it evicted costs a synchronous swap-in on its
- * next fetch (docs/performance.md, "Code reclaimed last").
+ * and a guest whose memory is mostly code still gets frames reclaimed.
+ * Aging treats code like any page (it moves to the inactive list when
+ * not referenced): keeping it there too could leave the inactive list
+ * empty with nothing but code on the active one, and the run without a
+ * victim. A guest's code is a small share of its memory, and each page of
+ * it evicted costs a synchronous swap-in on its next fetch
+ * (docs/performance.md, "Code reclaimed last").
  */
 static bool keep_code(struct swap *sw, const struct frame *f)
 {

@@ -18,10 +18,11 @@
  * active head, the rest move to the inactive head. New and swapped-in
  * frames start at the inactive head. Code (FRAME_EXEC) is reclaimed
  * last: at the inactive tail it goes back to the active list, referenced
- * or not, while the run has keeps left (keep_code in reclaim.c). The frame the latest fault mapped
- * counts as referenced: the access that faulted has not been retried yet,
- * so it has no accessed bit to show (without this, direct reclaim before
- * the next fault could evict it and the vCPU would never make progress).
+ * or not, while the run has keeps left (keep_code in reclaim.c). The
+ * frame the latest fault mapped counts as referenced: the access that
+ * faulted has not been retried yet, so it has no accessed bit to show
+ * (without this, direct reclaim before the next fault could evict it and
+ * the vCPU would never make progress).
  *
  * Eviction of one frame, cheapest first:
  *   1. all zero           -> every mapping reads as zero again: untouched

@@ -185,6 +185,8 @@ def test_linux_boots_under_bochs_vmx(bochs, make_esp, guest_kit):
     assert "[pv] swap: ata0-slave" in con.output()
     assert s[("swap", "outs")] > 0 and s[("swap", "ins")] > 0
     assert s[("frames", "peak")] <= 80 * 256 + 1
+    # code tracking on EPT: the guest's first fetches granted execute
+    assert s[("fault", "exec")] > 0 and s[("frames", "code")] > 0
     # the probe's scan was denied and counted (the IDE ports, the PIIX
     # bus-master block at 0xC000 among them)
     assert s[("io", "denied-reads")] > 60000 and s[("msr", "denied-writes")] > 0

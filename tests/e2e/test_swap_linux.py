@@ -45,6 +45,10 @@ def test_overcommitted_guest_swaps_and_loses_nothing(qemu, make_esp, guest_kit):
     assert s[("frames", "peak")] <= 256 * 256 + 1, "more frames used than configured"
     zero = s.get(("swap", "zero-recovered"), s.get(("swap", "zero-pages"), 0))
     assert zero > 0, "no all-zero pages recovered without I/O"
+    # code tracking on real nested paging: fetches taught it the guest's
+    # code (execute granted on first fetch), and reclaim kept code back
+    assert s[("fault", "exec")] > 0 and s[("frames", "code")] > 0
+    assert s[("swap", "code-kept")] > 0
 
 
 def test_swap_disk_without_signature_is_refused(qemu, make_esp, guest_kit):

@@ -56,6 +56,7 @@ from bench_report import (PHASES, cpu_ratio_rows, exit_rows, headline_rows,  # n
                           median_rows, print_exits, print_headline, print_medians,
                           ratio_rows, write_csv)
 from qemu_cpu import cpu_spans, follow_cpu  # noqa: E402
+from disk_aio import DiskAioError, aio_decision  # noqa: E402
 POLICIES = ("off", "cluster:8", "auto")
 RA_OFF = "/ra-off"                       # the direct baseline without swap readahead
 RA_OFF_ARGS = "sysctl.vm.page-cluster=0"
@@ -192,6 +193,18 @@ def qemu_extra():
     return os.environ.get("PV_QEMU_EXTRA", "").split()
 
 
+_AIO = []
+
+
+def disk_aio():
+    """(mode, reason) of scripts/lib/disk_aio.py, decided once per run: how
+    QEMU does the I/O of every swap image the plan attaches, pagevisor's
+    (run-qemu.sh asks the same) and the baseline's alike."""
+    if not _AIO:
+        _AIO.append(aio_decision())
+    return _AIO[0]
+
+
 def boot_command(case, cfg, base, log, swap_drive=None):
     """The command that boots case with its console to log, after writing
     what it needs next to base (pv: BASE.conf, BASE.esp.img). The swap disk
@@ -199,7 +212,10 @@ def boot_command(case, cfg, base, log, swap_drive=None):
     nbd:// address), names another one."""
     cmd_line = cmdline(case, cfg.mib, cfg.phases, cfg.quiet, getattr(cfg, "earlycon", False))
     swap_file = swap_drive or base + ".swap.img"
-    drive = ["-drive", f"if=none,id=swap,format=raw,file={swap_file}"]
+    # the baseline's swap image is opened as run-qemu.sh opens pagevisor's
+    # (scripts/lib/disk_aio.py); an NBD address takes no aio mode
+    aio = "" if swap_drive else f",aio={disk_aio()[0]}"
+    drive = ["-drive", f"if=none,id=swap,format=raw,file={swap_file}{aio}"]
     if case.mode == "pv":
         conf = base + ".conf"
         with open(conf, "w") as f:
@@ -418,9 +434,15 @@ def main(argv=None):
         if not cases:
             print(f"bench-guest: --only {cfg.only}: no such case", file=sys.stderr)
             return 2
+    try:
+        aio, aio_why = disk_aio()
+    except DiskAioError as e:
+        print(f"bench-guest: {e}", file=sys.stderr)
+        return 2
     boots = len(cases) * cfg.rounds
     print(f"bench-guest: accel {cfg.accel}, memory {cfg.memory} MiB, workload {cfg.mib} MiB "
           f"({','.join(cfg.phases)}), {boots} boots; logs in {cfg.workdir}", flush=True)
+    print(f"bench-guest: swap disks' I/O {aio} ({aio_why})", flush=True)
     rounds, failed, top = [], 0, cfg.workdir
     for k in range(cfg.rounds):
         if cfg.rounds > 1:

@@ -12,11 +12,15 @@ The accelerator picks the domain type and CPU:
         (nested KVM: pagevisor gets the host's VMX+EPT or SVM+NPT)
   qemu  <domain type='qemu'> (TCG), <cpu mode='maximum'/>: SVM with NPT
         emulated (TCG has no VMX)
-`--accel auto` asks scripts/detect-accel.sh, as run-qemu.sh does.
+`--accel auto` asks scripts/detect-accel.sh, as run-qemu.sh does. The
+swap and guest disks' images use io_uring where this host allows it
+(<driver io='io_uring'>), else QEMU's thread pool, as run-qemu.sh decides
+(scripts/lib/disk_aio.py; --disk-aio or PV_DISK_AIO overrides).
 
 usage: mkdomain.py --esp IMG [--swap IMG|none] [--disk IMG] [--name NAME]
                    [--mem SIZE] [--accel auto|kvm|qemu] [--nested-feature vmx|svm]
                    [--log FILE] [--nvram FILE] [--out FILE]
+                   [--disk-aio auto|io_uring|threads]
 """
 import argparse
 import os
@@ -28,6 +32,7 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "lib"))
+import disk_aio  # noqa: E402
 import machine_env  # noqa: E402
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -88,12 +93,12 @@ def sub(parent, tag, text=None, **attrs):
     return e
 
 
-def raw_disk(devices, path, target, bus, model=None, serial=None, boot=None):
+def raw_disk(devices, path, target, bus, model=None, serial=None, boot=None, io=None):
     attrs = {"type": "file", "device": "disk"}
     if model:
         attrs["model"] = model
     disk = sub(devices, "disk", **attrs)
-    sub(disk, "driver", name="qemu", type="raw")
+    sub(disk, "driver", name="qemu", type="raw", **({"io": io} if io else {}))
     sub(disk, "source", file=os.path.abspath(path))
     sub(disk, "target", dev=target, bus=bus)
     if serial:
@@ -138,10 +143,10 @@ def build(args, facts):
     raw_disk(dev, args.esp, "sda", "sata", boot=1)
     if args.swap != "none":
         raw_disk(dev, args.swap, "vda", "virtio", model="virtio-non-transitional",
-                 serial=facts["PV_SWAP_SERIAL"])
+                 serial=facts["PV_SWAP_SERIAL"], io=args.disk_aio)
     if args.disk:
         raw_disk(dev, args.disk, "vdb", "virtio", model="virtio-non-transitional",
-                 serial="pagevisor-guest")
+                 serial="pagevisor-guest", io=args.disk_aio)
     sub(dev, "controller", type="usb", model="none")
     serial = sub(dev, "serial", type="pty")
     if args.log:
@@ -172,6 +177,9 @@ def main(argv=None):
                    "(created from the OVMF template on first start)")
     p.add_argument("--emulator", default="/usr/bin/qemu-system-x86_64")
     p.add_argument("--out", help="write here instead of standard output")
+    p.add_argument("--disk-aio", choices=("auto",) + disk_aio.MODES, default="auto",
+                   help="how QEMU does the disk images' I/O (default: io_uring where "
+                   "this host allows it; PV_DISK_AIO overrides auto)")
     args = p.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z0-9_.+-]+", args.name):
         p.error(f"--name {args.name!r}: use letters, digits and _.+- only")
@@ -181,6 +189,11 @@ def main(argv=None):
             p.error(f"{what} {path}: no such file")
     if args.mem < 64 << 20 or args.mem % 1024:
         p.error(f"--mem {args.mem}: at least 64M, in whole KiB")
+    try:
+        env = dict(os.environ, PV_DISK_AIO=args.disk_aio) if args.disk_aio != "auto" else None
+        args.disk_aio, aio_reason = disk_aio.aio_decision(env)
+    except disk_aio.DiskAioError as e:
+        p.error(str(e))
     if not args.nvram:
         args.nvram = os.path.join(ROOT, "build", "libvirt", f"{args.name}_VARS.fd")
     xml, dtype, reason = build(args, facts)
@@ -190,6 +203,7 @@ def main(argv=None):
     else:
         sys.stdout.write(xml)
     print(f"mkdomain: domain type {dtype}: {reason}", file=sys.stderr)
+    print(f"mkdomain: disk I/O {args.disk_aio}: {aio_reason}", file=sys.stderr)
     return 0
 
 

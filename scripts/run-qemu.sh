@@ -23,6 +23,9 @@
 #                    opens it read-only
 #   --accel MODE     auto (default) | kvm | tcg
 #   --timeout SECS   stop QEMU after SECS (exit 124)
+# The swap and guest disk images use io_uring where the host allows it, else
+# QEMU's thread pool: scripts/lib/disk_aio.py decides, PV_DISK_AIO=io_uring|
+# threads overrides.
 # Exit status: 0 when pagevisor powered off with success, 1 on its failure
 # status (via QEMU's isa-debug-exit device), QEMU's own status otherwise.
 set -euo pipefail
@@ -69,6 +72,15 @@ vars=$(mktemp /tmp/pagevisor-vars.XXXXXX)
 trap 'rm -f "$vars"' EXIT
 cp "$ovmf_vars" "$vars"
 
+# The I/O of the image files behind the swap and guest disks: io_uring where
+# this host allows it, else QEMU's thread pool (scripts/lib/disk_aio.py says
+# why; PV_DISK_AIO overrides). pagevisor waits for each swap-in read, so the
+# per-request latency is its cost (docs/performance.md, "The swap disk on
+# io_uring").
+aio_decision=$("$here/lib/disk_aio.py") || exit 2
+aio=${aio_decision%% *}
+echo "run-qemu: disk I/O $aio: ${aio_decision#* }" >&2
+
 disks=(-drive "if=none,id=esp,format=raw,file=$esp" -device "ide-hd,drive=esp,bus=ide.0,bootindex=0")
 if [ "$swap" != none ]; then
     case "$swap" in
@@ -77,12 +89,12 @@ if [ "$swap" != none ]; then
             case "$swap" in *,*) echo "run-qemu.sh: --swap '$swap': an NBD URI must not contain commas" >&2; exit 2 ;; esac
             [ -z "$blkdebug" ] || { echo "run-qemu.sh: --swap-blkdebug needs an image file, not the NBD URI '$swap'" >&2; exit 2; }
             ;;
-        *) swap_image "$swap" "$PV_SWAP_SIZE" ;;
+        *) swap_image "$swap" "$PV_SWAP_SIZE"; swap_aio=",aio=$aio" ;;
     esac
-    file="file=$swap"
+    file="file=$swap${swap_aio:-}"
     if [ -n "$blkdebug" ]; then
         [ -f "$blkdebug" ] || { echo "run-qemu.sh: --swap-blkdebug '$blkdebug': no such file" >&2; exit 2; }
-        file="file.driver=blkdebug,file.config=$blkdebug,file.image.filename=$swap"
+        file="file.driver=blkdebug,file.config=$blkdebug,file.image.filename=$swap${swap_aio:-}"
     fi
     disks+=(-drive "if=none,id=swap,format=raw,$file"
             -device "virtio-blk-pci,drive=swap${swap_legacy},serial=$PV_SWAP_SERIAL")
@@ -92,7 +104,7 @@ if [ -n "$guest_disk" ]; then
     gd_file=${guest_disk%,ro} gd_ro=""
     [ "$gd_file" != "$guest_disk" ] && gd_ro=",readonly=on"
     [ -f "$gd_file" ] || { echo "run-qemu.sh: --guest-disk '$gd_file': no such image" >&2; exit 2; }
-    disks+=(-drive "if=none,id=gdisk,format=raw,file=$gd_file$gd_ro"
+    disks+=(-drive "if=none,id=gdisk,format=raw,file=$gd_file$gd_ro,aio=$aio"
             -device "virtio-blk-pci,drive=gdisk,disable-legacy=on,serial=$PV_GUEST_DISK_SERIAL")
 fi
 

@@ -374,3 +374,17 @@ def test_earlycon_and_named_threads_in_the_direct_command():
     del cfg.earlycon
     cmd = bg.boot_command(case, cfg, "/nonexistent/direct", "/nonexistent/direct.log")
     assert "earlycon" not in cmd[cmd.index("-append") + 1]
+
+
+def test_the_baseline_swap_image_uses_the_disk_aio_decision(monkeypatch):
+    """The directly booted guest's swap image is opened as run-qemu.sh opens
+    pagevisor's (scripts/lib/disk_aio.py); an NBD address gets no mode."""
+    monkeypatch.setattr(bg, "_AIO", [("threads", "test")])
+    case = [c for c in bg.plan(512, (50,), ("off",)) if c.mode == "direct" and c.swap][0]
+    cfg = types.SimpleNamespace(mib=64, phases=["write"], quiet=False, earlycon=True,
+                                kernel="vmlinuz", initrd="initrd.img", accel="tcg", timeout=60)
+    cmd = bg.boot_command(case, cfg, "/nonexistent/d", "/nonexistent/d.log")
+    assert "if=none,id=swap,format=raw,file=/nonexistent/d.swap.img,aio=threads" in cmd
+    cmd = bg.boot_command(case, cfg, "/nonexistent/d", "/nonexistent/d.log",
+                          swap_drive="nbd://127.0.0.1:1")
+    assert "if=none,id=swap,format=raw,file=nbd://127.0.0.1:1" in cmd

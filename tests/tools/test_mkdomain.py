@@ -128,3 +128,29 @@ def test_bad_arguments_are_named(tmp_path, args, message):
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert message in r.stderr
+
+
+@pytest.mark.parametrize("mode", ["io_uring", "threads"])
+def test_disk_images_carry_the_io_mode(tmp_path, mode):
+    disk = tmp_path / "guest.img"
+    disk.write_bytes(b"\0" * 4096)
+    path, dom, err = generate(tmp_path, "--accel", "qemu", "--disk", str(disk),
+                              "--disk-aio", mode)
+    validate(path)
+    virtio = [d for d in dom.findall("devices/disk") if d.find("target").get("bus") == "virtio"]
+    assert [d.find("driver").get("io") for d in virtio] == [mode, mode]
+    assert f"disk I/O {mode}: PV_DISK_AIO={mode}" in err
+
+
+def test_auto_disk_io_follows_the_probe(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+    import disk_aio
+    want = "io_uring" if disk_aio.probe_io_uring()[0] else "threads"
+    env_mode = os.environ.pop("PV_DISK_AIO", None)
+    try:
+        _, dom, _ = generate(tmp_path, "--accel", "qemu")
+    finally:
+        if env_mode is not None:
+            os.environ["PV_DISK_AIO"] = env_mode
+    swap = [d for d in dom.findall("devices/disk") if d.find("target").get("dev") == "vda"][0]
+    assert swap.find("driver").get("io") == want

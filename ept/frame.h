@@ -53,6 +53,8 @@
 #define FRAME_READAHEAD  (1u << 11) /* swap/: read ahead, not used yet */
 #define FRAME_EXEC       (1u << 12) /* guest code: the guest fetched from it
                                         (guest_mm.learn_exec, ept/fault.c) */
+#define FRAME_ONCE       (1u << 13) /* swap/: brought in by a sequential walk,
+                                        not used since the walk passed it */
 
 struct rmap_item {
     gpa_t gpa;

@@ -45,7 +45,8 @@ struct guest_mm;
  * and after an OOM resolution that changed nothing), and may change the
  * table through the reclaim operations (mm_frame_referenced,
  * mm_unmap_frame); never mm_handle_fault. swapin_done runs after a
- * resolution is complete and may call mm_map_swapped alone. Every other hook runs in the
+ * resolution is complete and may call mm_map_swapped and
+ * mm_frame_referenced alone. Every other hook runs in the
  * middle of a fault resolution or of an unmap walk, with the lookup's
  * result still in use: it must not call mm_* nor change the stage-2 table
  * (lookups are fine); they may allocate frames, do I/O, and put
@@ -108,9 +109,10 @@ struct mm_swap_hooks {
     void (*cached_unmapped)(struct guest_mm *mm, struct frame *f, gpa_t gpa, void *ctx);
     /* A major swap-in (swapin returned MM_SWAPIN_MAJOR) was mapped and
      * accounted (after swapin_mapped): the resolution is complete and no
-     * lookup is in use any more. May call mm_map_swapped (and nothing else
-     * of mm_*) to hand the pages its readahead brought in to the guest at
-     * once. Optional (NULL: not called). */
+     * lookup is in use any more. May call mm_map_swapped to hand the pages
+     * its readahead brought in to the guest at once, and
+     * mm_frame_referenced (the swap policy's walk detection forgets an
+     * access), and nothing else of mm_*. Optional (NULL: not called). */
     void (*swapin_done)(struct guest_mm *mm, gpa_t gpa, void *ctx);
     /* Free frames. urgent false: called before a fault is resolved while
      * fewer than reclaim_low frames are free (direct reclaim); true: the

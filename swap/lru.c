@@ -59,11 +59,23 @@ void lru_move(struct lru *l, struct frame *f, enum lru_list to)
     l->len[list_of(f)]--;
     list_push_front(&l->head[to], &f->lru);
     if (to == LRU_ACTIVE)
-        f->flags |= FRAME_ACTIVE;
+        f->flags = (f->flags | FRAME_ACTIVE) & ~FRAME_ONCE;
     else
         f->flags &= ~FRAME_ACTIVE;
     l->len[to]++;
     l->moved[to]++;
+}
+
+void lru_move_tail(struct lru *l, struct frame *f)
+{
+    if (!(f->flags & FRAME_LRU))
+        return;
+    list_remove(&f->lru);
+    l->len[list_of(f)]--;
+    list_push_back(&l->head[LRU_INACTIVE], &f->lru);
+    f->flags &= ~FRAME_ACTIVE;
+    l->len[LRU_INACTIVE]++;
+    l->moved[LRU_INACTIVE]++;
 }
 
 struct frame *lru_tail(const struct lru *l, enum lru_list which)

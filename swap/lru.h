@@ -32,9 +32,12 @@ bool lru_eligible(const struct frame *f);
 
 /* Put f (on no list) at the head of list which. */
 void lru_add(struct lru *l, struct frame *f, enum lru_list which);
+/* Move f (listed) to the inactive tail: the next frame reclaim looks at. */
+void lru_move_tail(struct lru *l, struct frame *f);
 /* Take f off its list (no-op when on none). */
 void lru_del(struct lru *l, struct frame *f);
-/* Move f (listed) to the head of list to. */
+/* Move f (listed) to the head of list to. A frame moved to the active list
+ * was used again: it loses FRAME_ONCE. */
 void lru_move(struct lru *l, struct frame *f, enum lru_list to);
 /* The tail of list which, or NULL when empty. */
 struct frame *lru_tail(const struct lru *l, enum lru_list which);

@@ -92,6 +92,7 @@ int swap_init(struct swap *sw, struct guest_mm *mm, struct blkdev *dev, void *me
     sw->slot_page_len = l.hints_len / sizeof(uint32_t);
     memset(sw->slot_page, 0, l.hints_len);
     sw->map_ahead = mm_tracks_accessed(mm);
+    sw->walk_gpa = SWAP_GPA_NONE;
     lru_init(&sw->lru);
     reclaim_marks_for(fp->nframes, &sw->wm);
     reclaim_adopt(sw, fp->nframes); /* frames mapped before swap existed */
@@ -221,6 +222,7 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          (unsigned long long)st->ticks, (unsigned long long)st->freed,
          (unsigned long long)st->scanned, (unsigned long long)st->referenced);
     counter(emit, ctx, "code-kept", st->code_kept);
+    counter(emit, ctx, "walk-ins", st->walk_ins);
     line(emit, ctx, "swap lru active %zu inactive %zu cached %zu", sw->lru.len[LRU_ACTIVE],
          sw->lru.len[LRU_INACTIVE], sw->cache.n);
     line(emit, ctx, "swap free %zu watermarks min %zu low %zu high %zu",

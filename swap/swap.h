@@ -71,6 +71,7 @@ struct swap_stats {
     uint64_t scanned;         /* LRU frames looked at */
     uint64_t referenced;      /* ... found referenced (second chance) */
     uint64_t code_kept;       /* ... kept because they hold code (FRAME_EXEC) */
+    uint64_t walk_ins;        /* major swap-ins continuing a sequential walk (FRAME_ONCE) */
     uint64_t deactivated;     /* active -> inactive */
     uint64_t adopted;         /* unlisted frames put on the LRU */
 };
@@ -109,6 +110,11 @@ struct swap {
     struct mm_swapped_map ra_done[SWAP_IO_MAX];
     unsigned ra_ndone;
     gpa_t ra_fault;           /* that swap-in's faulting gpa */
+    /* The latest major swap-in's gpa (SWAP_GPA_NONE: none yet) and, when
+     * it continued a walk, its frame; the walk's page it left, whose
+     * access swapin_done forgets (swapin.c, note_walk). */
+    gpa_t walk_gpa;
+    struct frame *walk_prev, *walk_left;
     /* scratch for one swap-in / one write batch (kept off the stack) */
     struct swap_io io[SWAP_IO_MAX];
     struct frame *batch[WB_PAGES]; /* >= RECLAIM_BATCH */
@@ -158,6 +164,8 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap checksum-errors N / swap full N
  *   swap reclaim direct N urgent N ticks N freed N scanned N referenced N
  *   swap code-kept N   (LRU looks that kept a code frame, reclaim.h)
+ *   swap walk-ins N    (major swap-ins that continued a sequential walk:
+ *                       reclaimed first unless used again, swapin.c)
  *   swap lru active N inactive N cached N
  *   swap free N watermarks min N low N high N
  *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)

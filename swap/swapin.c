@@ -252,6 +252,55 @@ static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct fra
 
 /* ---- the other fault-path hooks ---------------------------------------------- */
 
+/*
+ * Where a major swap-in's frame, mapped now, sits on the LRU: scan resistance
+ * (docs/decisions.md, "Sequential swap-ins are reclaimed first"). A major
+ * fault one page above or below the previous one continues a sequential
+ * walk. For a walk over more pages than there are frames, LRU order is
+ * the worst there is: each page is evicted just before the walk's next
+ * pass needs it, so every page of every pass is read. A walk's page
+ * therefore goes to the inactive tail, reclaimed before older pages
+ * (most recently walked first, as a database's ring buffer for a scan),
+ * and the walk's own access to the page it just left is forgotten (its
+ * accessed evidence cleared, by forget_left once the fault is resolved),
+ * so that page stays only if the guest uses it again: it then gets its
+ * second chance like any page, and leaves FRAME_ONCE when it reaches the
+ * active list. The frame just faulted is protected as every fault's is
+ * (sw->recent: install_frame set it). Other swap-ins stay at the inactive
+ * head.
+ */
+static void note_walk(struct swap *sw, gpa_t gpa, struct frame *f)
+{
+    gpa_t prev = sw->walk_gpa;
+    bool walk = prev != SWAP_GPA_NONE && (gpa == prev + PAGE_SIZE || gpa + PAGE_SIZE == prev);
+
+    sw->walk_gpa = gpa;
+    sw->walk_left = walk ? sw->walk_prev : NULL;
+    sw->walk_prev = NULL;
+    if (!walk)
+        return; /* stays at the inactive head (swapin_major) */
+    f->flags |= FRAME_ONCE;
+    lru_move_tail(&sw->lru, f);
+    sw->walk_prev = f;
+    sw->st.walk_ins++;
+}
+
+/* The walk left its previous page (note_walk): forget the walk's access,
+ * if that page is still the walk's (mapped at the page before, not freed
+ * nor used again since: FRAME_ONCE). Runs from swapin_done, where the
+ * fault holds no lookup. */
+static void forget_left(struct swap *sw)
+{
+    struct frame *left = sw->walk_left;
+    gpa_t at = sw->walk_gpa;
+
+    sw->walk_left = NULL;
+    if (!left || !(left->flags & FRAME_ONCE) || left->mapcount != 1)
+        return;
+    if (left->rmap == at - PAGE_SIZE || left->rmap == at + PAGE_SIZE)
+        (void)mm_frame_referenced(sw->mm, left);
+}
+
 static void hook_swapin_mapped(struct guest_mm *mm, struct frame *f, gpa_t gpa,
                                swp_entry_t e, bool minor, void *ctx)
 {
@@ -259,9 +308,9 @@ static void hook_swapin_mapped(struct guest_mm *mm, struct frame *f, gpa_t gpa,
     (void)mm;
 
     swap_area_put(&sw->area, swp_offset(e)); /* the entry is gone */
-    (void)gpa;
     if (!minor) {
         sw->st.ins++;
+        note_walk(sw, gpa, f);
         return;
     }
     swap_ra_used(sw, f); /* mapped at gpa now: the hit's page */
@@ -272,6 +321,7 @@ static void hook_swapin_done(struct guest_mm *mm, gpa_t gpa, void *ctx)
 {
     (void)mm;
     (void)gpa;
+    forget_left(of(ctx));
     swap_ra_map(of(ctx));
 }
 
@@ -381,5 +431,9 @@ void swap_on_free(struct frame_pool *fp, struct frame *f, void *ctx)
                (unsigned long long)f->swap_slot);
     if (f == sw->recent)
         sw->recent = NULL;
+    if (f == sw->walk_prev)
+        sw->walk_prev = NULL;
+    if (f == sw->walk_left)
+        sw->walk_left = NULL;
     lru_del(&sw->lru, f);
 }

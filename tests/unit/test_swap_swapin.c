@@ -476,10 +476,10 @@ static void test_stats_lines(void **state)
     mm_env_expect(env->m, pg(1), ACC_R, FAULT_MAPPED, RES_SWAP_MINOR);
     struct lines ls = { .n = 0 };
     swap_render_stats(&env->sw, collect, &ls);
-    assert_int_equal(ls.n, 25);
-    assert_int_equal(strncmp(ls.l[23], "swap io-cycles read ", 20), 0);
+    assert_int_equal(ls.n, 26);
+    assert_int_equal(strncmp(ls.l[24], "swap io-cycles read ", 20), 0);
     /* a synchronous device: nothing went out asynchronously */
-    assert_string_equal(ls.l[24], "swap writeback requests 0 pages 0 written 0 failed 0 waits 0 "
+    assert_string_equal(ls.l[25], "swap writeback requests 0 pages 0 written 0 failed 0 waits 0 "
                                   "full-waits 0 sync 0 peak 0/0 inflight 0");
     assert_string_equal(ls.l[0], "swap device ramdisk slots 511 used 8 bad 0");
     assert_string_equal(ls.l[1], "swap readahead cluster:8");
@@ -493,14 +493,15 @@ static void test_stats_lines(void **state)
     assert_string_equal(ls.l[11], "swap zero-recovered 1");
     assert_string_equal(ls.l[18], "swap full 0");
     assert_string_equal(ls.l[20], "swap code-kept 0");
+    assert_string_equal(ls.l[21], "swap walk-ins 0"); /* one major fault: no walk */
     assert_string_equal(ls.l[9], "swap read-requests 1");
     assert_string_equal(ls.l[10], "swap write-requests 1");
-    assert_string_equal(ls.l[21], "swap lru active 0 inactive 7 cached 7");
+    assert_string_equal(ls.l[22], "swap lru active 0 inactive 7 cached 7");
     size_t min = env->m->fp.nframes / 128;
     char want[120];
     snprintf(want, sizeof(want), "swap free %zu watermarks min %zu low %zu high %zu",
              frame_free_count(&env->m->fp), min, 2 * min, 3 * min);
-    assert_string_equal(ls.l[22], want);
+    assert_string_equal(ls.l[23], want);
     swap_env_free(env);
 }
 

@@ -1,0 +1,188 @@
+/*
+ * Unit tests for scan resistance (swap/swapin.c, note_walk): a major
+ * swap-in one page above or below the previous one continues a sequential
+ * walk; its frame is marked FRAME_ONCE and goes to the inactive tail, and
+ * the walk's access to the page it left is forgotten. Reclaim then takes
+ * the walk's pages, most recently walked first, before older unused pages;
+ * a walked page the guest uses again gets its second chance like any page.
+ * Both stage-2 formats, every page verified at the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/host_log.h"
+#include "tests/unit/test_swap_env.h"
+
+#define MiB (1ull << 20)
+#define RAM (1 * MiB)
+#define RAM_END (9 * MiB)
+#define DISK_PAGES 512u
+#define OLD 8u          /* pages 0..7: resident, unused since they were written */
+#define WALK0 16u       /* pages 16..23: swapped out, then walked */
+#define NWALK 8u
+#define OLD_TAG 10u
+#define WALK_TAG 100u
+
+static gpa_t pg(unsigned i) { return RAM + (gpa_t)i * PAGE_SIZE; }
+
+static struct frame *frame(struct swap_env *env, unsigned i) { return mm_env_frame(env->m, pg(i)); }
+
+/* The guest uses a mapped page: the hardware sets its accessed bit. */
+static void touch(struct swap_env *env, unsigned i)
+{
+    swap_env_mark(env, pg(i), env->m->fmt->accessed_bit);
+}
+
+/* Read a swapped-out page back (a major fault with readahead off) and use it. */
+static void walk_to(struct swap_env *env, unsigned i)
+{
+    uint64_t ins = env->sw.st.ins;
+    assert_true(swap_env_has(env, pg(i), WALK_TAG + i - WALK0));
+    assert_int_equal(env->sw.st.ins, ins + 1);
+    touch(env, i);
+}
+
+/* Walk pages swapped out (slots in page order), then OLD resident pages
+ * nobody used since they were written. */
+static struct swap_env *env_new(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
+                                        RA_OFF, 0);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
+    env->m->mm.huge_anon = false;
+    swap_env_swap_out_run(env, pg(WALK0), NWALK, WALK_TAG);
+    for (unsigned i = 0; i < OLD; i++)
+        swap_env_fill(env, pg(i), OLD_TAG + i);
+    for (unsigned i = 0; i < OLD; i++)
+        (void)mm_frame_referenced(&env->m->mm, frame(env, i));
+    return env;
+}
+
+static void all_there(struct swap_env *env)
+{
+    for (unsigned i = 0; i < OLD; i++)
+        assert_true(swap_env_has(env, pg(i), OLD_TAG + i));
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i++)
+        assert_true(swap_env_has(env, pg(i), WALK_TAG + i - WALK0));
+    swap_env_check(env);
+    swap_env_free(env);
+}
+
+/* An ascending walk: every page after the first is marked and queued at the
+ * inactive tail, the latest last; reclaiming four takes the four walked
+ * before the latest (the latest is the fault's own, kept), none of the
+ * older pages. */
+static void walk_reclaimed_first(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_new(fmt);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i++)
+        walk_to(env, i);
+    assert_int_equal(env->sw.st.walk_ins, NWALK - 1);
+    assert_false(frame(env, WALK0)->flags & FRAME_ONCE);
+    for (unsigned i = WALK0 + 1; i < WALK0 + NWALK; i++)
+        assert_true(frame(env, i)->flags & FRAME_ONCE);
+    assert_ptr_equal(lru_tail(&env->sw.lru, LRU_INACTIVE), frame(env, WALK0 + NWALK - 1));
+
+    assert_int_equal(swap_reclaim(&env->sw, 4), 4);
+    for (unsigned i = 0; i < OLD; i++)
+        assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i++) {
+        bool gone = i >= WALK0 + 3 && i <= WALK0 + 6;
+        assert_int_equal(swap_env_state(env, pg(i)), gone ? S2_SWAP : S2_PRESENT);
+    }
+    assert_int_equal(env->sw.st.clean_dropped, 4); /* clean copies: no write */
+    all_there(env);
+}
+MM_BOTH_FORMATS(walk_reclaimed_first)
+
+/* A walked page the guest uses again after the walk left it is kept (it
+ * moves to the active list and is no longer "once"); reclaim takes the
+ * next walked page instead. */
+static void walked_page_used_again_is_kept(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_new(fmt);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i++)
+        walk_to(env, i);
+    touch(env, WALK0 + 4);
+    assert_int_equal(swap_reclaim(&env->sw, 4), 4);
+    struct frame *kept = frame(env, WALK0 + 4);
+    assert_true(kept->flags & FRAME_ACTIVE);
+    assert_false(kept->flags & FRAME_ONCE);
+    for (unsigned i = 0; i < OLD; i++)
+        assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i++) {
+        bool gone = i >= WALK0 + 2 && i <= WALK0 + 6 && i != WALK0 + 4;
+        assert_int_equal(swap_env_state(env, pg(i)), gone ? S2_SWAP : S2_PRESENT);
+    }
+    all_there(env);
+}
+MM_BOTH_FORMATS(walked_page_used_again_is_kept)
+
+/* Swap-ins two pages apart are no walk: nothing marked, nothing moved,
+ * and reclaim takes the older unused pages first, as before. */
+static void strided_faults_are_no_walk(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_new(fmt);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i += 2)
+        walk_to(env, i);
+    assert_int_equal(env->sw.st.walk_ins, 0);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i += 2)
+        assert_false(frame(env, i)->flags & FRAME_ONCE);
+    assert_int_equal(swap_reclaim(&env->sw, 4), 4);
+    for (unsigned i = WALK0; i < WALK0 + NWALK; i += 2)
+        assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
+    all_there(env);
+}
+MM_BOTH_FORMATS(strided_faults_are_no_walk)
+
+/* A walk downwards is a walk too. */
+static void descending_walk(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_new(fmt);
+    for (unsigned i = WALK0 + NWALK; i-- > WALK0 + 4;)
+        walk_to(env, i);
+    assert_int_equal(env->sw.st.walk_ins, 3);
+    for (unsigned i = WALK0 + 4; i < WALK0 + NWALK - 1; i++)
+        assert_true(frame(env, i)->flags & FRAME_ONCE);
+    assert_ptr_equal(lru_tail(&env->sw.lru, LRU_INACTIVE), frame(env, WALK0 + 4));
+    all_there(env);
+}
+MM_BOTH_FORMATS(descending_walk)
+
+/* The page the walk left was reclaimed before the walk went on: its frame
+ * is forgotten when freed, and the next step still counts as a walk. */
+static void left_page_already_gone(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_new(fmt);
+    walk_to(env, WALK0);
+    walk_to(env, WALK0 + 1);
+    assert_ptr_equal(env->sw.walk_prev, frame(env, WALK0 + 1));
+    (void)mm_frame_referenced(&env->m->mm, frame(env, WALK0 + 1)); /* not used since */
+    env->sw.recent = NULL;
+    assert_int_equal(swap_reclaim(&env->sw, 1), 1);
+    assert_int_equal(swap_env_state(env, pg(WALK0 + 1)), S2_SWAP);
+    assert_null(env->sw.walk_prev);
+    walk_to(env, WALK0 + 2);
+    assert_int_equal(env->sw.st.walk_ins, 2);
+    assert_true(frame(env, WALK0 + 2)->flags & FRAME_ONCE);
+    all_there(env);
+}
+MM_BOTH_FORMATS(left_page_already_gone)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(walk_reclaimed_first_both),
+        cmocka_unit_test(walked_page_used_again_is_kept_both),
+        cmocka_unit_test(strided_faults_are_no_walk_both),
+        cmocka_unit_test(descending_walk_both),
+        cmocka_unit_test(left_page_already_gone_both),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

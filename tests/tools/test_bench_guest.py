@@ -388,3 +388,25 @@ def test_the_baseline_swap_image_uses_the_disk_aio_decision(monkeypatch):
     cmd = bg.boot_command(case, cfg, "/nonexistent/d", "/nonexistent/d.log",
                           swap_drive="nbd://127.0.0.1:1")
     assert "if=none,id=swap,format=raw,file=nbd://127.0.0.1:1" in cmd
+
+
+def test_a_phase_line_broken_by_telemetry_is_read_from_its_result_line():
+    """pagevisor's telemetry waits only so long for the guest to end a line;
+    a phase line cut in two by a sample is read from the pv-result line the
+    workload prints after it."""
+    log = "\n".join([
+        "pv-guest: ready uptime=3.25",
+        "workload: begin write",
+        "workload: phase write bytes=201326592 s",
+        "[pvt] sample,13826,48069,1084",
+        "ecs=4.100 mib_s=46.8",
+        "pv-result: workload=hotcold phase=write secs=4.100 mib_s=46.8 bytes=201326592",
+        "workload: begin read",
+        "workload: phase read bytes=201326592 secs=0.050 mib_s=1280.0",
+        "pv-result: workload=hotcold phase=read secs=0.050 mib_s=1280.1 bytes=201326592",
+        "workload: PASS verified_bytes=201326592",
+    ])
+    r = bg.parse_console(log, bg.Case("pv@50%/auto", "pv", 384, frames_mib=192))
+    assert r.ok
+    # the phase line wins where it is whole
+    assert r.phases == {"write": (46.8, 4.1), "read": (1280.0, 0.05)}

@@ -85,6 +85,13 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
     return res;
 }
 
+/* The access being resolved is a fetch: the frame it lands on is code. */
+static inline void note_fetch(const struct fault_ctx *c, struct frame *f)
+{
+    if (c->mm->learn_exec && (c->access & ACC_X))
+        f->flags |= FRAME_EXEC;
+}
+
 /*
  * Map the page to pool frame nf with a 4 KiB leaf that takes over the
  * caller's reference on nf: a freshly allocated frame (refcount 1), or the
@@ -93,13 +100,6 @@ static enum fault_res mapped(struct fault_ctx *c, enum fault_res res)
  * frame stays with the cache) and nothing else changed. Execute only
  * for code (mm_exec_mask): a fetch being resolved makes nf code.
  */
-/* The access being resolved is a fetch: the frame it lands on is code. */
-static inline void note_fetch(const struct fault_ctx *c, struct frame *f)
-{
-    if (c->mm->learn_exec && (c->access & ACC_X))
-        f->flags |= FRAME_EXEC;
-}
-
 static inline int install_frame(struct fault_ctx *c, struct frame *nf,
                                 uint32_t rights)
 {

@@ -111,9 +111,9 @@ struct swap {
     unsigned ra_ndone;
     gpa_t ra_fault;           /* that swap-in's faulting gpa */
     /* The latest major swap-in's gpa (SWAP_GPA_NONE: none yet) and, when
-     * it continued a walk, its frame; the walk's page it left, whose
-     * access swapin_done forgets (swapin.c, note_walk). */
-    gpa_t walk_gpa;
+     * it continued a walk, its frame; the walk's page it left (frame and
+     * gpa), whose access swapin_done forgets (swapin.c, note_walk). */
+    gpa_t walk_gpa, walk_left_gpa;
     struct frame *walk_prev, *walk_left;
     /* scratch for one swap-in / one write batch (kept off the stack) */
     struct swap_io io[SWAP_IO_MAX];

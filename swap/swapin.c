@@ -276,6 +276,7 @@ static void note_walk(struct swap *sw, gpa_t gpa, struct frame *f)
 
     sw->walk_gpa = gpa;
     sw->walk_left = walk ? sw->walk_prev : NULL;
+    sw->walk_left_gpa = prev;
     sw->walk_prev = NULL;
     if (!walk)
         return; /* stays at the inactive head (swapin_major) */
@@ -286,18 +287,16 @@ static void note_walk(struct swap *sw, gpa_t gpa, struct frame *f)
 }
 
 /* The walk left its previous page (note_walk): forget the walk's access,
- * if that page is still the walk's (mapped at the page before, not freed
- * nor used again since: FRAME_ONCE). Runs from swapin_done, where the
+ * if that page is still the walk's (mapped only where the walk left it,
+ * not freed nor used again since: FRAME_ONCE). Runs from swapin_done, where the
  * fault holds no lookup. */
 static void forget_left(struct swap *sw)
 {
     struct frame *left = sw->walk_left;
-    gpa_t at = sw->walk_gpa;
 
     sw->walk_left = NULL;
-    if (!left || !(left->flags & FRAME_ONCE) || left->mapcount != 1)
-        return;
-    if (left->rmap == at - PAGE_SIZE || left->rmap == at + PAGE_SIZE)
+    if (left && (left->flags & FRAME_ONCE) && left->mapcount == 1 &&
+        left->rmap == sw->walk_left_gpa)
         (void)mm_frame_referenced(sw->mm, left);
 }
 

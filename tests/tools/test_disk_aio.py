@@ -67,3 +67,23 @@ def test_the_probe_agrees_with_qemu(tmp_path):
         assert rc != 0 and "io_uring" in err, f"probe: {reason}; QEMU rc {rc}: {err}"
         rc, err = qemu_opens(img, "threads")
         assert rc == 0, err
+
+
+def test_run_qemu_and_mkdomain_name_a_bad_override(tmp_path):
+    """A bad PV_DISK_AIO stops run-qemu.sh (exit 2) and mkdomain.py before
+    QEMU or libvirt is involved, naming the variable and its value."""
+    esp = tmp_path / "esp.img"
+    esp.write_bytes(b"\0" * 4096)
+    env = dict(os.environ, PV_DISK_AIO="fast")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "mkdomain.py"),
+                        "--esp", str(esp), "--swap", "none", "--accel", "qemu",
+                        "--out", str(tmp_path / "d.xml")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "PV_DISK_AIO='fast'" in r.stderr, r.stderr
+    assert not (tmp_path / "d.xml").exists()
+    if not os.path.exists("/usr/share/OVMF/OVMF_CODE_4M.fd"):
+        pytest.skip("OVMF not installed: run-qemu.sh stops earlier, on that (scripts/deps.sh)")
+    r = subprocess.run([os.path.join(ROOT, "scripts", "run-qemu.sh"), "--esp", str(esp),
+                        "--swap", "none", "--accel", "tcg", "--serial", f"file:{tmp_path}/s.log"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and "PV_DISK_AIO='fast'" in r.stderr, r.stderr

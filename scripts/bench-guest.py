@@ -400,6 +400,10 @@ def parse_args(argv):
     ap.add_argument("--rounds", type=int, default=1,
                     help="run the whole plan this many times and add the median of each "
                          "ratio (default 1)")
+    ap.add_argument("--pairs", type=int, default=5,
+                    help="boot the 100 %% pair (direct, pv@100%%) this many times in each round, "
+                         "alternating which goes first, and add the median of its ratios "
+                         "(default 5; its phases are the shortest and the noisiest)")
     ap.add_argument("--reparse", action="store_true",
                     help="boot nothing: read the logs an earlier run left in --workdir")
     a = ap.parse_args(argv)
@@ -416,6 +420,8 @@ def parse_args(argv):
     a.policies = [p for p in a.policies.split(",") if p]
     if a.rounds < 1:
         ap.error(f"--rounds {a.rounds}: at least 1")
+    if a.pairs < 1:
+        ap.error(f"--pairs {a.pairs}: at least 1")
     if a.mib >= a.memory:
         ap.error(f"--mib {a.mib} must be below --memory {a.memory}")
     return a
@@ -448,25 +454,48 @@ def main(argv=None):
     except DiskAioError as e:
         print(f"bench-guest: {e}", file=sys.stderr)
         return 2
-    boots = len(cases) * cfg.rounds
+    pair = hundred_pair(cases)
+    boots = (len(cases) + len(pair) * (cfg.pairs - 1)) * cfg.rounds
     print(f"bench-guest: accel {cfg.accel}, memory {cfg.memory} MiB, workload {cfg.mib} MiB "
           f"({','.join(cfg.phases)}), {boots} boots; logs in {cfg.workdir}", flush=True)
     print(f"bench-guest: swap disks' I/O {aio} ({aio_why})", flush=True)
-    rounds, failed, top = [], 0, cfg.workdir
+    samples, failed, top = [], 0, cfg.workdir
     for k in range(cfg.rounds):
         if cfg.rounds > 1:
             cfg.workdir = os.path.join(top, f"round{k + 1}")
             print(f"bench-guest: round {k + 1} of {cfg.rounds}", flush=True)
         results, bad = run_round(cases, cfg)
         failed += bad
-        rounds.append(results)
+        samples.append(headline_rows(results))
         csv_path = cfg.csv if k == 0 or not cfg.csv else \
             f"{os.path.splitext(cfg.csv)[0]}.round{k + 1}.csv"
         report(results, csv_path if cfg.csv else None, cfg.rounds > 1 and k > 0)
-    if cfg.rounds > 1:
+        round_dir = cfg.workdir
+        for j in range(2, cfg.pairs + 1 if pair else 0):
+            # the pair again, its own ratios; every other time pv@100%
+            # first, so a machine slowing down or speeding up across the
+            # round does not favour one side
+            cfg.workdir = os.path.join(round_dir, f"pair{j}")
+            print(f"bench-guest: the 100 % pair, boot {j} of {cfg.pairs}", flush=True)
+            results, bad = run_round(pair if j % 2 else pair[::-1], cfg)
+            failed += bad
+            samples.append(headline_rows(results))
+            csv_path = f"{os.path.splitext(cfg.csv)[0]}.round{k + 1}.pair{j}.csv" \
+                if cfg.csv else None
+            report(results, csv_path, True)
+        cfg.workdir = round_dir
+    if len(samples) > 1:
         print()
-        print_medians(median_rows([headline_rows(r) for r in rounds]))
+        print_medians(median_rows(samples))
     return 1 if failed else 0
+
+
+def hundred_pair(cases):
+    """[direct, pv@100%] when the plan boots both (the pair --pairs repeats),
+    else []."""
+    pair = [c for c in cases if c.mode == "pv" and c.frames_mib == c.ram_mib]
+    pair = [c for c in cases if pair and c.name == pair[0].baseline] + pair
+    return pair if len(pair) == 2 else []
 
 
 def run_round(cases, cfg):

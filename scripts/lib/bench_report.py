@@ -91,7 +91,8 @@ def headline_rows(results):
     return out
 
 
-def print_headline(rows, out=sys.stdout):
+def print_headline(rows, out=None):
+    out = out or sys.stdout   # looked up per call: a caller may redirect it
     print("pagevisor against its baseline. Headline: the CPU ratio, from the CPU seconds of "
           "QEMU's vCPU thread,\nwhich do not depend on the host's load (the guest's clock, "
           "and with it the guest-clock ratio,\nstretches with it). boot: ratio of times, "
@@ -114,10 +115,11 @@ def print_headline(rows, out=sys.stdout):
 
 def median_rows(rounds):
     """[(metric, case, baseline, cpu_median, cpu_min, cpu_max, guest_median, n)]
-    over the headline_rows of several rounds (each a complete run of the
-    plan, pv and its baseline booted in the same round): a ratio is only
-    ever taken within a round, and the median of those ratios is the
-    figure; min and max show the spread. n: rounds with a CPU ratio."""
+    over the headline_rows of several samples (each a complete run of the
+    plan, or one more boot of a pair: pv and its baseline booted together):
+    a ratio is only ever taken within a sample, and the median of those
+    ratios is the figure; min and max show the spread. n: samples with a
+    CPU ratio."""
     order, cpu, guest = [], {}, {}
     for rows in rounds:
         for m, c, b, v, _p, g in rows:
@@ -137,10 +139,11 @@ def median_rows(rounds):
     return out
 
 
-def print_medians(rows, out=sys.stdout):
-    print("medians over the rounds (each ratio within one round; min-max: the spread):",
-          file=out)
-    head = ("metric", "setup", "baseline", "CPU ratio", "min-max", "guest-clock ratio", "rounds")
+def print_medians(rows, out=None):
+    out = out or sys.stdout   # looked up per call: a caller may redirect it
+    print("medians (each ratio within one round, or one repeat of the 100 % pair; "
+          "min-max: the spread; n: how many ratios):", file=out)
+    head = ("metric", "setup", "baseline", "CPU ratio", "min-max", "guest-clock ratio", "n")
     w = (22, 18, 18, 9, 11, 17, 0)
     print("  ".join(h.ljust(n) for h, n in zip(head, w)).rstrip(), file=out)
 
@@ -174,7 +177,8 @@ def exit_rows(results):
     return rows
 
 
-def print_exits(rows, out=sys.stdout):
+def print_exits(rows, out=None):
+    out = out or sys.stdout   # looked up per call: a caller may redirect it
     print("exits per second by kind (pagevisor telemetry), swap-ins per phase:", file=out)
     for case, phase, secs, rate, kinds, major, minor in rows:
         top = " ".join(f"{k}={v:.0f}" for k, v in sorted(kinds.items(), key=lambda x: -x[1])[:4])

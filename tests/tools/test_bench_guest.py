@@ -410,3 +410,33 @@ def test_a_phase_line_broken_by_telemetry_is_read_from_its_result_line():
     assert r.ok
     # the phase line wins where it is whole
     assert r.phases == {"write": (46.8, 4.1), "read": (1280.0, 0.05)}
+
+
+def test_pairs_repeat_the_100_pair_alternating_and_take_the_median(tmp_path, monkeypatch, capfd):
+    for f in ("pv.efi", "vmlinuz", "initrd.img"):
+        (tmp_path / f).write_text("x")
+    booted, pv_write = [], iter([2.0, 1.0, 4.0])   # write ratios 1.0, 2.0, 0.5
+
+    def fake_run(case, cfg):
+        booted.append((os.path.relpath(cfg.workdir, tmp_path / "w"), case.name))
+        r = bg.Result(case)
+        r.ok, r.uptime, r.phases = True, 1.0, {"write": (100.0, 1.0)}
+        v = next(pv_write) if case.name == "pv@100%" else 2.0
+        r.cpu = {"write": (v, v)}
+        return r
+    monkeypatch.setattr(bg, "run_case", fake_run)
+    monkeypatch.setattr(bg, "_AIO", [("threads", "test")])
+    monkeypatch.setattr(bg.shutil, "which", lambda _: "/bin/true")
+    rc = bg.main(["--fractions", "none", "--pairs", "3", "--accel", "tcg", "--phases", "write",
+                  "--efi", str(tmp_path / "pv.efi"), "--kit", str(tmp_path),
+                  "--workdir", str(tmp_path / "w")])
+    assert rc == 0
+    # the plan once, then the pair twice more, pv@100% first every other time
+    assert booted == [(".", "direct"), (".", "pv@100%"), ("pair2", "pv@100%"),
+                      ("pair2", "direct"), ("pair3", "direct"), ("pair3", "pv@100%")]
+    out = capfd.readouterr().out
+    assert "6 boots" in out
+    med = [ln.split() for ln in out.splitlines() if ln.startswith("write ")][-1]
+    assert med[:7] == ["write", "pv@100%", "direct", "1.00", "0.50-2.00", "1.00", "3"]
+    assert "--pairs 0: at least 1" in subprocess.run(
+        [sys.executable, HARNESS, "--pairs", "0"], capture_output=True, text=True).stderr

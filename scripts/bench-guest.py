@@ -80,6 +80,7 @@ class Case:
     also: str = ""               # a second baseline (like for like), or ""
     args: str = ""               # the guest's check arguments (default: the workload's)
     kernel_args: str = ""        # more kernel parameters (direct: its swap's tuning)
+    repeat: int = 1              # passes of each phase after write, in one timed span
 
     def baselines(self):
         return [b for b in (self.baseline, self.also) if b]
@@ -102,10 +103,13 @@ class Result:
     log: str = ""
 
 
-def plan(memory_mib, fractions=(50, 25), policies=POLICIES):
-    """The cases of one benchmark run, baselines before the cases using them."""
-    cases = [Case("direct", "direct", memory_mib),
-             Case("pv@100%", "pv", memory_mib, frames_mib=memory_mib, baseline="direct")]
+def plan(memory_mib, fractions=(50, 25), policies=POLICIES, repeat_100=1):
+    """The cases of one benchmark run, baselines before the cases using them.
+    repeat_100: passes of each phase after write in the 100 % pair, whose
+    phases are otherwise a tenth of a second or two."""
+    cases = [Case("direct", "direct", memory_mib, repeat=repeat_100),
+             Case("pv@100%", "pv", memory_mib, frames_mib=memory_mib, baseline="direct",
+                  repeat=repeat_100)]
     for f in fractions:
         ram = memory_mib * f // 100
         base = f"direct@{f}%"
@@ -129,6 +133,9 @@ def cmdline(case, mib, phases, quiet, earlycon=False):
         # first line (`Linux version`) is written when its clock starts,
         # before the early PCI scans, not when the console registers later
         args.append(EARLYCON)
+    if case.repeat > 1:
+        # workload.c's PHASE:N; write is the first touch and runs once
+        phases = [p if p == "write" else f"{p}:{case.repeat}" for p in phases]
     args += case.args.split() if case.args else \
         ["pv.check=workload", f"pv.workload={mib}:{'+'.join(phases)}"]
     if quiet:
@@ -400,6 +407,10 @@ def parse_args(argv):
     ap.add_argument("--rounds", type=int, default=1,
                     help="run the whole plan this many times and add the median of each "
                          "ratio (default 1)")
+    ap.add_argument("--repeat-100", type=int, default=8,
+                    help="in the 100 %% pair, run each phase after write this many times in "
+                         "one timed span (default 8: read, rand and hotcold take 0.1-0.2 s "
+                         "once, too short to time well)")
     ap.add_argument("--pairs", type=int, default=5,
                     help="boot the 100 %% pair (direct, pv@100%%) this many times in each round, "
                          "alternating which goes first, and add the median of its ratios "
@@ -422,6 +433,8 @@ def parse_args(argv):
         ap.error(f"--rounds {a.rounds}: at least 1")
     if a.pairs < 1:
         ap.error(f"--pairs {a.pairs}: at least 1")
+    if not 1 <= a.repeat_100 <= 1000:
+        ap.error(f"--repeat-100 {a.repeat_100}: from 1 to 1000 (the workload's limit)")
     if a.mib >= a.memory:
         ap.error(f"--mib {a.mib} must be below --memory {a.memory}")
     return a
@@ -442,7 +455,7 @@ def main(argv=None):
     # quiet: the kernel's first line never reaches the console, so no boot
     # CPU figure (the phases' still come)
     cfg.earlycon = not cfg.quiet
-    cases = plan(cfg.memory, cfg.fractions, cfg.policies)
+    cases = plan(cfg.memory, cfg.fractions, cfg.policies, cfg.repeat_100)
     if cfg.only:
         want = set(cfg.only.split(","))
         cases = [c for c in cases if c.name in want]
@@ -457,7 +470,8 @@ def main(argv=None):
     pair = hundred_pair(cases)
     boots = (len(cases) + len(pair) * (cfg.pairs - 1)) * cfg.rounds
     print(f"bench-guest: accel {cfg.accel}, memory {cfg.memory} MiB, workload {cfg.mib} MiB "
-          f"({','.join(cfg.phases)}), {boots} boots; logs in {cfg.workdir}", flush=True)
+          f"({','.join(cfg.phases)}; the 100 % pair's phases after write {cfg.repeat_100}x), "
+          f"{boots} boots; logs in {cfg.workdir}", flush=True)
     print(f"bench-guest: swap disks' I/O {aio} ({aio_why})", flush=True)
     samples, failed, top = [], 0, cfg.workdir
     for k in range(cfg.rounds):

@@ -1,7 +1,7 @@
 /* workload: the guest-level benchmark's memory workloads (static Linux
  * userspace; scripts/bench-guest.py runs it through tests/guest/init).
  *
- *   workload MIB [PHASES [SEED]]
+ *   workload MIB [PHASES [SEED]]      PHASES: PHASE[:N],PHASE[:N],...
  *
  * Maps MIB MiB of anonymous memory and runs the PHASES (comma-separated, in
  * the order given; default write,read,rand,hotcold) over it:
@@ -23,6 +23,11 @@
  *            p + STRIDE_PAGES, p + 2 * STRIDE_PAGES, ... (so every page
  *            once, never two neighbours in a row): verify the page, then
  *            rewrite it under its next generation
+ *
+ * A phase other than write may carry a repeat count, PHASE:N (1 to
+ * MAX_REPEAT): it runs N times back to back inside one timed span, and its
+ * lines give the bytes of all N (a short phase made long enough to time
+ * well; scripts/bench-guest.py's --repeat-100).
  *
  * `write` must come first (the other phases verify what it wrote). After
  * the last phase the whole area is verified once more (untimed), so a page
@@ -74,6 +79,7 @@
  * bijection. */
 #define ZIPF_SCATTER UINT64_C(2654435761)
 #define DEFAULT_PHASES "write,read,rand,hotcold"
+#define MAX_REPEAT 1000u  /* PHASE:N's ceiling */
 
 struct area {
     volatile uint64_t *w;
@@ -217,6 +223,50 @@ static int known_phase(const char *p)
     return 0;
 }
 
+/* Split "PHASE[:N]" in place: p keeps the name, *times gets N (1 when
+ * absent). Returns 0, or -1 with a FAIL line printed: an unknown phase, a
+ * count that is not 1..MAX_REPEAT, or a count on write (a second write
+ * pass would no longer be a first touch). */
+static int parse_phase(char *p, uint64_t *times)
+{
+    char *colon = strchr(p, ':');
+    *times = 1;
+    if (colon) {
+        *colon = '\0';
+        if (parse_u64(colon + 1, times) || *times == 0 || *times > MAX_REPEAT) {
+            printf("workload: FAIL phase '%s': repeat count '%s' is not 1 to %u\n", p,
+                   colon + 1, MAX_REPEAT);
+            return -1;
+        }
+    }
+    if (!known_phase(p)) {
+        printf("workload: FAIL unknown phase '%s' (known: write read rand hotcold zipf stride)\n", p);
+        return -1;
+    }
+    if (colon && strcmp(p, "write") == 0) {
+        printf("workload: FAIL phase 'write' takes no repeat count (it is the first touch)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* One pass of phase p. */
+static void run_phase(struct area *a, const char *p)
+{
+    if (strcmp(p, "write") == 0)
+        phase_write(a);
+    else if (strcmp(p, "read") == 0)
+        phase_read(a, p);
+    else if (strcmp(p, "rand") == 0)
+        phase_random(a, PICK_UNIFORM, p);
+    else if (strcmp(p, "hotcold") == 0)
+        phase_random(a, PICK_HOTCOLD, p);
+    else if (strcmp(p, "zipf") == 0)
+        phase_random(a, PICK_ZIPF, p);
+    else
+        phase_stride(a, p);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t mib, seed;
@@ -226,13 +276,14 @@ int main(int argc, char **argv)
     if (argc < 2 || argc > 4 || parse_u64(argv[1], &mib) || mib == 0 || mib > MAX_MIB) {
         fprintf(stderr, "usage: workload MIB(1-%u) [PHASES [SEED]]\n"
                 "  PHASES: comma-separated, from write,read,rand,hotcold,zipf,stride;"
-                " write first\n",
-                MAX_MIB);
+                " write first;\n  PHASE:N runs a phase N times in one timed span"
+                " (1-%u, not write)\n",
+                MAX_MIB, MAX_REPEAT);
         printf("workload: FAIL bad arguments\n");
         return 2;
     }
     snprintf(phases, sizeof phases, "%s", argc > 2 ? argv[2] : DEFAULT_PHASES);
-    if (strncmp(phases, "write", 5) != 0 || (phases[5] != ',' && phases[5] != '\0')) {
+    if (strncmp(phases, "write", 5) != 0 || !strchr(",:", phases[5])) { /* ':' refused below */
         printf("workload: FAIL phases '%s': the first must be write\n", phases);
         return 2;
     }
@@ -250,11 +301,10 @@ int main(int argc, char **argv)
     {
         char tmp[256];
         snprintf(tmp, sizeof tmp, "%s", phases);
+        uint64_t times;
         for (char *p = strtok(tmp, ","); p; p = strtok(NULL, ","))
-            if (!known_phase(p)) {
-                printf("workload: FAIL unknown phase '%s' (known: write read rand hotcold zipf stride)\n", p);
+            if (parse_phase(p, &times) < 0)
                 return 2;
-            }
     }
 
     struct area a = { .seed = seed, .rng = seed ^ 0x5eedull };
@@ -270,13 +320,16 @@ int main(int argc, char **argv)
 
     /* the run's workload name (pv-result): its last phase's, write/read: seq */
     const char *last = strrchr(phases, ',');
-    last = last ? last + 1 : phases;
     char name[sizeof phases];
-    snprintf(name, sizeof name, "%s",
-             strcmp(last, "write") == 0 || strcmp(last, "read") == 0 ? "seq" : last);
+    snprintf(name, sizeof name, "%s", last ? last + 1 : phases);
+    name[strcspn(name, ":")] = '\0';
+    if (strcmp(name, "write") == 0 || strcmp(name, "read") == 0)
+        snprintf(name, sizeof name, "seq");
 
     printf("workload: start mib=%" PRIu64 " phases=%s seed=0x%016" PRIx64 "\n", mib, phases, seed);
     for (char *p = strtok(phases, ","); p; p = strtok(NULL, ",")) {
+        uint64_t times;
+        parse_phase(p, &times); /* checked above */
         printf("workload: begin %s\n", p);
         double t0 = now_s();
         uint64_t done = bytes;
@@ -284,18 +337,9 @@ int main(int argc, char **argv)
                      strcmp(p, "zipf") == 0;
         if (random)
             done = (uint64_t)random_accesses(&a) * PAGE;
-        if (strcmp(p, "write") == 0)
-            phase_write(&a);
-        else if (strcmp(p, "read") == 0)
-            phase_read(&a, p);
-        else if (strcmp(p, "rand") == 0)
-            phase_random(&a, PICK_UNIFORM, p);
-        else if (strcmp(p, "hotcold") == 0)
-            phase_random(&a, PICK_HOTCOLD, p);
-        else if (strcmp(p, "zipf") == 0)
-            phase_random(&a, PICK_ZIPF, p);
-        else
-            phase_stride(&a, p);
+        done *= times;
+        for (uint64_t k = 0; k < times; k++)
+            run_phase(&a, p);
         double secs = now_s() - t0;
         double rate = secs > 0 ? (double)done / (double)MIB / secs : 0.0;
         printf("workload: phase %s bytes=%" PRIu64 " secs=%.3f mib_s=%.1f\n", p, done, secs,

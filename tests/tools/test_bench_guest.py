@@ -86,6 +86,19 @@ def test_cmdline_and_conf():
     assert "swap" not in bg.pv_conf(cases["pv@100%"], "console=ttyS0")
 
 
+def test_the_100_pair_repeats_its_phases_after_write_and_only_it():
+    cases = {c.name: c for c in bg.plan(512, (50,), ("off",), repeat_100=8)}
+    phases = ["write", "read", "rand", "hotcold"]
+    for name in ("direct", "pv@100%"):
+        assert "pv.workload=192:write+read:8+rand:8+hotcold:8" in \
+            bg.cmdline(cases[name], 192, phases, False)
+    for name in ("direct@50%", "direct@50%/ra-off", "pv@50%/off"):
+        assert "pv.workload=192:write+read+rand+hotcold" in bg.cmdline(cases[name], 192, phases,
+                                                                      False)
+    assert "--repeat-100 0: from 1 to 1000" in subprocess.run(
+        [sys.executable, HARNESS, "--repeat-100", "0"], capture_output=True, text=True).stderr
+
+
 def test_parse_console_attributes_samples_to_phases():
     case = bg.Case("pv@100%", "pv", 512, frames_mib=512, baseline="direct")
     r = bg.parse_console(PV_LOG, case)

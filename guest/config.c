@@ -217,7 +217,10 @@ void config_defaults(struct pv_config *cfg)
     cfg->memory = CONFIG_MEMORY_DEFAULT;
     cfg->frames = CONFIG_MEMORY_DEFAULT;
     cfg->swap = CONFIG_SWAP_NONE;
-    cfg->readahead = CONFIG_READAHEAD_CLUSTER;
+    /* auto, not Linux's cluster:8: it reads no more than off on random
+     * faults and opens a window on walks (docs/decisions.md, "The default
+     * readahead is auto") */
+    cfg->readahead = CONFIG_READAHEAD_AUTO;
     cfg->readahead_pages = CONFIG_READAHEAD_DEFAULT_PAGES;
     cfg->console_port = CONFIG_PORT_COM1;
     cfg->console_data = CONFIG_CONSOLE_DATA_PASS;

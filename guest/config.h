@@ -36,8 +36,8 @@
  *                    Default: equal to memory.
  *   swap DEV         none (default) | auto | virtio | ata |
  *                    PCI address BB:DD.F or SSSS:BB:DD.F (hex).
- *   readahead POL    off | cluster (= cluster:8, default) | cluster:N
- *                    (N a power of two, 1..256) | auto.
+ *   readahead POL    off | cluster (= cluster:8) | cluster:N
+ *                    (N a power of two, 1..256) | auto (default).
  *   console PORT     com1 (default) | com2 | com3 | com4 | hex I/O port
  *                    0xNNNN (nonzero).
  *   console-data HOW pass (default) | trap: whether the guest may read and

@@ -11,7 +11,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.memory, 256 * SIZE_M);
     assert_int_equal(cfg.frames, 256 * SIZE_M);
     assert_int_equal(cfg.swap, CONFIG_SWAP_NONE);
-    assert_int_equal(cfg.readahead, CONFIG_READAHEAD_CLUSTER);
+    assert_int_equal(cfg.readahead, CONFIG_READAHEAD_AUTO);
     assert_int_equal(cfg.readahead_pages, 8);
     assert_int_equal(cfg.console_port, 0x3f8);
     assert_int_equal(cfg.log_level, LOG_INFO);

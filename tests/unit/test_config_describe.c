@@ -27,7 +27,7 @@ static void test_describe_defaults(void **state)
     assert_string_equal(l.text[2], "config options=");
     assert_string_equal(l.text[3],
                         "config memory=256M frames=256M overcommit=no");
-    assert_string_equal(l.text[4], "config swap=none readahead=cluster:8");
+    assert_string_equal(l.text[4], "config swap=none readahead=auto");
     assert_string_equal(l.text[5], "config console=0x3f8 log=info");
     assert_int_equal(config_describe(NULL, collect, &l), -PV_EINVAL);
     assert_int_equal(config_describe(&cfg, NULL, &l), -PV_EINVAL);

@@ -189,7 +189,11 @@ static enum fault_res try_anon_huge(struct fault_ctx *c, const struct s2_info *e
     if (!head)
         return RES_COUNT;
     hpa_t hpa = frame_hpa(mm->fp, head);
-    memset(hpa_va(hpa), 0, HUGE_2M);
+    /* a block that already reads as zero is left unwritten (frame.h) */
+    if (frame_bytes_zero(hpa_va(hpa), HUGE_2M))
+        mm->stats.huge_found_zero++;
+    else
+        memset(hpa_va(hpa), 0, HUGE_2M);
     note_fetch(c, head); /* tails inherit the mark at a split */
     int rc = frame_rmap_add(mm->fp, head, block);
     if (rc == 0)

@@ -68,6 +68,7 @@ struct fault_stats {
     uint64_t open_bus_reads, open_bus_writes;
     uint64_t around;              /* pages mapped by fault-around (no fault of their own) */
     uint64_t around_file;         /* image pages mapped read-only by mm_file_around */
+    uint64_t huge_found_zero;     /* anon-huge blocks that read as zero: mapped uncleared */
 };
 
 struct fault_trace {
@@ -96,7 +97,8 @@ typedef void (*emit_fn)(void *ctx, const char *line);
  * Counters, one line per resolution ("fault zero-map 12"), every resolution
  * listed even when zero so the output has a fixed shape, then
  * "fault total N", "open-bus reads N writes M", "fault around N",
- * "fault around-file N", then "fault-cycles RES N per fault" for each
+ * "fault around-file N", "fault huge-found-zero N", then
+ * "fault-cycles RES N per fault" for each
  * resolution taken.
  */
 void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx);

@@ -161,6 +161,17 @@ struct frame *frame_alloc_zeroed(struct frame_pool *fp, uint32_t flags);
  * undefined); NULL if no block is entirely free. */
 struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags);
 
+/*
+ * True when the bytes at va read as zero; va 8-byte aligned, bytes a
+ * multiple of ZERO_SCAN_STEP (ept/zero_scan.c). A clear that would write
+ * zeros over zeros is skipped with it: under an emulator that runs a
+ * string store one element at a time, and on a host that backs memory
+ * on first write (QEMU, KVM), reading a never-written block is cheaper and
+ * leaves it unbacked until the guest writes it (docs/decisions.md).
+ */
+#define ZERO_SCAN_STEP 64u
+bool frame_bytes_zero(const void *va, size_t bytes);
+
 void frame_get(struct frame *f);
 /* Drop one reference; at zero the frame (or the whole 2 MiB block, for a
  * head) returns to the pool and its rmap is released. Returns true when

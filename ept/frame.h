@@ -166,8 +166,10 @@ struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags);
  * multiple of ZERO_SCAN_STEP (ept/zero_scan.c). A clear that would write
  * zeros over zeros is skipped with it: under an emulator that runs a
  * string store one element at a time, and on a host that backs memory
- * on first write (QEMU, KVM), reading a never-written block is cheaper and
- * leaves it unbacked until the guest writes it (docs/decisions.md).
+ * on first touch (QEMU, KVM), reading a never-written block is cheaper and
+ * maps only the host's zero page: the guest's own first write backs it, as
+ * in a guest booted without pagevisor (with a huge page on Linux 6.18, as
+ * measured: docs/performance.md; docs/decisions.md says why).
  */
 #define ZERO_SCAN_STEP 64u
 bool frame_bytes_zero(const void *va, size_t bytes);

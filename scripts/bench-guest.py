@@ -507,9 +507,9 @@ def main(argv=None):
 def hundred_pair(cases):
     """[direct, pv@100%] when the plan boots both (the pair --pairs repeats),
     else []."""
-    pair = [c for c in cases if c.mode == "pv" and c.frames_mib == c.ram_mib]
-    pair = [c for c in cases if pair and c.name == pair[0].baseline] + pair
-    return pair if len(pair) == 2 else []
+    pv = next((c for c in cases if c.mode == "pv" and c.frames_mib == c.ram_mib), None)
+    base = next((c for c in cases if pv and c.name == pv.baseline), None)
+    return [base, pv] if base else []
 
 
 def run_round(cases, cfg):

@@ -154,11 +154,14 @@ static inline enum fault_res map_new_zeroed(struct fault_ctx *c,
     return rc < 0 ? failed(c, rc) : mapped(c, res);
 }
 
-/* Private copy of len bytes at src, zero-filled to the end of the page. */
+/* Private copy of len bytes at src, zero-filled to the end of the page. The
+ * source is hinted before the allocation, so its misses overlap it. */
 static enum fault_res map_copy(struct fault_ctx *c, const void *src, size_t len,
                                uint32_t rights, enum fault_res res)
 {
     struct frame_pool *fp = c->mm->fp;
+
+    frame_prefetch(src, len);
     struct frame *nf = frame_alloc(fp, FRAME_GUEST);
 
     if (!nf)

@@ -174,6 +174,22 @@ struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags);
 #define ZERO_SCAN_STEP 64u
 bool frame_bytes_zero(const void *va, size_t bytes);
 
+/*
+ * Hint the cache to start loading the bytes at va, a line at a time. A
+ * copy out of a page nobody touched lately (a staged image page, a frame
+ * shared after merging) waits on a miss per line; hinted before the frame
+ * allocation and bookkeeping that come before the copy, those misses
+ * overlap that work instead of following it (docs/performance.md, "The
+ * copy's source hinted first"). A hint only: it cannot fault, orders
+ * nothing, and correctness never depends on it; an emulator may drop it.
+ */
+#define CACHE_LINE_BYTES 64u
+static inline void frame_prefetch(const void *va, size_t bytes)
+{
+    for (size_t off = 0; off < bytes; off += CACHE_LINE_BYTES)
+        __builtin_prefetch((const char *)va + off);
+}
+
 void frame_get(struct frame *f);
 /* Drop one reference; at zero the frame (or the whole 2 MiB block, for a
  * head) returns to the pool and its rmap is released. Returns true when

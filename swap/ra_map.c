@@ -83,20 +83,73 @@ static bool accessed(const struct swap *sw, const struct mm_swapped_map *m)
            e.leaf_hpa == frame_hpa(sw->fp, m->f) && e.accessed;
 }
 
-void swap_ra_collect(struct swap *sw)
+/*
+ * Did the guest walk through the previous window to reach gpa? It did when
+ * gpa lies past the window's far end, on the side away from the old fault,
+ * by at most RA_AUTO_STRIDE_MAX pages (the steps auto still calls a walk):
+ * a sequential walk with readahead faults a window apart, not a page apart,
+ * so note_walk's page-by-page test never sees it.
+ */
+static bool walked_through(const struct swap *sw, gpa_t gpa, unsigned n)
+{
+    gpa_t lo = sw->ra_fault, hi = sw->ra_fault;
+    const gpa_t reach = (gpa_t)RA_AUTO_STRIDE_MAX * PAGE_SIZE;
+
+    for (unsigned k = 0; k < n; k++) {
+        gpa_t g = sw->ra_done[k].gpa;
+        lo = g < lo ? g : lo;
+        hi = g > hi ? g : hi;
+    }
+    if (gpa > hi)
+        return hi > sw->ra_fault && gpa - hi <= reach;
+    if (gpa < lo)
+        return lo < sw->ra_fault && lo - gpa <= reach;
+    return false;
+}
+
+/* Between the old fault and gpa: on the walk's way. */
+static bool on_the_way(const struct swap *sw, gpa_t g, gpa_t gpa)
+{
+    return gpa > sw->ra_fault ? g > sw->ra_fault && g < gpa : g < sw->ra_fault && g > gpa;
+}
+
+/*
+ * A page the walk went through: like the page a walk's major fault leaves
+ * (swapin.c, note_walk), it goes to the inactive tail as FRAME_ONCE, the
+ * last passed nearest the tail, and swapin_done forgets the walk's access
+ * to it. A loop over more pages than there are frames then keeps what it
+ * walked longest ago instead of evicting each page just before the next
+ * pass needs it (docs/decisions.md, "Sequential swap-ins are reclaimed
+ * first").
+ */
+static void passed(struct swap *sw, const struct mm_swapped_map *m)
+{
+    m->f->flags |= FRAME_ONCE;
+    lru_move_tail(&sw->lru, m->f);
+    sw->ra_passed[sw->ra_npassed++] = *m;
+    sw->st.walk_passed++;
+}
+
+void swap_ra_collect(struct swap *sw, gpa_t gpa)
 {
     unsigned n = sw->ra_ndone;
 
     sw->ra_ndone = 0;
+    sw->ra_npassed = 0;
+    sw->ra_walked = false;
     if (n == 0)
         return;
+    sw->ra_walked = walked_through(sw, gpa, n);
     /* Nearest the old fault first: the order the guest's own walk
      * touched them in (down from the fault when the window lay below). */
     bool down = sw->ra_done[0].gpa < sw->ra_fault;
     for (unsigned k = 0; k < n; k++) {
         struct mm_swapped_map *m = &sw->ra_done[down ? n - 1 - k : k];
-        if (still_pending(m) && accessed(sw, m))
-            swap_ra_used(sw, m->f);
+        if (!still_pending(m) || !accessed(sw, m))
+            continue;
+        swap_ra_used(sw, m->f);
+        if (sw->ra_walked && on_the_way(sw, m->gpa, gpa))
+            passed(sw, m);
     }
 }
 

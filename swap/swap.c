@@ -222,7 +222,8 @@ void swap_render_stats(const struct swap *sw, emit_fn emit, void *ctx)
          (unsigned long long)st->ticks, (unsigned long long)st->freed,
          (unsigned long long)st->scanned, (unsigned long long)st->referenced);
     counter(emit, ctx, "code-kept", st->code_kept);
-    counter(emit, ctx, "walk-ins", st->walk_ins);
+    line(emit, ctx, "swap walk-ins %llu passed %llu", (unsigned long long)st->walk_ins,
+         (unsigned long long)st->walk_passed);
     line(emit, ctx, "swap lru active %zu inactive %zu cached %zu", sw->lru.len[LRU_ACTIVE],
          sw->lru.len[LRU_INACTIVE], sw->cache.n);
     line(emit, ctx, "swap free %zu watermarks min %zu low %zu high %zu",

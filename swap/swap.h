@@ -72,6 +72,7 @@ struct swap_stats {
     uint64_t referenced;      /* ... found referenced (second chance) */
     uint64_t code_kept;       /* ... kept because they hold code (FRAME_EXEC) */
     uint64_t walk_ins;        /* major swap-ins continuing a sequential walk (FRAME_ONCE) */
+    uint64_t walk_passed;     /* readahead pages such a walk went through (FRAME_ONCE) */
     uint64_t deactivated;     /* active -> inactive */
     uint64_t adopted;         /* unlisted frames put on the LRU */
 };
@@ -110,6 +111,12 @@ struct swap {
     struct mm_swapped_map ra_done[SWAP_IO_MAX];
     unsigned ra_ndone;
     gpa_t ra_fault;           /* that swap-in's faulting gpa */
+    /* The window's used pages a walk went through to reach this major
+     * (swap_ra_collect), whose accesses swapin_done forgets; and whether
+     * this major continues that walk (note_walk). */
+    struct mm_swapped_map ra_passed[SWAP_IO_MAX];
+    unsigned ra_npassed;
+    bool ra_walked;
     /* The latest major swap-in's gpa (SWAP_GPA_NONE: none yet) and, when
      * it continued a walk, its frame; the walk's page it left (frame and
      * gpa), whose access swapin_done forgets (swapin.c, note_walk). */
@@ -164,8 +171,9 @@ size_t swap_reclaim(struct swap *sw, size_t frames);
  *   swap checksum-errors N / swap full N
  *   swap reclaim direct N urgent N ticks N freed N scanned N referenced N
  *   swap code-kept N   (LRU looks that kept a code frame, reclaim.h)
- *   swap walk-ins N    (major swap-ins that continued a sequential walk:
- *                       reclaimed first unless used again, swapin.c)
+ *   swap walk-ins N passed N  (major swap-ins that continued a sequential
+ *                       walk, and the readahead pages such a walk went
+ *                       through: reclaimed first unless used again, swapin.c)
  *   swap lru active N inactive N cached N
  *   swap free N watermarks min N low N high N
  *   swap io-cycles read N write N   (TSC cycles the vCPU waited for I/O)
@@ -220,9 +228,12 @@ void swap_note_slot_page(struct swap *sw, uint64_t slot, gpa_t gpa);
 bool swap_slot_page(const struct swap *sw, uint64_t slot, gpa_t *gpa);
 /* Map the pages swapin_major queued in ra_want (the swapin_done hook). */
 void swap_ra_map(struct swap *sw);
-/* Before a major fault plans its window: the previous window's mapped
- * pages the guest used since are readahead hits (accessed bits). */
-void swap_ra_collect(struct swap *sw);
+/* Before the major fault at gpa plans its window: the previous window's
+ * mapped pages the guest used since are readahead hits (accessed bits).
+ * When gpa lies just past the window's far end, the guest walked through
+ * it: its used pages go to the inactive tail as FRAME_ONCE (ra_passed,
+ * ra_walked; swapin.c forgets their accesses once the fault is resolved). */
+void swap_ra_collect(struct swap *sw, gpa_t gpa);
 /* f, a readahead page, was used (referenced, written): a hit. */
 void swap_ra_used(struct swap *sw, struct frame *f);
 /* f, a readahead page, goes without having been used: a miss. */

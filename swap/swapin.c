@@ -169,7 +169,7 @@ static int swapin_major(struct swap *sw, gpa_t gpa, uint64_t slot, struct frame 
     unsigned n = 0;
     uint64_t reqs0 = sw->area.st.read_requests;
 
-    swap_ra_collect(sw); /* the last window's hits, before this one is planned */
+    swap_ra_collect(sw, gpa); /* the last window's hits, before this one is planned */
     sw->ra_nwant = 0;
     sw->ra_fault = gpa;
     if (!queue_read(sw, slot, gpa, &n))
@@ -256,7 +256,9 @@ static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct fra
  * Where a major swap-in's frame, mapped now, sits on the LRU: scan resistance
  * (docs/decisions.md, "Sequential swap-ins are reclaimed first"). A major
  * fault one page above or below the previous one continues a sequential
- * walk. For a walk over more pages than there are frames, LRU order is
+ * walk, and so does one just past the previous window when readahead
+ * mapped that window's pages (ra_walked: swap_ra_collect, which also sends
+ * the window's used pages the same way). For a walk over more pages than there are frames, LRU order is
  * the worst there is: each page is evicted just before the walk's next
  * pass needs it, so every page of every pass is read. A walk's page
  * therefore goes to the inactive tail, reclaimed before older pages
@@ -272,8 +274,10 @@ static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct fra
 static void note_walk(struct swap *sw, gpa_t gpa, struct frame *f)
 {
     gpa_t prev = sw->walk_gpa;
-    bool walk = prev != SWAP_GPA_NONE && (gpa == prev + PAGE_SIZE || gpa + PAGE_SIZE == prev);
+    bool walk = sw->ra_walked || (prev != SWAP_GPA_NONE &&
+                                  (gpa == prev + PAGE_SIZE || gpa + PAGE_SIZE == prev));
 
+    sw->ra_walked = false;
     sw->walk_gpa = gpa;
     sw->walk_left = walk ? sw->walk_prev : NULL;
     sw->walk_left_gpa = prev;
@@ -286,18 +290,26 @@ static void note_walk(struct swap *sw, gpa_t gpa, struct frame *f)
     sw->st.walk_ins++;
 }
 
-/* The walk left its previous page (note_walk): forget the walk's access,
- * if that page is still the walk's (mapped only where the walk left it,
- * not freed nor used again since: FRAME_ONCE). Runs from swapin_done, where the
- * fault holds no lookup. */
+/* Forget the walk's access to f at gpa if f is still the walk's: mapped
+ * only where the walk left it, not freed nor used again since (FRAME_ONCE). */
+static void forget_walked(struct swap *sw, struct frame *f, gpa_t gpa)
+{
+    if (f && (f->flags & FRAME_ONCE) && f->mapcount == 1 && f->rmap == gpa)
+        (void)mm_frame_referenced(sw->mm, f);
+}
+
+/* The walk left its previous page (note_walk) and went through the pages
+ * of the previous window (swap_ra_collect): forget those accesses. Runs
+ * from swapin_done, where the fault holds no lookup. */
 static void forget_left(struct swap *sw)
 {
     struct frame *left = sw->walk_left;
 
     sw->walk_left = NULL;
-    if (left && (left->flags & FRAME_ONCE) && left->mapcount == 1 &&
-        left->rmap == sw->walk_left_gpa)
-        (void)mm_frame_referenced(sw->mm, left);
+    forget_walked(sw, left, sw->walk_left_gpa);
+    for (unsigned k = 0; k < sw->ra_npassed; k++)
+        forget_walked(sw, sw->ra_passed[k].f, sw->ra_passed[k].gpa);
+    sw->ra_npassed = 0;
 }
 
 static void hook_swapin_mapped(struct guest_mm *mm, struct frame *f, gpa_t gpa,

@@ -493,7 +493,7 @@ static void test_stats_lines(void **state)
     assert_string_equal(ls.l[11], "swap zero-recovered 1");
     assert_string_equal(ls.l[18], "swap full 0");
     assert_string_equal(ls.l[20], "swap code-kept 0");
-    assert_string_equal(ls.l[21], "swap walk-ins 0"); /* one major fault: no walk */
+    assert_string_equal(ls.l[21], "swap walk-ins 0 passed 0"); /* one major fault: no walk */
     assert_string_equal(ls.l[9], "swap read-requests 1");
     assert_string_equal(ls.l[10], "swap write-requests 1");
     assert_string_equal(ls.l[22], "swap lru active 0 inactive 7 cached 7");

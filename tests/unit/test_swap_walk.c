@@ -175,6 +175,138 @@ static void left_page_already_gone(const struct s2pt_format *fmt)
 }
 MM_BOTH_FORMATS(left_page_already_gone)
 
+/* ---- walks through readahead windows (swap/ra_map.c, swap_ra_collect) ---- */
+
+#define RA_N 4u /* auto's window once a walk shows */
+
+/* The same layout with auto readahead: readahead maps its window at once. */
+static struct swap_env *env_auto(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = swap_env_new(fmt, true, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
+                                        RA_AUTO, RA_N);
+    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
+    env->m->mm.huge_anon = false;
+    swap_env_swap_out_run(env, pg(WALK0), 3 * NWALK, WALK_TAG);
+    for (unsigned i = 0; i < OLD; i++)
+        swap_env_fill(env, pg(i), OLD_TAG + i);
+    for (unsigned i = 0; i < OLD; i++)
+        (void)mm_frame_referenced(&env->m->mm, frame(env, i));
+    assert_true(env->sw.map_ahead);
+    return env;
+}
+
+/* A page the window mapped ahead (no fault), used by the guest. */
+static void use_ahead(struct swap_env *env, unsigned i)
+{
+    uint64_t ins = env->sw.st.ins, minor = env->sw.st.ins_minor;
+    assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
+    assert_true(swap_env_has(env, pg(i), WALK_TAG + i - WALK0));
+    assert_int_equal(env->sw.st.ins, ins);
+    assert_int_equal(env->sw.st.ins_minor, minor);
+    touch(env, i);
+}
+
+static bool accessed_bit(struct swap_env *env, unsigned i)
+{
+    return mm_env_lookup(env->m, pg(i)).accessed;
+}
+
+static void all_there_auto(struct swap_env *env)
+{
+    for (unsigned i = 0; i < OLD; i++)
+        assert_true(swap_env_has(env, pg(i), OLD_TAG + i));
+    for (unsigned i = WALK0; i < WALK0 + 3 * NWALK; i++)
+        assert_true(swap_env_has(env, pg(i), WALK_TAG + i - WALK0));
+    swap_env_check(env);
+    swap_env_free(env);
+}
+
+/* An ascending walk with auto readahead: three single steps open a window
+ * of RA_N at the third (its three pages ahead mapped at once); the guest
+ * uses them and faults just past the window. That fault continues the
+ * walk, and the window's pages it went through go to the inactive tail as
+ * FRAME_ONCE with their accesses forgotten: reclaiming four takes the
+ * walk's pages, not one of the older unused pages, which LRU order alone
+ * would have taken (the window's pages were used more recently). */
+static void walk_through_window_reclaimed_first(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_auto(fmt);
+    walk_to(env, WALK0);
+    walk_to(env, WALK0 + 1);
+    walk_to(env, WALK0 + 2); /* opens [WALK0 + 2, WALK0 + 6) */
+    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
+        use_ahead(env, i);
+    assert_int_equal(env->sw.st.walk_passed, 0);
+    walk_to(env, WALK0 + 6);
+    assert_int_equal(env->sw.st.walk_passed, 3);
+    assert_int_equal(env->sw.st.walk_ins, 3); /* WALK0 + 1, + 2, + 6 */
+    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++) {
+        assert_true(frame(env, i)->flags & FRAME_ONCE);
+        assert_false(accessed_bit(env, i));
+    }
+    assert_ptr_equal(lru_tail(&env->sw.lru, LRU_INACTIVE), frame(env, WALK0 + 6));
+
+    assert_int_equal(swap_reclaim(&env->sw, 4), 4);
+    for (unsigned i = 0; i < OLD; i++)
+        assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
+    for (unsigned i = WALK0 + 2; i < WALK0 + 6; i++)
+        assert_int_equal(swap_env_state(env, pg(i)), S2_SWAP);
+    assert_int_equal(swap_env_state(env, pg(WALK0 + 6)), S2_PRESENT);
+    all_there_auto(env);
+}
+MM_BOTH_FORMATS(walk_through_window_reclaimed_first)
+
+/* A major fault far from the window is no walk through it: its used pages
+ * keep their accesses and stay where readahead put them, and reclaim takes
+ * the older unused pages first. */
+static void jump_past_window_is_no_walk(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_auto(fmt);
+    walk_to(env, WALK0);
+    walk_to(env, WALK0 + 1);
+    walk_to(env, WALK0 + 2);
+    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
+        use_ahead(env, i);
+    walk_to(env, WALK0 + 6 + RA_AUTO_STRIDE_MAX); /* one page too far */
+    assert_int_equal(env->sw.st.walk_passed, 0);
+    assert_int_equal(env->sw.st.walk_ins, 2);
+    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++) {
+        assert_false(frame(env, i)->flags & FRAME_ONCE);
+        assert_true(accessed_bit(env, i));
+    }
+    env->sw.recent = NULL;
+    assert_int_equal(swap_reclaim(&env->sw, 4), 4);
+    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
+        assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
+    all_there_auto(env);
+}
+MM_BOTH_FORMATS(jump_past_window_is_no_walk)
+
+/* A descending walk through a window below the fault; a window page the
+ * guest did not use is no part of the walk (it stays a readahead page, to
+ * be judged a miss when dropped). */
+static void descending_walk_through_window(const struct s2pt_format *fmt)
+{
+    struct swap_env *env = env_auto(fmt);
+    unsigned top = WALK0 + 2 * NWALK;
+    walk_to(env, top);
+    walk_to(env, top - 1);
+    walk_to(env, top - 2); /* opens [top - 5, top - 1) */
+    use_ahead(env, top - 3);
+    use_ahead(env, top - 5);
+    assert_int_equal(swap_env_state(env, pg(top - 4)), S2_PRESENT); /* mapped, unused */
+    walk_to(env, top - 6);
+    assert_int_equal(env->sw.st.walk_passed, 2);
+    assert_true(frame(env, top - 3)->flags & FRAME_ONCE);
+    assert_true(frame(env, top - 5)->flags & FRAME_ONCE);
+    assert_false(frame(env, top - 4)->flags & FRAME_ONCE);
+    assert_true(frame(env, top - 4)->flags & FRAME_READAHEAD);
+    assert_false(accessed_bit(env, top - 3));
+    assert_false(accessed_bit(env, top - 5));
+    all_there_auto(env);
+}
+MM_BOTH_FORMATS(descending_walk_through_window)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +315,9 @@ int main(void)
         cmocka_unit_test(strided_faults_are_no_walk_both),
         cmocka_unit_test(descending_walk_both),
         cmocka_unit_test(left_page_already_gone_both),
+        cmocka_unit_test(walk_through_window_reclaimed_first_both),
+        cmocka_unit_test(jump_past_window_is_no_walk_both),
+        cmocka_unit_test(descending_walk_through_window_both),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

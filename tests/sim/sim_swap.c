@@ -62,7 +62,7 @@ struct result {
     struct sim_cfg cfg;
     uint64_t majors, minors, ra_pages, ra_hits, ra_misses, ra_mapped, read_reqs, write_reqs;
     uint64_t outs, zero, clean, cache_dropped, released, write_failed, faults, around;
-    uint64_t execs, code_kept, walk_ins;
+    uint64_t execs, code_kept, walk_ins, walk_passed;
     uint64_t det_eio, det_corrupt, corruptions, merges, discards, repaired;
     uint64_t wb_requests, wb_written, wb_failed, wb_waits, wb_peak, wb_peak_reqs, accesses;
     uint64_t ms;
@@ -232,6 +232,7 @@ static void run(const struct sim_cfg *cfg, uint64_t seed, struct result *res)
     res->execs = s->mm.stats.count[RES_EXEC];
     res->code_kept = st->code_kept;
     res->walk_ins = st->walk_ins;
+    res->walk_passed = st->walk_passed;
     res->write_failed = st->write_failed;
     res->faults = s->faults;
     res->det_eio = s->det_eio;
@@ -399,6 +400,7 @@ int main(int argc, char **argv)
      * walk at 10% (runs: trace 1, ratio index 3, policies 0 and 1) */
     const struct result *seq_off = &res[1 * 12 + 3 * 3 + 0];
     const struct result *seq_cl = &res[1 * 12 + 3 * 3 + 1];
+    const struct result *seq_auto = &res[1 * 12 + 3 * 3 + 2];
     int bad = 0;
     bad |= need(zero > 0, "no zero page was recovered", full);
     bad |= need(clean > 0, "no clean page was dropped", full);
@@ -421,6 +423,9 @@ int main(int argc, char **argv)
     bad |= need(apeak_reqs > 1, "never more than one write request in flight", full);
     /* readahead off: consecutive major swap-ins, walks (swapin.c, note_walk) */
     bad |= need(seq_off->walk_ins > 0, "no sequential walk of swap-ins was seen", full);
+    /* with readahead: walks through the windows (ra_map.c, swap_ra_collect) */
+    bad |= need(seq_cl->walk_passed > 0 && seq_auto->walk_passed > 0,
+                "no walk through a readahead window was seen", full);
     bad |= need(seq_cl->majors < seq_off->majors,
                 "cluster readahead did not reduce major faults on a sequential walk", full);
     if (bad)

@@ -5,6 +5,9 @@
  * the walk's access to the page it left is forgotten. Reclaim then takes
  * the walk's pages, most recently walked first, before older unused pages;
  * a walked page the guest uses again gets its second chance like any page.
+ * With readahead the walk's majors come a window apart: a major just past
+ * the previous window continues the walk, and the window's used pages are
+ * reclaimed first too (swap/ra_map.c, swap_ra_collect).
  * Both stage-2 formats, every page verified at the end.
  */
 #include <setjmp.h>
@@ -48,15 +51,16 @@ static void walk_to(struct swap_env *env, unsigned i)
     touch(env, i);
 }
 
-/* Walk pages swapped out (slots in page order), then OLD resident pages
- * nobody used since they were written. */
-static struct swap_env *env_new(const struct s2pt_format *fmt)
+/* nwalk pages from WALK0 swapped out (slots in page order), then OLD
+ * resident pages nobody used since they were written; readahead as given. */
+static struct swap_env *env_with(const struct s2pt_format *fmt, enum ra_policy pol,
+                                 uint32_t ra_pages, unsigned nwalk)
 {
     struct swap_env *env = swap_env_new(fmt, true, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
-                                        RA_OFF, 0);
+                                        pol, ra_pages);
     assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
     env->m->mm.huge_anon = false;
-    swap_env_swap_out_run(env, pg(WALK0), NWALK, WALK_TAG);
+    swap_env_swap_out_run(env, pg(WALK0), nwalk, WALK_TAG);
     for (unsigned i = 0; i < OLD; i++)
         swap_env_fill(env, pg(i), OLD_TAG + i);
     for (unsigned i = 0; i < OLD; i++)
@@ -64,14 +68,25 @@ static struct swap_env *env_new(const struct s2pt_format *fmt)
     return env;
 }
 
-static void all_there(struct swap_env *env)
+static struct swap_env *env_new(const struct s2pt_format *fmt)
+{
+    return env_with(fmt, RA_OFF, 0, NWALK);
+}
+
+/* Every page still reads back what was written, the checks hold. */
+static void all_there_n(struct swap_env *env, unsigned nwalk)
 {
     for (unsigned i = 0; i < OLD; i++)
         assert_true(swap_env_has(env, pg(i), OLD_TAG + i));
-    for (unsigned i = WALK0; i < WALK0 + NWALK; i++)
+    for (unsigned i = WALK0; i < WALK0 + nwalk; i++)
         assert_true(swap_env_has(env, pg(i), WALK_TAG + i - WALK0));
     swap_env_check(env);
     swap_env_free(env);
+}
+
+static void all_there(struct swap_env *env)
+{
+    all_there_n(env, NWALK);
 }
 
 /* An ascending walk: every page after the first is marked and queued at the
@@ -179,18 +194,12 @@ MM_BOTH_FORMATS(left_page_already_gone)
 
 #define RA_N 4u /* auto's window once a walk shows */
 
-/* The same layout with auto readahead: readahead maps its window at once. */
+#define NWALK_AUTO (3 * NWALK)
+
+/* The same layout with auto readahead, which maps its window at once. */
 static struct swap_env *env_auto(const struct s2pt_format *fmt)
 {
-    struct swap_env *env = swap_env_new(fmt, true, MM_ENV_ARENA, DISK_PAGES, NULL, 0,
-                                        RA_AUTO, RA_N);
-    assert_int_equal(mm_add_anon(&env->m->mm, RAM, RAM_END, "ram"), 0);
-    env->m->mm.huge_anon = false;
-    swap_env_swap_out_run(env, pg(WALK0), 3 * NWALK, WALK_TAG);
-    for (unsigned i = 0; i < OLD; i++)
-        swap_env_fill(env, pg(i), OLD_TAG + i);
-    for (unsigned i = 0; i < OLD; i++)
-        (void)mm_frame_referenced(&env->m->mm, frame(env, i));
+    struct swap_env *env = env_with(fmt, RA_AUTO, RA_N, NWALK_AUTO);
     assert_true(env->sw.map_ahead);
     return env;
 }
@@ -211,14 +220,15 @@ static bool accessed_bit(struct swap_env *env, unsigned i)
     return mm_env_lookup(env->m, pg(i)).accessed;
 }
 
-static void all_there_auto(struct swap_env *env)
+/* Three single steps up from WALK0 open a window of RA_N at the third,
+ * [WALK0 + 2, WALK0 + 6); the guest uses its three pages ahead. */
+static void walk_into_window(struct swap_env *env)
 {
-    for (unsigned i = 0; i < OLD; i++)
-        assert_true(swap_env_has(env, pg(i), OLD_TAG + i));
-    for (unsigned i = WALK0; i < WALK0 + 3 * NWALK; i++)
-        assert_true(swap_env_has(env, pg(i), WALK_TAG + i - WALK0));
-    swap_env_check(env);
-    swap_env_free(env);
+    walk_to(env, WALK0);
+    walk_to(env, WALK0 + 1);
+    walk_to(env, WALK0 + 2);
+    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
+        use_ahead(env, i);
 }
 
 /* An ascending walk with auto readahead: three single steps open a window
@@ -231,11 +241,7 @@ static void all_there_auto(struct swap_env *env)
 static void walk_through_window_reclaimed_first(const struct s2pt_format *fmt)
 {
     struct swap_env *env = env_auto(fmt);
-    walk_to(env, WALK0);
-    walk_to(env, WALK0 + 1);
-    walk_to(env, WALK0 + 2); /* opens [WALK0 + 2, WALK0 + 6) */
-    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
-        use_ahead(env, i);
+    walk_into_window(env);
     assert_int_equal(env->sw.st.walk_passed, 0);
     walk_to(env, WALK0 + 6);
     assert_int_equal(env->sw.st.walk_passed, 3);
@@ -252,7 +258,7 @@ static void walk_through_window_reclaimed_first(const struct s2pt_format *fmt)
     for (unsigned i = WALK0 + 2; i < WALK0 + 6; i++)
         assert_int_equal(swap_env_state(env, pg(i)), S2_SWAP);
     assert_int_equal(swap_env_state(env, pg(WALK0 + 6)), S2_PRESENT);
-    all_there_auto(env);
+    all_there_n(env, NWALK_AUTO);
 }
 MM_BOTH_FORMATS(walk_through_window_reclaimed_first)
 
@@ -262,11 +268,7 @@ MM_BOTH_FORMATS(walk_through_window_reclaimed_first)
 static void jump_past_window_is_no_walk(const struct s2pt_format *fmt)
 {
     struct swap_env *env = env_auto(fmt);
-    walk_to(env, WALK0);
-    walk_to(env, WALK0 + 1);
-    walk_to(env, WALK0 + 2);
-    for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
-        use_ahead(env, i);
+    walk_into_window(env);
     walk_to(env, WALK0 + 6 + RA_AUTO_STRIDE_MAX); /* one page too far */
     assert_int_equal(env->sw.st.walk_passed, 0);
     assert_int_equal(env->sw.st.walk_ins, 2);
@@ -278,7 +280,7 @@ static void jump_past_window_is_no_walk(const struct s2pt_format *fmt)
     assert_int_equal(swap_reclaim(&env->sw, 4), 4);
     for (unsigned i = WALK0 + 3; i < WALK0 + 6; i++)
         assert_int_equal(swap_env_state(env, pg(i)), S2_PRESENT);
-    all_there_auto(env);
+    all_there_n(env, NWALK_AUTO);
 }
 MM_BOTH_FORMATS(jump_past_window_is_no_walk)
 
@@ -303,7 +305,7 @@ static void descending_walk_through_window(const struct s2pt_format *fmt)
     assert_true(frame(env, top - 4)->flags & FRAME_READAHEAD);
     assert_false(accessed_bit(env, top - 3));
     assert_false(accessed_bit(env, top - 5));
-    all_there_auto(env);
+    all_there_n(env, NWALK_AUTO);
 }
 MM_BOTH_FORMATS(descending_walk_through_window)
 

@@ -258,9 +258,10 @@ static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct fra
  * fault one page above or below the previous one continues a sequential
  * walk, and so does one just past the previous window when readahead
  * mapped that window's pages (ra_walked: swap_ra_collect, which also sends
- * the window's used pages the same way). For a walk over more pages than there are frames, LRU order is
- * the worst there is: each page is evicted just before the walk's next
- * pass needs it, so every page of every pass is read. A walk's page
+ * the window's used pages the same way). For a walk over more pages than
+ * there are frames, LRU order is the worst there is: each page is evicted
+ * just before the walk's next pass needs it, so every page of every pass
+ * is read. A walk's page
  * therefore goes to the inactive tail, reclaimed before older pages
  * (most recently walked first, as a database's ring buffer for a scan),
  * and the walk's own access to the page it just left is forgotten (its

@@ -333,6 +333,8 @@ static enum fault_res fault_cow(struct fault_ctx *c, struct s2_info *e)
          * a staged image page that is never ours to modify. */
         if (c->r->kind == REGION_PASSTHROUGH)
             return reprotect(c, e, e->rights | ACC_W, RES_REPROTECT);
+        /* before the faulting page: its frame must be the last one added */
+        mm_cow_around(mm, c->r, c->page);
         return map_copy(c, hpa_va(e->hpa), PAGE_SIZE, rights, RES_COW_COPY);
     }
     if (raw->flags & FRAME_ZERO)

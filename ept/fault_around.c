@@ -27,6 +27,16 @@
  * file-map): no frame, no reference, a write still copies. Counted in
  * stats.around_file.
  *
+ * mm_cow_around is the write side of the same: when the guest writes its
+ * way up through image pages (its page allocator reusing the memory the
+ * kernel or the initrd was loaded into, once they are done with it), each
+ * write would copy one page in one exit. A write one page above the last
+ * one copied continues that walk, and the block's pages above it that are
+ * still mapped straight from the image get their private copies at once,
+ * writable, as their own write faults would have given them (fault_cow's
+ * cow-copy): the same bytes, so the guest cannot tell, and the same frame
+ * budget as mm_fault_around. Counted in stats.around_cow.
+ *
  * Runs in the fault resolution before the faulting page is installed
  * (so that the faulting frame is the last one added: reclaim spares the
  * most recent). It writes only empty entries of other pages, which the
@@ -36,6 +46,8 @@
 #include "ept/mm.h"
 
 #include "ept/mm_internal.h"
+
+#include <string.h>
 
 /* Map one more zeroed frame at gpa if its entry is empty. */
 static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
@@ -134,3 +146,71 @@ size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page)
     }
     return done;
 }
+
+/* The image bytes behind gpa's page when it is mapped straight from them,
+ * read-only (what file-map installed), else 0. */
+static hpa_t image_leaf(const struct guest_mm *mm, const struct region *r, gpa_t gpa)
+{
+    if (!whole_image_page(r, gpa))
+        return 0;
+    hpa_t hpa = r->backing.image.data + r->backing.image.offset + (gpa - r->start);
+    struct s2_info e;
+    s2pt_lookup(&mm->s2, gpa, &e);
+    if (e.state != S2_PRESENT || e.size != PAGE_SIZE || (e.rights & ACC_W) ||
+        e.leaf_hpa != hpa)
+        return 0;
+    return hpa;
+}
+
+/* Give gpa a private writable copy of src (an image page). */
+static int cow_one(struct guest_mm *mm, const struct region *r, gpa_t gpa, hpa_t src)
+{
+    frame_prefetch(hpa_va(src), PAGE_SIZE);
+    struct frame *f = frame_alloc(mm->fp, FRAME_GUEST);
+    if (!f)
+        return -PV_ENOMEM;
+    memcpy(frame_va(mm->fp, f), hpa_va(src), PAGE_SIZE);
+    int rc = frame_rmap_add(mm->fp, f, gpa);
+    if (rc == 0) {
+        rc = s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, f), PAGE_SIZE,
+                      r->rights & mm_exec_mask(mm, f), MM_RAM_MEMTYPE);
+        if (rc < 0)
+            frame_rmap_del(mm->fp, f, gpa);
+    }
+    if (rc < 0) {
+        frame_put(mm->fp, f);
+        return rc;
+    }
+    f->flags |= FRAME_DIRTY;
+    mm->stats.around_cow++;
+    if (mm->swap_hooks)
+        mm->swap_hooks->frame_added(mm, f, gpa, mm->swap_ctx);
+    return 0;
+}
+
+size_t mm_cow_around(struct guest_mm *mm, const struct region *r, gpa_t page)
+{
+    size_t n = mm->fault_around, done = 0;
+    bool walk = mm->cow_next != 0 && page == mm->cow_next;
+
+    mm->cow_next = page + PAGE_SIZE;
+    if (!walk || n < 2 || (n & (n - 1)) || r->kind != REGION_FILE_PRIVATE)
+        return 0;
+    size_t free = frame_free_count(mm->fp);
+    if (free <= mm->reclaim_low + 1)
+        return 0;
+    size_t budget = free - mm->reclaim_low - 1;
+    gpa_t lo, hi;
+    around_window(r, page, n, &lo, &hi);
+    for (gpa_t g = page + PAGE_SIZE; g < hi && done < budget; g += PAGE_SIZE) {
+        hpa_t src = image_leaf(mm, r, g);
+        if (!src)
+            break; /* the walk's run of image pages ends here */
+        if (cow_one(mm, r, g, src) < 0)
+            break; /* out of frames or table pages: the fault itself goes on */
+        done++;
+        mm->cow_next = g + PAGE_SIZE;
+    }
+    return done;
+}
+

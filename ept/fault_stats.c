@@ -103,6 +103,9 @@ void fault_stats_render(const struct fault_stats *st, emit_fn emit, void *ctx)
     pv_snprintf(line, sizeof(line), "fault around-file %llu",
                 (unsigned long long)st->around_file);
     emit(ctx, line);
+    pv_snprintf(line, sizeof(line), "fault around-cow %llu",
+                (unsigned long long)st->around_cow);
+    emit(ctx, line);
     pv_snprintf(line, sizeof(line), "fault huge-found-zero %llu",
                 (unsigned long long)st->huge_found_zero);
     emit(ctx, line);

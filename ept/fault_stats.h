@@ -68,6 +68,7 @@ struct fault_stats {
     uint64_t open_bus_reads, open_bus_writes;
     uint64_t around;              /* pages mapped by fault-around (no fault of their own) */
     uint64_t around_file;         /* image pages mapped read-only by mm_file_around */
+    uint64_t around_cow;          /* image pages copied ahead by mm_cow_around */
     uint64_t huge_found_zero;     /* anon-huge blocks that read as zero: mapped uncleared */
 };
 

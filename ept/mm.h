@@ -137,6 +137,9 @@ struct guest_mm {
     /* Fault-around block for anon first touches (ept/fault_around.c), in
      * pages: a power of two >= 2, or 0/1 for off (mm_init's default). */
     size_t fault_around;
+    /* Where an ascending walk of writes over a file-private image would
+     * copy next (mm_cow_around); 0: no walk seen. */
+    gpa_t cow_next;
     /* Learn which frames hold code: a pool frame is mapped without
      * execute until the guest fetches from it; that fetch's fault grants
      * it (RES_EXEC) and marks the frame FRAME_EXEC, which reclaim keeps
@@ -310,6 +313,18 @@ size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page);
  * mapped (counted in stats.around_file). Called by the fault path.
  */
 size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page);
+
+/*
+ * Copy-on-write around (ept/fault_around.c): a write to a page of a
+ * file-private region mapped straight from its image, one page above the
+ * last such write or copy, continues an ascending walk of writes (a guest
+ * reusing the memory its kernel or initrd was loaded into). Give the
+ * pages above it in its block that are still mapped straight from the
+ * image a private writable copy each, with the frame budget of
+ * mm_fault_around. Call before the faulting page's own copy is
+ * installed. Returns the pages copied (counted in stats.around_cow).
+ */
+size_t mm_cow_around(struct guest_mm *mm, const struct region *r, gpa_t page);
 
 /*
  * Readahead's operation (ept/map_swapped.c): map f, a swap-cache frame

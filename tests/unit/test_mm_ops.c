@@ -352,8 +352,8 @@ static void trace_ring(const struct s2pt_format *fmt)
 
     l.n = 0;
     mm_render_stats(&env->mm, collect, &l);
-    /* Every resolution, the five totals, and the cost of the five taken. */
-    assert_int_equal(l.n, RES_COUNT + 5 + 5);
+    /* Every resolution, the six totals, and the cost of the five taken. */
+    assert_int_equal(l.n, RES_COUNT + 6 + 5);
     unsigned cost_lines = 0;
     for (unsigned i = 0; i < l.n; i++)
         if (strncmp(l.text[i], "fault-cycles ", 13) == 0 && strstr(l.text[i], " per fault"))
@@ -361,6 +361,7 @@ static void trace_ring(const struct s2pt_format *fmt)
     assert_int_equal(cost_lines, 5);
     assert_true(has_line(&l, "fault around 0"));
     assert_true(has_line(&l, "fault around-file 0"));
+    assert_true(has_line(&l, "fault around-cow 0"));
     assert_true(has_line(&l, "fault huge-found-zero 0"));
     assert_true(has_line(&l, "fault zero-map 2"));
     assert_true(has_line(&l, "fault cow-zero 1"));

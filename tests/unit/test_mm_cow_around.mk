@@ -1,0 +1,2 @@
+UNIT_TESTS += test_mm_cow_around
+test_mm_cow_around_SRCS := $(EPT_SRCS)

@@ -49,16 +49,11 @@
 
 #include <string.h>
 
-/* Map one more zeroed frame at gpa if its entry is empty. */
-static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
+/* Map f, a new frame, at gpa with the region's rights, as a write fault
+ * there would: in the rmap, dirty, on the LRU. On failure f is put. */
+static int install_around(struct guest_mm *mm, const struct region *r, gpa_t gpa,
+                          struct frame *f)
 {
-    struct s2_info e;
-    s2pt_lookup(&mm->s2, gpa, &e);
-    if (e.state != S2_NONE)
-        return 0;
-    struct frame *f = frame_alloc_zeroed(mm->fp, FRAME_GUEST);
-    if (!f)
-        return -PV_ENOMEM;
     int rc = frame_rmap_add(mm->fp, f, gpa);
     if (rc == 0) {
         rc = s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, f), PAGE_SIZE,
@@ -72,9 +67,25 @@ static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
         return rc;
     }
     f->flags |= FRAME_DIRTY;
-    mm->stats.around++;
     if (mm->swap_hooks)
         mm->swap_hooks->frame_added(mm, f, gpa, mm->swap_ctx);
+    return 0;
+}
+
+/* Map one more zeroed frame at gpa if its entry is empty. */
+static int around_one(struct guest_mm *mm, const struct region *r, gpa_t gpa)
+{
+    struct s2_info e;
+    s2pt_lookup(&mm->s2, gpa, &e);
+    if (e.state != S2_NONE)
+        return 0;
+    struct frame *f = frame_alloc_zeroed(mm->fp, FRAME_GUEST);
+    if (!f)
+        return -PV_ENOMEM;
+    int rc = install_around(mm, r, gpa, f);
+    if (rc < 0)
+        return rc;
+    mm->stats.around++;
     return 1;
 }
 
@@ -89,20 +100,30 @@ static void around_window(const struct region *r, gpa_t page, size_t n, gpa_t *l
         *hi = r->end;
 }
 
+/* Whether the fault-around block is on (a power of two >= 2). */
+static bool around_on(const struct guest_mm *mm)
+{
+    size_t n = mm->fault_around;
+    return n >= 2 && (n & (n - 1)) == 0;
+}
+
+/* Frames above the low mark, less one for the fault itself: all a block
+ * may take, so fault-around never pushes the pool under low. */
+static size_t around_budget(const struct guest_mm *mm)
+{
+    size_t free = frame_free_count(mm->fp);
+    return free > mm->reclaim_low + 1 ? free - mm->reclaim_low - 1 : 0;
+}
+
 size_t mm_fault_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
-    size_t n = mm->fault_around, done = 0;
+    size_t done = 0;
 
-    if (n < 2 || (n & (n - 1)) || !mm_anon_like(r, page))
+    if (!around_on(mm) || !mm_anon_like(r, page))
         return 0;
-    /* Frames above the low mark, less one for the fault itself: all the
-     * block may take, so fault-around never pushes the pool under low. */
-    size_t free = frame_free_count(mm->fp);
-    if (free <= mm->reclaim_low + 1)
-        return 0;
-    size_t budget = free - mm->reclaim_low - 1;
+    size_t budget = around_budget(mm);
     gpa_t lo, hi;
-    around_window(r, page, n, &lo, &hi);
+    around_window(r, page, mm->fault_around, &lo, &hi);
     for (gpa_t g = lo; g < hi && done < budget; g += PAGE_SIZE) {
         if (g == page || !mm_anon_like(r, g))
             continue;
@@ -125,12 +146,12 @@ static bool whole_image_page(const struct region *r, gpa_t gpa)
 
 size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
-    size_t n = mm->fault_around, done = 0;
+    size_t done = 0;
 
-    if (n < 2 || (n & (n - 1)) || !whole_image_page(r, page))
+    if (!around_on(mm) || !whole_image_page(r, page))
         return 0;
     gpa_t lo, hi;
-    around_window(r, page, n, &lo, &hi);
+    around_window(r, page, mm->fault_around, &lo, &hi);
     for (gpa_t g = lo; g < hi; g += PAGE_SIZE) {
         if (g == page || !whole_image_page(r, g))
             continue;
@@ -170,38 +191,24 @@ static int cow_one(struct guest_mm *mm, const struct region *r, gpa_t gpa, hpa_t
     if (!f)
         return -PV_ENOMEM;
     memcpy(frame_va(mm->fp, f), hpa_va(src), PAGE_SIZE);
-    int rc = frame_rmap_add(mm->fp, f, gpa);
-    if (rc == 0) {
-        rc = s2pt_map(&mm->s2, gpa, frame_hpa(mm->fp, f), PAGE_SIZE,
-                      r->rights & mm_exec_mask(mm, f), MM_RAM_MEMTYPE);
-        if (rc < 0)
-            frame_rmap_del(mm->fp, f, gpa);
-    }
-    if (rc < 0) {
-        frame_put(mm->fp, f);
+    int rc = install_around(mm, r, gpa, f);
+    if (rc < 0)
         return rc;
-    }
-    f->flags |= FRAME_DIRTY;
     mm->stats.around_cow++;
-    if (mm->swap_hooks)
-        mm->swap_hooks->frame_added(mm, f, gpa, mm->swap_ctx);
     return 0;
 }
 
 size_t mm_cow_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
-    size_t n = mm->fault_around, done = 0;
+    size_t done = 0;
     bool walk = mm->cow_next != 0 && page == mm->cow_next;
 
     mm->cow_next = page + PAGE_SIZE;
-    if (!walk || n < 2 || (n & (n - 1)) || r->kind != REGION_FILE_PRIVATE)
+    if (!walk || !around_on(mm) || r->kind != REGION_FILE_PRIVATE)
         return 0;
-    size_t free = frame_free_count(mm->fp);
-    if (free <= mm->reclaim_low + 1)
-        return 0;
-    size_t budget = free - mm->reclaim_low - 1;
+    size_t budget = around_budget(mm);
     gpa_t lo, hi;
-    around_window(r, page, n, &lo, &hi);
+    around_window(r, page, mm->fault_around, &lo, &hi);
     for (gpa_t g = page + PAGE_SIZE; g < hi && done < budget; g += PAGE_SIZE) {
         hpa_t src = image_leaf(mm, r, g);
         if (!src)

@@ -144,6 +144,12 @@ static bool whole_image_page(const struct region *r, gpa_t gpa)
            r->backing.image.size - off >= PAGE_SIZE;
 }
 
+/* Where the image bytes behind gpa's page lie (gpa in a file-private region). */
+static hpa_t image_hpa(const struct region *r, gpa_t gpa)
+{
+    return r->backing.image.data + r->backing.image.offset + (gpa - r->start);
+}
+
 size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page)
 {
     size_t done = 0;
@@ -159,8 +165,7 @@ size_t mm_file_around(struct guest_mm *mm, const struct region *r, gpa_t page)
         s2pt_lookup(&mm->s2, g, &e);
         if (e.state != S2_NONE)
             continue;
-        hpa_t hpa = r->backing.image.data + r->backing.image.offset + (g - r->start);
-        if (s2pt_map(&mm->s2, g, hpa, PAGE_SIZE, r->rights & ~ACC_W, MM_RAM_MEMTYPE) < 0)
+        if (s2pt_map(&mm->s2, g, image_hpa(r, g), PAGE_SIZE, r->rights & ~ACC_W, MM_RAM_MEMTYPE) < 0)
             break; /* no table page: the fault itself goes on */
         mm->stats.around_file++;
         done++;
@@ -174,7 +179,7 @@ static hpa_t image_leaf(const struct guest_mm *mm, const struct region *r, gpa_t
 {
     if (!whole_image_page(r, gpa))
         return 0;
-    hpa_t hpa = r->backing.image.data + r->backing.image.offset + (gpa - r->start);
+    hpa_t hpa = image_hpa(r, gpa);
     struct s2_info e;
     s2pt_lookup(&mm->s2, gpa, &e);
     if (e.state != S2_PRESENT || e.size != PAGE_SIZE || (e.rights & ACC_W) ||
@@ -220,4 +225,3 @@ size_t mm_cow_around(struct guest_mm *mm, const struct region *r, gpa_t page)
     }
     return done;
 }
-

@@ -161,6 +161,9 @@ struct frame *frame_alloc_zeroed(struct frame_pool *fp, uint32_t flags);
  * undefined); NULL if no block is entirely free. */
 struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags);
 
+/* The cache line the scan below and frame_prefetch step by. */
+#define CACHE_LINE_BYTES 64u
+
 /*
  * True when the bytes at va read as zero; va 8-byte aligned, bytes a
  * multiple of ZERO_SCAN_STEP (ept/zero_scan.c). A clear that would write
@@ -171,7 +174,7 @@ struct frame *frame_alloc_2m(struct frame_pool *fp, uint32_t flags);
  * in a guest booted without pagevisor (with a huge page on Linux 6.18, as
  * measured: docs/performance.md; docs/decisions.md says why).
  */
-#define ZERO_SCAN_STEP 64u
+#define ZERO_SCAN_STEP CACHE_LINE_BYTES
 bool frame_bytes_zero(const void *va, size_t bytes);
 
 /*
@@ -183,7 +186,6 @@ bool frame_bytes_zero(const void *va, size_t bytes);
  * copy's source hinted first"). A hint only: it cannot fault, orders
  * nothing, and correctness never depends on it; an emulator may drop it.
  */
-#define CACHE_LINE_BYTES 64u
 static inline void frame_prefetch(const void *va, size_t bytes)
 {
     for (size_t off = 0; off < bytes; off += CACHE_LINE_BYTES)

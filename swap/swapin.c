@@ -261,9 +261,9 @@ static int hook_swapin(struct guest_mm *mm, gpa_t gpa, swp_entry_t e, struct fra
  * the window's used pages the same way). For a walk over more pages than
  * there are frames, LRU order is the worst there is: each page is evicted
  * just before the walk's next pass needs it, so every page of every pass
- * is read. A walk's page
- * therefore goes to the inactive tail, reclaimed before older pages
- * (most recently walked first, as a database's ring buffer for a scan),
+ * is read. A walk's page therefore goes to the inactive tail, reclaimed
+ * before older pages (most recently walked first, as a database's ring
+ * buffer for a scan),
  * and the walk's own access to the page it just left is forgotten (its
  * accessed evidence cleared, by forget_left once the fault is resolved),
  * so that page stays only if the guest uses it again: it then gets its

@@ -49,7 +49,6 @@
 #define GARBAGE 0xcc
 #define TRACE_EVENTS 1024 /* tracing on, as in the hypervisor */
 #define FLUSH_BYTES (64u << 20) /* twice the largest LLC we expect */
-#define CACHE_LINE 64u
 #define AROUND_PAGES ((unsigned)MM_FAULT_AROUND_PAGES) /* the hypervisor's block */
 
 static volatile uint64_t sink;
@@ -92,7 +91,7 @@ static void flush_caches(void)
 {
     static uint8_t gen;
     gen++;
-    for (size_t i = 0; i < FLUSH_BYTES; i += CACHE_LINE)
+    for (size_t i = 0; i < FLUSH_BYTES; i += CACHE_LINE_BYTES)
         flush_buf[i] = gen;
     sink += flush_buf[FLUSH_BYTES / 2];
 }

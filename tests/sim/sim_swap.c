@@ -397,7 +397,8 @@ int main(int argc, char **argv)
         dropped += res[i].cache_dropped;
     }
     /* the baseline must work: cluster readahead beats none on a sequential
-     * walk at 10% (runs: trace 1, ratio index 3, policies 0 and 1) */
+     * walk at 10% (runs: trace 1, ratio index 3, policies 0 and 1; 2 is
+     * auto) */
     const struct result *seq_off = &res[1 * 12 + 3 * 3 + 0];
     const struct result *seq_cl = &res[1 * 12 + 3 * 3 + 1];
     const struct result *seq_auto = &res[1 * 12 + 3 * 3 + 2];

@@ -26,9 +26,10 @@ telemetry samples (`[pvt] sample`, docs/monitor.md) between the workload's
 major/minor swap-ins per phase.
 
 Output: one table of ratios (each line with its baseline; CPU-time ratio
-first, then the guest-clock one), exit rates per phase, and with --csv a
-machine-readable file of every figure (kind=ratio|boot|phase|io-port|cpu|
-cpu-ratio|exits rows). Exit status 0, 1 when a run failed or
+first, then the guest-clock one), exit rates per phase, the guest kernel's
+own counts per phase (page faults, huge pages; flagged where the 100 % pair's
+two guests disagree), and with --csv a machine-readable file of every
+figure (kind=ratio|boot|phase|io-port|cpu|cpu-ratio|exits|guest rows). Exit status 0, 1 when a run failed or
 its data did not verify, 2 for bad arguments.
 
 The functions (plan, boot_command, run_case, parse_console, and the
@@ -52,9 +53,9 @@ import qemu_cpu  # noqa: E402
 from machine_env import qemu_cpu_args  # noqa: E402
 # the figures and tables; re-exported: the experiment runner and the tests
 # use them through this module
-from bench_report import (PHASES, cpu_ratio_rows, exit_rows, headline_rows,  # noqa: E402
-                          median_rows, print_exits, print_headline, print_medians,
-                          ratio_rows, write_csv)
+from bench_report import (PHASES, cpu_ratio_rows, exit_rows, guest_rows,  # noqa: E402
+                          headline_rows, median_rows, print_exits, print_guest,
+                          print_headline, print_medians, ratio_rows, write_csv)
 from qemu_cpu import cpu_spans, follow_cpu  # noqa: E402
 from disk_aio import DiskAioError, aio_decision  # noqa: E402
 POLICIES = ("off", "cluster:8", "auto")
@@ -100,6 +101,7 @@ class Result:
     io_ports: dict = dataclasses.field(default_factory=dict) # port -> exits (final block)
     samples: dict = dataclasses.field(default_factory=dict)  # phase -> {column: sum}
     cpu: dict = dataclasses.field(default_factory=dict)      # span -> (vcpu_s, process_s)
+    guest: dict = dataclasses.field(default_factory=dict)    # phase -> {vmstat key: count}
     log: str = ""
 
 
@@ -352,6 +354,10 @@ def parse_console(text, case):
                 r.phases[m.group(1)] = (float(m.group(3)), float(m.group(2)))
                 phase = "verify"
             continue
+        m = re.search(r"workload: vmstat (\w+)((?: \w+=\d+)+)", line)
+        if m:
+            r.guest[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+            continue
         if "workload: PASS" in line:
             r.ok = True
             phase = "end"
@@ -538,6 +544,8 @@ def report(results, csv_path, brief=False):
     if not brief:
         print()
         print_exits(xrows)
+        print()
+        print_guest(guest_rows(results))
     if csv_path:
         write_csv(csv_path, results, rows, xrows, cpu_ratio_rows(results),
                   cpu_ratio_rows(results, 1))

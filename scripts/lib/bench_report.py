@@ -4,7 +4,8 @@ headline table, medians over rounds, exit rates per phase, and the CSV.
 
 A result is bench-guest's Result: .case (name, frames_mib, ram_mib,
 baselines()), .ok, .uptime, .phases {phase: (MiB/s, secs)}, .cpu {span:
-(vcpu_s, process_s)}, .samples {phase: {column: sum}}, .io_ports.
+(vcpu_s, process_s)}, .samples {phase: {column: sum}}, .io_ports, .guest
+{phase: {vmstat key: count}} (the workload's `vmstat` lines).
 Nothing here boots or times anything."""
 import csv
 import statistics
@@ -186,6 +187,52 @@ def print_exits(rows, out=None):
               f"  swap-ins major {major} minor {minor}", file=out)
 
 
+# Counters of the guest kernel a like-for-like pair must agree on, and how far
+# apart two counts may be (a share of the larger, and an absolute floor for
+# counts too small to matter) before the pair is flagged.
+GUEST_AGREE = ("pgfault", "thp_fault_alloc")
+GUEST_TOLERANCE = 0.10
+GUEST_FLOOR = 16
+
+
+def _apart(a, b):
+    return abs(a - b) > max(GUEST_FLOOR, GUEST_TOLERANCE * max(a, b))
+
+
+def guest_rows(results):
+    """[(case, phase, {vmstat key: count}, note)]: the guest kernel's own
+    counts over each phase. A setup given the same RAM as its baseline (the
+    100 % pair) is compared with it: note names the counters of
+    GUEST_AGREE that differ (the two guests then did different kernel work,
+    e.g. huge pages on one side only, and the phase's ratio compares more
+    than the hypervisor); "" otherwise."""
+    by = {r.case.name: r for r in results}
+    rows = []
+    for r in results:
+        for phase, counts in r.guest.items():
+            notes = []
+            for name in r.case.baselines():
+                b = by.get(name)
+                if not b or b.case.ram_mib != r.case.ram_mib or phase not in b.guest:
+                    continue
+                other = b.guest[phase]
+                notes += [f"{k} {counts.get(k, 0)} vs {other.get(k, 0)} in {name}"
+                          for k in GUEST_AGREE if _apart(counts.get(k, 0), other.get(k, 0))]
+            rows.append((r.case.name, phase, counts, "; ".join(notes)))
+    return rows
+
+
+def print_guest(rows, out=None):
+    out = out or sys.stdout
+    print("the guest kernel per phase (/proc/vmstat): page faults, major ones, "
+          "huge pages at first touch and fallbacks:", file=out)
+    for case, phase, c, note in rows:
+        print(f"  {case:<18} {phase:<8} pgfault {c.get('pgfault', 0):>8} "
+              f"major {c.get('pgmajfault', 0):>7} thp {c.get('thp_fault_alloc', 0):>5} "
+              f"fallback {c.get('thp_fault_fallback', 0):>5}"
+              + (f"  DIFFERS: {note}" if note else ""), file=out)
+
+
 def write_csv(path, results, rows, xrows, cpu_rows=(), process_rows=()):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -205,6 +252,10 @@ def write_csv(path, results, rows, xrows, cpu_rows=(), process_rows=()):
             for span, (vcpu, proc) in r.cpu.items():
                 w.writerow(["cpu", r.case.name, span, f"{vcpu:.3f}", "", "", "",
                             f"process_s={proc:.2f}"])
+        for case, phase, counts, note in guest_rows(results):
+            w.writerow(["guest", case, phase, counts.get("pgfault", 0), "", "", "",
+                        " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+                        + (f" differs: {note}" if note else "")])
         # keyed by the baseline too: a setup may have two (`off`)
         procs = {(m, c, b): (v, bv, ratio) for m, c, v, b, bv, ratio in process_rows}
         for m, c, v, b, bv, ratio in cpu_rows:

@@ -43,13 +43,18 @@
  *   workload: begin PHASE
  *   workload: phase PHASE bytes=N secs=S mib_s=R
  *   pv-result: workload=NAME phase=PHASE secs=S mib_s=R bytes=N
+ *   workload: vmstat PHASE thp_fault_alloc=N thp_fault_fallback=N pgfault=N pgmajfault=N
  *   workload: PASS verified_bytes=N
  *   workload: FAIL <reason>
  * The pv-result line (docs/workloads.md, the experiment runner's contract)
  * follows each phase line with the same figures. NAME is the run's
  * workload name, that of its last phase: `seq` when that is write or read
  * (write+read), else the phase's own (write+rand: rand, write+stride:
- * stride, ...).
+ * stride, ...). The vmstat line, printed after the phase line (outside the
+ * timed span), gives the guest kernel's own counts over the phase: huge
+ * pages it gave the area at first touch and the fallbacks to 4 KiB pages,
+ * and its page faults; two guests compared phase by phase ran the same
+ * kernel work only where these agree. A counter the kernel lacks reads 0.
  * Exit status: 0 pass, 1 mismatch or setup failure, 2 usage error.
  */
 #define _GNU_SOURCE
@@ -213,6 +218,37 @@ static void phase_stride(struct area *a, const char *name)
             rewrite_page(a, pg, name);
 }
 
+/* The guest kernel's counters the vmstat line reports, in its order. */
+static const char *const vmstat_keys[] = { "thp_fault_alloc", "thp_fault_fallback", "pgfault",
+                                           "pgmajfault" };
+#define VMSTAT_KEYS (sizeof vmstat_keys / sizeof vmstat_keys[0])
+
+/* Reads vmstat_keys from /proc/vmstat into v; a missing file or key reads 0. */
+static void read_vmstat(uint64_t v[VMSTAT_KEYS])
+{
+    memset(v, 0, VMSTAT_KEYS * sizeof v[0]);
+    FILE *f = fopen("/proc/vmstat", "r");
+    if (!f)
+        return;
+    char key[64];
+    unsigned long long n;
+    while (fscanf(f, "%63s %llu", key, &n) == 2)
+        for (size_t i = 0; i < VMSTAT_KEYS; i++)
+            if (strcmp(key, vmstat_keys[i]) == 0)
+                v[i] = n;
+    fclose(f);
+}
+
+static void print_vmstat(const char *phase, const uint64_t before[VMSTAT_KEYS])
+{
+    uint64_t after[VMSTAT_KEYS];
+    read_vmstat(after);
+    printf("workload: vmstat %s", phase);
+    for (size_t i = 0; i < VMSTAT_KEYS; i++)
+        printf(" %s=%" PRIu64, vmstat_keys[i], after[i] - before[i]);
+    printf("\n");
+}
+
 static const char *const known[] = { "write", "read", "rand", "hotcold", "zipf", "stride" };
 
 static int known_phase(const char *p)
@@ -330,6 +366,8 @@ int main(int argc, char **argv)
     for (char *p = strtok(phases, ","); p; p = strtok(NULL, ",")) {
         uint64_t times;
         parse_phase(p, &times); /* checked above */
+        uint64_t vm[VMSTAT_KEYS];
+        read_vmstat(vm);
         printf("workload: begin %s\n", p);
         double t0 = now_s();
         uint64_t done = bytes;
@@ -346,6 +384,7 @@ int main(int argc, char **argv)
                rate);
         printf("pv-result: workload=%s phase=%s secs=%.3f mib_s=%.1f bytes=%" PRIu64 "\n",
                name, p, secs, rate, done);
+        print_vmstat(p, vm);
     }
     phase_read(&a, "final verify");
     printf("workload: PASS verified_bytes=%" PRIu64 "\n", bytes);

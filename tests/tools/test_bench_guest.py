@@ -118,6 +118,46 @@ def test_parse_console_attributes_samples_to_phases():
     assert round(rate) == 5000 and round(kinds["io"]) == 33 and (major, minor) == (10, 50)
 
 
+def test_the_guest_kernels_counts_per_phase_and_a_pair_that_disagrees(tmp_path, capsys):
+    def log(write, read):
+        return (DIRECT_LOG
+                .replace("mib_s=213.4\r\n", "mib_s=213.4\r\nworkload: vmstat write " + write + "\r\n")
+                .replace("mib_s=1600.0\r\n", "mib_s=1600.0\r\nworkload: vmstat read " + read + "\r\n"))
+    same = "thp_fault_alloc=0 thp_fault_fallback=0 pgfault=0 pgmajfault=0"
+    pv = bg.parse_console(log("thp_fault_alloc=0 thp_fault_fallback=0 pgfault=16384 pgmajfault=0",
+                              same), bg.Case("pv@100%", "pv", 512, frames_mib=512,
+                                             baseline="direct"))
+    direct = bg.parse_console(log("thp_fault_alloc=31 thp_fault_fallback=1 pgfault=600 "
+                                  "pgmajfault=0", same), bg.Case("direct", "direct", 512))
+    # an overcommitted setup's baseline has less RAM: its faults differ by design
+    small = bg.Case("pv@50%/off", "pv", 512, frames_mib=256, baseline="direct@50%")
+    over = bg.parse_console(log("thp_fault_alloc=0 thp_fault_fallback=0 pgfault=16384 "
+                                "pgmajfault=0", same), small)
+    base50 = bg.parse_console(log("thp_fault_alloc=0 thp_fault_fallback=0 pgfault=20000 "
+                                  "pgmajfault=9000", same), bg.Case("direct@50%", "direct", 256))
+    assert pv.guest["write"] == {"thp_fault_alloc": 0, "thp_fault_fallback": 0,
+                                 "pgfault": 16384, "pgmajfault": 0}
+    assert pv.ok and pv.phases["read"] == (1600.0, 0.04)   # the line does not end a phase
+    rows = {(c, p): note for c, p, _, note in bg.guest_rows([pv, direct, over, base50])}
+    assert rows[("pv@100%", "write")] == ("pgfault 16384 vs 600 in direct; "
+                                          "thp_fault_alloc 0 vs 31 in direct")
+    assert rows[("pv@100%", "read")] == ""
+    assert rows[("pv@50%/off", "write")] == "" and rows[("direct", "write")] == ""
+    # counts a few apart agree: within 10 % of the larger, or under the floor
+    close = bg.parse_console(log("thp_fault_alloc=30 thp_fault_fallback=0 pgfault=640 "
+                                 "pgmajfault=0", same), pv.case)
+    assert all(not note for *_, note in bg.guest_rows([close, direct]))
+    bg.print_guest(bg.guest_rows([pv, direct]))
+    out = capsys.readouterr().out
+    assert "pv@100%            write    pgfault    16384" in out and "DIFFERS: pgfault" in out
+    path = tmp_path / "g.csv"
+    bg.write_csv(str(path), [pv, direct], [], [])
+    g = [r for r in csv.DictReader(open(path)) if r["kind"] == "guest"]
+    assert [(r["case"], r["phase_or_metric"], r["value"]) for r in g][:2] == [
+        ("pv@100%", "write", "16384"), ("pv@100%", "read", "0")]
+    assert "thp_fault_alloc=0" in g[0]["extra"] and "differs: pgfault" in g[0]["extra"]
+
+
 def test_failures_are_reported_with_the_guest_reason():
     case = bg.Case("direct@50%", "direct", 256, swap=True)
     r = bg.parse_console("pv-guest: swapon vda: FAIL no block device /dev/vda\r\n", case)

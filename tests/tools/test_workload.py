@@ -57,3 +57,21 @@ def test_a_bad_phase_is_refused_by_name_before_any_work(workload, phases, why):
     assert r.returncode == 2
     assert r.stdout.startswith("workload: FAIL ") and why in r.stdout
     assert "workload: begin" not in r.stdout
+
+
+def test_each_phase_reports_the_guest_kernels_counts_after_its_lines(workload):
+    r = run(workload, "4", "write,read", "7")
+    assert r.returncode == 0, r.stdout
+    lines = r.stdout.splitlines()
+    for phase in ("write", "read"):
+        i = next(k for k, l in enumerate(lines) if l.startswith(f"workload: vmstat {phase} "))
+        # after the phase's own two lines, outside its timed span
+        assert lines[i - 2].startswith(f"workload: phase {phase} ")
+        assert lines[i - 1].startswith(f"pv-result: workload=seq phase={phase} ")
+        counts = dict(kv.split("=") for kv in lines[i].split()[3:])
+        assert set(counts) == {"thp_fault_alloc", "thp_fault_fallback", "pgfault", "pgmajfault"}
+    # the first touch of 4 MiB faults at least once per 2 MiB on this host
+    # (huge pages or not); reading it back again needs no new page
+    write = dict(kv.split("=") for kv in
+                 next(l for l in lines if l.startswith("workload: vmstat write")).split()[3:])
+    assert int(write["pgfault"]) + int(write["thp_fault_alloc"]) >= 2

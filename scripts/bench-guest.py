@@ -27,10 +27,11 @@ major/minor swap-ins per phase.
 
 Output: one table of ratios (each line with its baseline; CPU-time ratio
 first, then the guest-clock one), exit rates per phase, the guest kernel's
-own counts per phase (page faults, huge pages; flagged where the 100 % pair's
-two guests disagree), and with --csv a machine-readable file of every
-figure (kind=ratio|boot|phase|io-port|cpu|cpu-ratio|exits|guest rows). Exit status 0, 1 when a run failed or
-its data did not verify, 2 for bad arguments.
+own counts per phase (page faults, huge pages; flagged where the 100 %
+pair's two guests disagree), and with --csv a machine-readable file of
+every figure (kind=ratio|boot|phase|io-port|cpu|cpu-ratio|exits|guest
+rows). Exit status 0, 1 when a run failed or its data did not verify, 2
+for bad arguments.
 
 The functions (plan, boot_command, run_case, parse_console, and the
 figures of scripts/lib/bench_report.py: ratio_rows, cpu_ratio_rows, ...)
